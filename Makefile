@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make demo` (run the hub with realistic work) and `make test`.
+# Both install what they need: uv (from PyPI), the Python workspace, the Kafka jars (Maven Central)
+# and the FerretDB build (Go module proxy). Caches live in .cache/ (ignored by git).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
+export UV_PROJECT_ENVIRONMENT ?= $(CURDIR)/.venv
+UV := python3 -m uv
+PY := $(CURDIR)/.venv/bin/python
+STACK_ENV := MASH_KAFKA_BOOTSTRAP=127.0.0.1:$${MASH_KAFKA_PORT:-9092} MASH_MONGO_URL=mongodb://127.0.0.1:$${MASH_MONGO_PORT:-27017}
+
+.PHONY: help install up down status demo test test-unit lint schemas bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: ## Install uv and the Python workspace (locked versions)
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) sync --frozen --quiet
+
+up: ## Start Kafka and FerretDB natively on 127.0.0.1 (fetches jars and builds FerretDB once)
+	@bash infra/stack.sh up
+
+down: ## Stop what `up` started (by pid); `make down PURGE=1` also deletes their data
+	@bash infra/stack.sh down $(if $(PURGE),--purge,)
+
+status: ## Show whether Kafka and FerretDB are running
+	@bash infra/stack.sh status
+
+demo: install up ## Run the four services and simulated agencies, put the scenarios through, print outcomes
+	@$(STACK_ENV) $(PY) -m demo
+
+test: install up ## Lint, type-check and run every test (unit, integration, end-to-end) on the real stack
+	@$(UV) run --frozen --quiet ruff check .
+	@$(UV) run --frozen --quiet mypy
+	@$(STACK_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: install ## Only the fast in-memory tests (no servers)
+	@$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+lint: install ## ruff and mypy --strict
+	@$(UV) run --frozen --quiet ruff check .
+	@$(UV) run --frozen --quiet mypy
+
+schemas: install ## Regenerate schemas/json from the contract models
+	@$(PY) -m mash_schemas.generate
+
+bench: install up ## Throughput and latency of the whole hub on the real stack; prints figures
+	@$(STACK_ENV) $(PY) -m bench
+
+clean: down ## Stop the stack and delete caches, data and the virtualenv
+	rm -rf .cache .venv

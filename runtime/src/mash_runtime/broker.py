@@ -1,0 +1,44 @@
+"""The Kafka broker every service uses: durable producer, telemetry, optional SASL/SCRAM."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.security import BaseSecurity, SASLScram512
+from opentelemetry.trace import TracerProvider
+
+from mash_runtime.settings import HubSettings
+
+
+def broker_security(settings: HubSettings) -> BaseSecurity | None:
+    """SCRAM-SHA-512 credentials when configured (per-agency ACLs), else a plain connection."""
+    if settings.kafka_username is None or settings.kafka_password is None:
+        return None
+    ssl_context = ssl.create_default_context() if settings.environment == "production" else None
+    return SASLScram512(
+        username=settings.kafka_username,
+        password=settings.kafka_password.get_secret_value(),
+        ssl_context=ssl_context,
+        use_ssl=ssl_context is not None,
+    )
+
+
+def build_broker(settings: HubSettings, tracer_provider: TracerProvider | None = None) -> KafkaBroker:
+    """A broker whose producer waits for all in-sync replicas and never duplicates on retry.
+
+    Consumers are declared by `mash_runtime.consuming.subscribe`, which commits only after the
+    handler has stored its effects.
+    """
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=settings.service_name,
+        acks="all",
+        enable_idempotence=True,
+        security=broker_security(settings),
+        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        logger=logging.getLogger(f"{settings.service_name}.broker"),
+        graceful_timeout=10.0,
+    )

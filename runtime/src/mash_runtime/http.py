@@ -1,0 +1,57 @@
+"""HTTP conventions shared by the services: clear JSON errors naming the field, and health checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class DomainError(Exception):
+    """A rule of the practice refused the request; `status` says how (409 conflict, 422, 404...)."""
+
+    status = 409
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "<body>"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """422 lists every field at fault with a message a referrer can act on; no input echoed back."""
+
+    async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        fields = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        return JSONResponse(
+            status_code=422,
+            content={"error": "invalid_request", "message": "Some fields need correcting.", "fields": fields},
+        )
+
+    async def on_domain(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        body: dict[str, Any] = {"error": type(exc).__name__, "message": exc.message}
+        if exc.field:
+            body["fields"] = [{"field": exc.field, "message": exc.message}]
+        return JSONResponse(status_code=exc.status, content=body)
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": "http_error", "message": exc.detail},
+            headers=getattr(exc, "headers", None),
+        )
+
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(StarletteHTTPException, on_http)

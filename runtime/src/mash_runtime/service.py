@@ -1,0 +1,166 @@
+"""A service's running parts and their lifecycle: broker, store, outbox relay, clocks, HTTP app.
+
+Each service builds one `ServiceRuntime`, declares its stores, subscriptions and periodic jobs, and
+gets a FastAPI app whose lifespan starts and stops everything in the right order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from mash_schemas.deadletter import DeadLetter
+from mash_schemas.envelope import EventEnvelope
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+from pymongo import AsyncMongoClient
+
+from mash_runtime.audit import AuditLog
+from mash_runtime.broker import build_broker
+from mash_runtime.consuming import DeadLetters, Handler, subscribe
+from mash_runtime.http import install_error_handlers
+from mash_runtime.logs import configure_logging
+from mash_runtime.outbox import OutboxRelay
+from mash_runtime.settings import HubSettings
+from mash_runtime.store import AggregateStore
+from mash_runtime.telemetry import setup_tracing
+from mash_runtime.topics_admin import ensure_topics
+
+EventT = TypeVar("EventT", bound=EventEnvelope[Any])
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    """Everything a service runs besides its rules."""
+
+    def __init__(self, settings: HubSettings) -> None:
+        configure_logging(settings.service_name, settings.log_level, settings.log_file)
+        self.settings = settings
+        self.tracer_provider = setup_tracing(settings)
+        instrumentor = PymongoInstrumentor()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            # Statements are not captured (the default): they would carry case content into spans.
+            instrumentor.instrument(tracer_provider=self.tracer_provider, capture_statement=False)
+        self.broker = build_broker(settings, self.tracer_provider)
+        self.dead_letters = DeadLetters(self.broker, settings)
+        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000
+        )
+        self.db = self.mongo[settings.mongo_database]
+        self.audit = AuditLog(self.db["audit"], settings.service_name)
+        self._stores: list[AggregateStore] = []
+        self.relay = OutboxRelay(self.broker, [], settings)
+        self._topics: set[str] = {settings.topic(DeadLetter.TOPIC)}
+        self._topic_partitions: dict[str, int] = {}
+        self._jobs: list[tuple[float, Callable[[], Awaitable[None]]]] = []
+        self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._stopping = asyncio.Event()
+
+    def store(self, collection: str) -> AggregateStore:
+        """An aggregate store whose outbox the relay publishes."""
+        aggregate_store = AggregateStore(self.db[collection], on_events=self.relay.wake)
+        self._stores.append(aggregate_store)
+        self.relay = OutboxRelay(self.broker, [s.collection for s in self._stores], self.settings)
+        return aggregate_store
+
+    def topic(self, base: str, partitions: int | None = None) -> str:
+        """The deployed name of `base`, created at start-up if missing."""
+        name = self.settings.topic(base)
+        self._topics.add(name)
+        if partitions is not None:
+            self._topic_partitions[name] = partitions
+        return name
+
+    def subscribe(self, base_topic: str, event_model: type[EventT], group_id: str, handler: Handler[EventT],
+                  partitions: int | None = None) -> None:
+        """Consume `base_topic` durably in `group_id`, dead-lettering what cannot be applied."""
+        subscribe(
+            self.broker,
+            self.settings,
+            topic=self.topic(base_topic, partitions),
+            event_model=event_model,
+            group_id=group_id,
+            handler=handler,
+            dead_letters=self.dead_letters,
+        )
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job` periodically while the service runs (clock watchers); failures are logged, not fatal."""
+        self._jobs.append((seconds, job))
+
+    def on_startup(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run `step` after the store is reachable and before consuming starts (indexes, imports)."""
+        self._startup.append(step)
+
+    async def _periodic(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while not self._stopping.is_set():
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job failed; will run again", extra={"fields": {"job": job.__name__}})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Start in dependency order: store, topics, relay, consumers, clocks; stop in reverse."""
+        await self.db.command("ping")
+        for aggregate_store in self._stores:
+            await aggregate_store.ensure_indexes()
+        for step in self._startup:
+            await step()
+        await ensure_topics(self.settings, self._topics, self._topic_partitions)
+        await self.broker.start()
+        relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        jobs = [asyncio.create_task(self._periodic(s, j), name=j.__name__) for s, j in self._jobs]
+        log.info("service started", extra={"fields": {"topics": sorted(self._topics)}})
+        try:
+            yield
+        finally:
+            self._stopping.set()
+            self.relay.stop()
+            for task in [relay_task, *jobs]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, timeout=10)
+            await self.broker.stop()
+            await self.mongo.close()
+            self.tracer_provider.shutdown()
+
+    def http_app(self, title: str, description: str) -> FastAPI:
+        """A FastAPI app with the service's lifespan, JSON errors, health checks and tracing."""
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            async with self.running():
+                yield
+
+        app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+        app.state.jwt_secret = self.settings.jwt_secret.get_secret_value()
+        app.state.runtime = self
+        install_error_handlers(app)
+
+        @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
+        async def health() -> dict[str, str]:
+            return {"status": "ok", "service": self.settings.service_name}
+
+        @app.get("/ready", tags=["operations"], summary="Readiness: the store answers and the broker is started")
+        async def ready() -> JSONResponse:
+            try:
+                await self.db.command("ping")
+            except Exception as exc:
+                return JSONResponse({"status": "not_ready", "reason": f"store: {type(exc).__name__}"}, 503)
+            return JSONResponse({"status": "ready", "outbox_published": self.relay.published})
+
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider, excluded_urls="health,ready")
+        return app
+
+
+def serve(app: FastAPI, settings: HubSettings) -> None:
+    """Run the app under uvicorn on the configured address (loopback by default)."""
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)

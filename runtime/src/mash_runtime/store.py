@@ -1,0 +1,122 @@
+"""One aggregate, one document: state, applied-event marks (inbox) and pending events (outbox).
+
+Every change is a read, a pure decision, and one conditional write on the document's version
+(optimistic concurrency). No multi-document transactions are needed, so the same code runs on MongoDB
+standalone and on the FerretDB stand-in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from mash_runtime.outbox import OUTBOX, OUTBOX_PENDING, VERSION, OutboxEntry
+
+log = logging.getLogger(__name__)
+
+INBOX = "_inbox"
+INBOX_LIMIT = 500  # an aggregate sees tens of events; keep the marks bounded all the same
+_BOOKKEEPING = {"_id", VERSION, INBOX, OUTBOX, OUTBOX_PENDING}
+
+
+class ConcurrencyConflict(Exception):  # noqa: N818 - a state, not an error to the reader
+    """Another writer changed the aggregate since it was read."""
+
+
+@dataclass
+class Change:
+    """What a decision on an aggregate produced: its new state and the events to publish."""
+
+    state: dict[str, Any]
+    events: Sequence[OutboxEntry] = field(default_factory=list)
+
+
+Decide = Callable[[dict[str, Any] | None], Awaitable[Change | None] | Change | None]
+
+
+def state_of(doc: dict[str, Any]) -> dict[str, Any]:
+    """The aggregate's own fields, without the store's bookkeeping."""
+    return {k: v for k, v in doc.items() if k not in _BOOKKEEPING}
+
+
+class AggregateStore:
+    """Reads and conditionally writes aggregates of one kind in one collection."""
+
+    def __init__(self, collection: AsyncCollection[dict[str, Any]], on_events: Callable[[], None] | None = None):
+        self.collection = collection
+        self._on_events = on_events
+
+    async def get(self, aggregate_id: str) -> dict[str, Any] | None:
+        """The aggregate's state, or None."""
+        doc = await self.collection.find_one({"_id": aggregate_id})
+        return state_of(doc) if doc else None
+
+    async def apply(
+        self,
+        aggregate_id: str,
+        decide: Decide,
+        *,
+        event_id: str | None = None,
+        attempts: int = 20,
+    ) -> bool:
+        """Run `decide` on the current state and store its change atomically.
+
+        `event_id` marks the change as the application of that event: if it was applied before, nothing
+        happens and False is returned (this is what makes redelivery harmless). `decide` returns None to
+        change nothing; it may be called again after a concurrent write, so it must be pure.
+        """
+        for _ in range(attempts):
+            doc = await self.collection.find_one({"_id": aggregate_id})
+            if doc is not None and event_id is not None and event_id in doc.get(INBOX, []):
+                return False
+            outcome = decide(state_of(doc) if doc else None)
+            change = await outcome if isinstance(outcome, Awaitable) else outcome
+            if change is None:
+                if doc is not None and event_id is not None:
+                    # Remember the event even when it changed nothing, so a replay is cheap and silent.
+                    change = Change(state=state_of(doc))
+                else:
+                    return False
+            try:
+                await self._write(aggregate_id, doc, change, event_id)
+            except ConcurrencyConflict:
+                continue
+            if change.events and self._on_events is not None:
+                self._on_events()
+            return True
+        raise ConcurrencyConflict(f"{aggregate_id}: still contended after {attempts} attempts")
+
+    async def _write(
+        self, aggregate_id: str, doc: dict[str, Any] | None, change: Change, event_id: str | None
+    ) -> None:
+        inbox = list(doc.get(INBOX, [])) if doc else []
+        if event_id is not None:
+            inbox = [*inbox, event_id][-INBOX_LIMIT:]
+        outbox = list(doc.get(OUTBOX, [])) if doc else []
+        outbox += [entry.model_dump(mode="json") for entry in change.events]
+        body = {
+            **{k: v for k, v in change.state.items() if k not in _BOOKKEEPING},
+            INBOX: inbox,
+            OUTBOX: outbox,
+            OUTBOX_PENDING: bool(outbox),
+        }
+        if doc is None:
+            try:
+                await self.collection.insert_one({"_id": aggregate_id, VERSION: 1, **body})
+            except DuplicateKeyError as exc:
+                raise ConcurrencyConflict(aggregate_id) from exc
+            return
+        result = await self.collection.replace_one(
+            {"_id": aggregate_id, VERSION: doc[VERSION]}, {VERSION: doc[VERSION] + 1, **body}
+        )
+        if result.matched_count != 1:
+            raise ConcurrencyConflict(aggregate_id)
+
+    async def ensure_indexes(self) -> None:
+        """The relay looks up pending outboxes; index that flag."""
+        await self.collection.create_index(OUTBOX_PENDING)

@@ -1,0 +1,70 @@
+"""Tracing: one trace follows a referral across services, through Kafka headers and the outbox.
+
+Spans go to a JSON-lines file (native stack, tests) and/or an OTLP collector (docker-compose).
+Span attributes never carry case content: only ids, topics and counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+
+from mash_runtime.settings import HubSettings
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends each finished span as one JSON line: easy to read back in tests and by hand."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        with self._lock:
+            for span in spans:
+                self._file.write(span.to_json(indent=None) + "\n")
+            self._file.flush()
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def setup_tracing(settings: HubSettings) -> TracerProvider:
+    """Install a tracer provider named after the service, exporting where the settings say."""
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    if settings.trace_file is not None:
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(settings.trace_file)))
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the active span, if any."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def current_trace_id() -> str | None:
+    """The active trace id as 32 hex digits, if a span is recording."""
+    context = trace.get_current_span().get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None

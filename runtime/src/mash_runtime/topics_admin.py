@@ -1,0 +1,52 @@
+"""Creates the topics a service uses, with the hub's partition count, before it subscribes.
+
+Relying on broker auto-creation would give agency topics whatever the broker default is; agencies
+scale by partitions, so the hub sets them explicitly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from mash_runtime.broker import broker_security
+from mash_runtime.settings import HubSettings
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_topics(settings: HubSettings, topics: Iterable[str], partitions: dict[str, int] | None = None) -> None:
+    """Create any of `topics` that do not exist yet (idempotent, safe to race with other services)."""
+    wanted = sorted(set(topics))
+    security = broker_security(settings)
+    kwargs: dict[str, object] = {}
+    if security is not None:
+        kwargs = {
+            "security_protocol": "SASL_SSL" if settings.environment == "production" else "SASL_PLAINTEXT",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": settings.kafka_username,
+            "sasl_plain_password": settings.kafka_password.get_secret_value() if settings.kafka_password else None,
+        }
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **kwargs)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name=name,
+                num_partitions=(partitions or {}).get(name, settings.topic_partitions),
+                replication_factor=settings.kafka_replication_factor,
+            )
+            for name in wanted
+            if name not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
+                await admin.create_topics(missing)
+            log.info("topics created", extra={"fields": {"topics": [t.name for t in missing]}})
+    finally:
+        await admin.close()

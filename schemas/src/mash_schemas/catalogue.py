@@ -1,0 +1,40 @@
+"""The event catalogue: every event class, by its event_type, for docs and schema generation."""
+
+from __future__ import annotations
+
+from mash_schemas.agency import AgencyResponded
+from mash_schemas.deadletter import DeadLetter
+from mash_schemas.decision import DecisionMade
+from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted, EnquiryOpened, EnquiryRequested
+from mash_schemas.envelope import EventEnvelope
+from mash_schemas.notification import NotificationFailed, NotificationSent
+from mash_schemas.police import PoliceNotificationReceived
+from mash_schemas.referral import ReferralAmended, ReferralReceived
+from mash_schemas.timescale import TimescaleAlertRaised
+from mash_schemas.topics import agency_response_topic, enquiry_request_topic
+
+EVENTS: dict[str, type[EventEnvelope]] = {  # type: ignore[type-arg]
+    "referral.received": ReferralReceived,
+    "referral.amended": ReferralAmended,
+    "police.notification": PoliceNotificationReceived,
+    "enquiry.opened": EnquiryOpened,
+    "enquiry.request": EnquiryRequested,
+    "agency.response": AgencyResponded,
+    "enquiry.completed": EnquiryCompleted,
+    "enquiry.addendum": EnquiryAddendumRecorded,
+    "decision.made": DecisionMade,
+    "case.timescale": TimescaleAlertRaised,
+    "notification.sent": NotificationSent,
+    "notification.failed": NotificationFailed,
+    "dead.letter": DeadLetter,
+}
+
+
+def topic_of(event_type: str) -> str:
+    """The topic an event type travels on (`<agency>` stands for the agency's own topics)."""
+    if event_type == "enquiry.request":
+        return enquiry_request_topic("<agency>")
+    if event_type == "agency.response":
+        return agency_response_topic("<agency>")
+    topic: str = getattr(EVENTS[event_type], "TOPIC")  # noqa: B009 - ClassVar on a generic subclass
+    return topic

@@ -1,0 +1,60 @@
+"""The MASH manager's decision, with its rationale and the information chosen for the hand-off."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from mash_schemas.agency import InformationItem
+from mash_schemas.common import AgencyName, AllocatedWorker, BragRating, Model, Referrer, ShortText, Subject
+from mash_schemas.envelope import EventEnvelope
+from mash_schemas.topics import DECISION_MADE
+
+
+class Outcome(StrEnum):
+    """What the hub decided should happen next."""
+
+    CHILD_PROTECTION = "child_protection"  # s47 enquiry, strategy discussion
+    STATUTORY_ASSESSMENT = "statutory_assessment"  # child in need, s17
+    EARLY_HELP = "early_help"
+    TARGETED_FAMILY_SUPPORT = "targeted_family_support"
+    UNIVERSAL_SERVICES = "universal_services"  # universal services and advice
+    NO_FURTHER_ACTION = "no_further_action"  # information only
+    ALLOCATED_WORKER = "allocated_worker"  # passed to the social worker already allocated
+
+
+class HandoffItem(Model):
+    """An item the manager chose for the hand-off; notify applies the owning agency's release condition."""
+
+    agency: AgencyName
+    item: InformationItem
+
+
+class Decision(Model):
+    """The decision on a referral, as recorded by the MASH manager (or the routing rule)."""
+
+    decision_id: ShortText
+    referral_id: ShortText
+    decided_by: ShortText
+    decided_at: AwareDatetime
+    referral_received_at: AwareDatetime
+    rating: BragRating
+    outcome: Outcome
+    receiving_service: ShortText = Field(description="Configured service id, e.g. 'assessment-team'.")
+    allocated_worker: AllocatedWorker | None = None
+    rationale: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+    referrer: Referrer
+    subjects: list[Subject] = Field(min_length=1)
+    handoff_items: list[HandoffItem] = Field(default_factory=list)
+    agencies_consulted: list[AgencyName] = Field(default_factory=list)
+    within_timescale: bool = True
+    route: Literal["screening", "enquiry", "allocated_worker"] = "enquiry"
+
+
+class DecisionMade(EventEnvelope[Decision]):
+    """The MASH manager decided; notify hands off and feeds back."""
+
+    TOPIC: ClassVar[str] = DECISION_MADE
+    event_type: Literal["decision.made"] = "decision.made"

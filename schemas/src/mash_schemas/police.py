@@ -1,0 +1,46 @@
+"""The bulk police notification feed (public-protection and domestic-abuse notices)."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from mash_schemas.common import HouseholdMember, Model, ShortText, Subject
+from mash_schemas.envelope import EventEnvelope
+from mash_schemas.topics import POLICE_NOTIFICATION
+
+
+class PoliceNotification(Model):
+    """One notification from a police force's public-protection unit."""
+
+    notification_id: ShortText
+    force: ShortText
+    notification_type: Literal[
+        "domestic_abuse",
+        "public_protection",
+        "antisocial_behaviour",
+        "missing_person",
+        "drugs_warrant",
+        "crime_suspect",
+        "sexual_offender_alert",
+        "other",
+    ]
+    incident_at: AwareDatetime
+    reporting_officer: ShortText
+    officer_email: Annotated[str, StringConstraints(max_length=200)] | None = None
+    dash_risk: Literal["standard", "medium", "high"] | None = Field(
+        None, description="DASH risk level for domestic-abuse incidents."
+    )
+    children_present: bool = False
+    subjects: list[Subject] = Field(min_length=1, max_length=20)
+    household: list[HouseholdMember] = Field(default_factory=list, max_length=30)
+    flags: list[ShortText] = Field(default_factory=list, max_length=20)
+    narrative: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class PoliceNotificationReceived(EventEnvelope[PoliceNotification]):
+    """A police force sent a notification to the hub's feed."""
+
+    TOPIC: ClassVar[str] = POLICE_NOTIFICATION
+    event_type: Literal["police.notification"] = "police.notification"

@@ -1,0 +1,30 @@
+"""Kafka topic names. Per-agency topics let ACLs give each partner agency exactly its own topics.
+
+A deployment may put a namespace in front of every name (see mash_runtime.settings) so that several
+hubs, or several test runs, share one cluster without seeing each other's events.
+"""
+
+REFERRAL_RECEIVED = "mash.referral.received"
+REFERRAL_AMENDED = "mash.referral.amended"
+POLICE_NOTIFICATION = "mash.police.notification"
+ENQUIRY_OPENED = "mash.enquiry.opened"
+ENQUIRY_COMPLETED = "mash.enquiry.completed"
+ENQUIRY_ADDENDUM = "mash.enquiry.addendum"
+DECISION_MADE = "mash.decision.made"
+TIMESCALE_ALERT = "mash.case.timescale"
+NOTIFICATION_SENT = "mash.notification.sent"
+NOTIFICATION_FAILED = "mash.notification.failed"
+DEAD_LETTER = "mash.deadletter"
+
+ENQUIRY_REQUEST_PREFIX = "mash.enquiry.request."
+AGENCY_RESPONSE_PREFIX = "mash.agency.response."
+
+
+def enquiry_request_topic(agency: str) -> str:
+    """The topic on which `agency` receives enquiry requests (and reminders)."""
+    return f"{ENQUIRY_REQUEST_PREFIX}{agency}"
+
+
+def agency_response_topic(agency: str) -> str:
+    """The topic on which `agency` answers enquiry requests."""
+    return f"{AGENCY_RESPONSE_PREFIX}{agency}"

@@ -1,0 +1,1 @@
+"""Test support: real-infrastructure addresses, condition waits, service processes, topic readers."""
