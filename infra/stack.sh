@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# Native (Docker-free) dev/test stack for the MASH: a single-node KRaft Kafka broker and FerretDB
+# (MongoDB wire protocol on SQLite), both bound to 127.0.0.1.
+#
+#   infra/stack.sh provision      fetch Kafka jars (Maven) + build FerretDB (Go); start nothing
+#   infra/stack.sh up             provision if needed, start both, wait until ready, print exports
+#   infra/stack.sh down [--purge] stop what `up` started (by pid file); --purge also wipes data
+#   infra/stack.sh status         running/stopped per component; exit 0 if both running, else 3
+#   infra/stack.sh env            print the export lines only
+#
+# Progress goes to stderr; `up` and `env` print only `export NAME=value` lines on stdout, so
+#   eval "$(bash infra/stack.sh up)"
+# works. Environment: MASH_CACHE_DIR (default <repo>/.cache), MASH_KAFKA_PORT (9092),
+# MASH_KAFKA_CONTROLLER_PORT (9093), MASH_MONGO_PORT (27017), MASH_STACK_TIMEOUT (120 s).
+set -euo pipefail
+
+INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$INFRA_DIR/.." && pwd)"
+CACHE_DIR="${MASH_CACHE_DIR:-$REPO_DIR/.cache}"
+RUN_DIR="$CACHE_DIR/run"
+LOG_DIR="$RUN_DIR/logs"
+
+KAFKA_PORT="${MASH_KAFKA_PORT:-9092}"
+KAFKA_CTL_PORT="${MASH_KAFKA_CONTROLLER_PORT:-9093}"
+MONGO_PORT="${MASH_MONGO_PORT:-27017}"
+TIMEOUT="${MASH_STACK_TIMEOUT:-120}"
+HOST=127.0.0.1
+
+KAFKA_POM="$INFRA_DIR/kafka/pom.xml"
+KAFKA_LIBS="$CACHE_DIR/kafka/libs"
+KAFKA_STAMP="$CACHE_DIR/kafka/libs.pom.sha256"
+KAFKA_DATA="$RUN_DIR/kafka-data"
+KAFKA_PROPS="$RUN_DIR/server.properties"
+KAFKA_LOG4J="$RUN_DIR/log4j2.xml"
+KAFKA_PID="$RUN_DIR/kafka.pid"
+KAFKA_LOG="$LOG_DIR/kafka.log"
+
+FDB_SRC="$INFRA_DIR/ferretdb"
+FDB_BIN="$CACHE_DIR/ferretdb/ferretdb-sqlite"
+FDB_STAMP="$CACHE_DIR/ferretdb/ferretdb-sqlite.src.sha256"
+FDB_DATA="$RUN_DIR/ferretdb-data"
+FDB_PID="$RUN_DIR/ferretdb.pid"
+FDB_LOG="$LOG_DIR/ferretdb.log"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
+
+for p in "$KAFKA_PORT" "$KAFKA_CTL_PORT" "$MONGO_PORT" "$TIMEOUT"; do
+  [[ "$p" =~ ^[0-9]+$ ]] || die "ports/timeout must be integers, got '$p'"
+done
+
+# One stack operation at a time per cache dir (two concurrent `up`s must not both fetch/start).
+# fd 9 is closed in every process we launch so a running server never holds the lock.
+lock() {
+  mkdir -p "$CACHE_DIR"
+  exec 9>"$CACHE_DIR/stack.lock"
+  if command -v flock >/dev/null 2>&1; then
+    flock -w "$((TIMEOUT + 60))" 9 || die "another infra/stack.sh holds $CACHE_DIR/stack.lock"
+  fi
+}
+
+sha_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------- process bookkeeping
+
+# Prints the pid recorded in $1 if that process is alive and its command line contains $2.
+# A stale pid file (process gone, or pid reused by something else) is removed.
+live_pid() {
+  local file="$1" marker="$2" pid
+  [[ -f "$file" ]] || return 1
+  pid="$(tr -dc '0-9' <"$file")"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
+     && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"; then
+    printf '%s\n' "$pid"
+    return 0
+  fi
+  rm -f "$file"
+  return 1
+}
+
+kafka_pid() { live_pid "$KAFKA_PID" "kafka.Kafka"; }
+fdb_pid() { live_pid "$FDB_PID" "$FDB_BIN"; }
+
+# launch PIDFILE LOGFILE CMD...: start CMD in its own session, detached from this shell, stdin
+# from /dev/null, stdout+stderr appended to LOGFILE. The wrapper writes its own pid and then
+# execs CMD, so the pid file names the server process itself.
+launch() {
+  local pidfile="$1" logfile="$2"
+  shift 2
+  rm -f "$pidfile"
+  setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
+    </dev/null >>"$logfile" 2>&1 9>&- &
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [[ -s "$pidfile" ]] && return 0
+    sleep 0.1
+  done
+  die "process did not record its pid in $pidfile"
+}
+
+# stop NAME PIDFILE MARKER: TERM, wait up to 20 s, then KILL.
+stop() {
+  local name="$1" file="$2" marker="$3" pid i
+  if ! pid="$(live_pid "$file" "$marker")"; then
+    log "$name: not running"
+    rm -f "$file"
+    return 0
+  fi
+  log "$name: stopping pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name: still alive after 20 s, sending KILL"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  kill -0 "$pid" 2>/dev/null && die "$name: pid $pid survived KILL"
+  rm -f "$file"
+  log "$name: stopped"
+}
+
+# ---------------------------------------------------------------- provisioning
+
+provision_kafka() {
+  local want
+  want="$(sha_of "$KAFKA_POM")"
+  if compgen -G "$KAFKA_LIBS/kafka_2.13-*.jar" >/dev/null && [[ -f "$KAFKA_STAMP" ]] \
+     && [[ "$(cat "$KAFKA_STAMP")" == "$want" ]]; then
+    return 0
+  fi
+  need mvn "Maven 3 is needed to fetch the Kafka jars"
+  need java "Java 17+ is needed to run Kafka"
+  log "kafka: fetching jars from Maven ($KAFKA_POM) -> $KAFKA_LIBS"
+  mkdir -p "$CACHE_DIR/kafka"
+  local tmp="$KAFKA_LIBS.new" t0=$SECONDS
+  rm -rf "$tmp"
+  if ! mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime \
+        -DoutputDirectory="$tmp" >"$CACHE_DIR/kafka/mvn.log" 2>&1 9>&-; then
+    tail -n 30 "$CACHE_DIR/kafka/mvn.log" >&2 || true
+    rm -rf "$tmp"
+    die "kafka: Maven dependency fetch failed (log: $CACHE_DIR/kafka/mvn.log)"
+  fi
+  compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || die "kafka: no kafka_2.13 jar after fetch"
+  rm -rf "$KAFKA_LIBS"
+  mv "$tmp" "$KAFKA_LIBS"
+  printf '%s\n' "$want" >"$KAFKA_STAMP"
+  log "kafka: $(ls "$KAFKA_LIBS" | wc -l) jars in $((SECONDS - t0)) s"
+}
+
+provision_ferretdb() {
+  local want
+  want="$(sha_of "$FDB_SRC/main.go" "$FDB_SRC/go.mod" "$FDB_SRC/go.sum")"
+  if [[ -x "$FDB_BIN" && -f "$FDB_STAMP" ]] && [[ "$(cat "$FDB_STAMP")" == "$want" ]]; then
+    return 0
+  fi
+  need go "Go 1.24+ is needed to build FerretDB"
+  log "ferretdb: building $FDB_BIN (go build, CGO_ENABLED=0)"
+  mkdir -p "$CACHE_DIR/ferretdb"
+  local t0=$SECONDS
+  if ! (cd "$FDB_SRC" && CGO_ENABLED=0 go build -mod=readonly -trimpath -buildvcs=false \
+          -o "$FDB_BIN.new" .) >"$CACHE_DIR/ferretdb/build.log" 2>&1 9>&-; then
+    tail -n 30 "$CACHE_DIR/ferretdb/build.log" >&2 || true
+    rm -f "$FDB_BIN.new"
+    die "ferretdb: go build failed (log: $CACHE_DIR/ferretdb/build.log)"
+  fi
+  mv -f "$FDB_BIN.new" "$FDB_BIN"
+  printf '%s\n' "$want" >"$FDB_STAMP"
+  log "ferretdb: built in $((SECONDS - t0)) s"
+}
+
+# ---------------------------------------------------------------- kafka
+
+write_kafka_config() {
+  mkdir -p "$RUN_DIR" "$LOG_DIR" "$KAFKA_DATA"
+  cat >"$KAFKA_PROPS" <<EOF
+# Generated by infra/stack.sh on every start; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CTL_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CTL_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=3
+auto.create.topics.enable=true
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  cat >"$KAFKA_LOG4J" <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by infra/stack.sh. stdout is redirected to .cache/run/logs/kafka.log. -->
+<Configuration status="WARN">
+  <Appenders>
+    <Console name="STDOUT" target="SYSTEM_OUT">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+    </Console>
+  </Appenders>
+  <Loggers>
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Logger name="state.change.logger" level="WARN"/>
+    <Logger name="kafka.log.LogCleaner" level="WARN"/>
+    <Logger name="org.apache.kafka.storage.internals.log.LogLoader" level="WARN"/>
+    <Root level="INFO">
+      <AppenderRef ref="STDOUT"/>
+    </Root>
+  </Loggers>
+</Configuration>
+EOF
+}
+
+kafka_classpath() { printf '%s/*' "$KAFKA_LIBS"; }
+
+format_kafka_storage() {
+  [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
+  local id
+  id="$(java -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+  [[ -n "$id" ]] || die "kafka: StorageTool random-uuid printed nothing"
+  log "kafka: formatting $KAFKA_DATA (cluster id $id)"
+  java -cp "$(kafka_classpath)" kafka.tools.StorageTool format -t "$id" -c "$KAFKA_PROPS" \
+    >>"$LOG_DIR/kafka-format.log" 2>&1 9>&- \
+    || { tail -n 20 "$LOG_DIR/kafka-format.log" >&2; die "kafka: storage format failed"; }
+}
+
+start_kafka() {
+  local pid
+  if pid="$(kafka_pid)"; then
+    log "kafka: already running (pid $pid)"
+    wait_ready kafka "$pid" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
+    return 0
+  fi
+  need java "Java 17+ is needed to run Kafka"
+  port_open "$KAFKA_PORT" && die "kafka: $HOST:$KAFKA_PORT is in use by a process this script did not start"
+  port_open "$KAFKA_CTL_PORT" && die "kafka: controller port $HOST:$KAFKA_CTL_PORT is already in use"
+  write_kafka_config
+  format_kafka_storage
+  [[ -f "$KAFKA_LOG" ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"
+  log "kafka: starting on $HOST:$KAFKA_PORT (controller $KAFKA_CTL_PORT)"
+  launch "$KAFKA_PID" "$KAFKA_LOG" \
+    java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
+    -cp "$(kafka_classpath)" kafka.Kafka "$KAFKA_PROPS"
+  wait_ready kafka "$(cat "$KAFKA_PID")" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
+}
+
+# ---------------------------------------------------------------- ferretdb
+
+start_ferretdb() {
+  local pid
+  if pid="$(fdb_pid)"; then
+    log "ferretdb: already running (pid $pid)"
+    wait_ready ferretdb "$pid" "$MONGO_PORT" "$FDB_LOG" ""
+    return 0
+  fi
+  port_open "$MONGO_PORT" && die "ferretdb: $HOST:$MONGO_PORT is in use by a process this script did not start"
+  mkdir -p "$FDB_DATA" "$LOG_DIR"
+  [[ -f "$FDB_LOG" ]] && mv -f "$FDB_LOG" "$FDB_LOG.1"
+  log "ferretdb: starting on $HOST:$MONGO_PORT"
+  launch "$FDB_PID" "$FDB_LOG" "$FDB_BIN" -listen "$HOST:$MONGO_PORT" -data "$FDB_DATA"
+  wait_ready ferretdb "$(cat "$FDB_PID")" "$MONGO_PORT" "$FDB_LOG" ""
+}
+
+# ---------------------------------------------------------------- readiness
+
+# wait_ready NAME PID PORT LOGFILE PATTERN: poll every 0.5 s until PORT accepts TCP and (if
+# given) PATTERN appears in LOGFILE; fail early if the process dies, or after $TIMEOUT s.
+wait_ready() {
+  local name="$1" pid="$2" port="$3" logfile="$4" pattern="$5" start=$SECONDS
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$logfile" >&2 2>/dev/null || true
+      die "$name: process $pid exited during start-up"
+    fi
+    if { [[ -z "$pattern" ]] || grep -qF -- "$pattern" "$logfile" 2>/dev/null; } && port_open "$port"; then
+      log "$name: ready on $HOST:$port (pid $pid, $((SECONDS - start)) s)"
+      return 0
+    fi
+    if ((SECONDS - start >= TIMEOUT)); then
+      die "$name: not ready after $TIMEOUT s (pid $pid still running; see $logfile)"
+    fi
+    sleep 0.5
+  done
+}
+
+print_env() {
+  printf 'export MASH_KAFKA_BOOTSTRAP=%s:%s\n' "$HOST" "$KAFKA_PORT"
+  printf 'export MASH_MONGO_URL=mongodb://%s:%s\n' "$HOST" "$MONGO_PORT"
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_provision() {
+  lock
+  if kafka_pid >/dev/null; then log "kafka: running; not touching its jars"; else provision_kafka; fi
+  if fdb_pid >/dev/null; then log "ferretdb: running; not touching its binary"; else provision_ferretdb; fi
+  log "provisioned: $KAFKA_LIBS, $FDB_BIN"
+}
+
+cmd_up() {
+  lock
+  local t0=$SECONDS
+  if ! kafka_pid >/dev/null; then provision_kafka; fi
+  if ! fdb_pid >/dev/null; then provision_ferretdb; fi
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  # FerretDB first: it is ready in well under a second, Kafka takes several.
+  start_ferretdb
+  start_kafka
+  log "stack up in $((SECONDS - t0)) s (logs: $LOG_DIR)"
+  print_env
+}
+
+cmd_down() {
+  local purge=0
+  case "${1:-}" in
+    "") ;;
+    --purge) purge=1 ;;
+    *) die "usage: $0 down [--purge]" ;;
+  esac
+  lock
+  stop kafka "$KAFKA_PID" "kafka.Kafka"
+  stop ferretdb "$FDB_PID" "$FDB_BIN"
+  if ((purge)); then
+    log "purging $RUN_DIR"
+    rm -rf "$RUN_DIR"
+  fi
+}
+
+cmd_status() {
+  local rc=0 pid
+  if pid="$(kafka_pid)"; then
+    printf 'kafka     running  pid=%-7s port=%s controller=%s\n' "$pid" "$KAFKA_PORT" "$KAFKA_CTL_PORT"
+  else
+    printf 'kafka     stopped  pid=%-7s port=%s controller=%s\n' "-" "$KAFKA_PORT" "$KAFKA_CTL_PORT"
+    rc=3
+  fi
+  if pid="$(fdb_pid)"; then
+    printf 'ferretdb  running  pid=%-7s port=%s\n' "$pid" "$MONGO_PORT"
+  else
+    printf 'ferretdb  stopped  pid=%-7s port=%s\n' "-" "$MONGO_PORT"
+    rc=3
+  fi
+  return "$rc"
+}
+
+usage() {
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+main() {
+  local cmd="${1:-}"
+  shift || true
+  case "$cmd" in
+    up) cmd_up ;;
+    down) cmd_down "$@" ;;
+    status) cmd_status ;;
+    provision) cmd_provision ;;
+    env) print_env ;;
+    -h | --help | help | "") usage ;;
+    *) log "unknown command '$cmd'"; usage ;;
+  esac
+}
+
+main "$@"
