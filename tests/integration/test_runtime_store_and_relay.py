@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from mash_runtime.broker import build_broker
-from mash_runtime.outbox import OutboxEntry, OutboxRelay
+from mash_runtime.outbox import OutboxEntry
+from mash_runtime.relay import OutboxRelay
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import AggregateStore, Change
 from mash_runtime.topics_admin import ensure_topics
@@ -67,8 +68,8 @@ async def test_relay_publishes_each_pending_event_and_clears_the_outbox(
     topic = settings.topic("mash.enquiry.addendum")
     await ensure_topics(settings, [topic])
     broker = build_broker(settings)
-    relay = OutboxRelay(broker, [collection], settings)
-    store = AggregateStore(collection, on_events=relay.wake)
+    store = AggregateStore(collection)
+    relay = OutboxRelay(broker, [store], settings)
     events = [_event(f"R{i}") for i in range(5)]
     for event in events:
         entry = OutboxEntry.of(event, topic)

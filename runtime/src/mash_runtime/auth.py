@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -68,7 +68,7 @@ def decode_token(secret: str, token: str) -> Principal:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def require_roles(*allowed: Role) -> object:
+def require_roles(*allowed: Role) -> Any:
     """A FastAPI dependency admitting callers holding any of `allowed` (401 without token, 403 wrong role)."""
 
     async def dependency(

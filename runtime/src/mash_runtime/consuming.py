@@ -33,7 +33,7 @@ EventT = TypeVar("EventT", bound=EventEnvelope[Any])
 log = logging.getLogger(__name__)
 
 
-class MessageRejected(Exception):  # noqa: N818 - reads as the domain says it: the message is rejected
+class MessageRejected(Exception):
     """Raised by a handler for a well-formed message the hub must not apply (e.g. wrong agency)."""
 
     def __init__(self, reason: str) -> None:

@@ -26,7 +26,7 @@ from mash_runtime.broker import build_broker
 from mash_runtime.consuming import DeadLetters, Handler, subscribe
 from mash_runtime.http import install_error_handlers
 from mash_runtime.logs import configure_logging
-from mash_runtime.outbox import OutboxRelay
+from mash_runtime.relay import OutboxRelay
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import AggregateStore
 from mash_runtime.telemetry import setup_tracing
@@ -55,7 +55,7 @@ class ServiceRuntime:
         self.db = self.mongo[settings.mongo_database]
         self.audit = AuditLog(self.db["audit"], settings.service_name)
         self._stores: list[AggregateStore] = []
-        self.relay = OutboxRelay(self.broker, [], settings)
+        self.relay = OutboxRelay(self.broker, self._stores, settings)
         self._topics: set[str] = {settings.topic(DeadLetter.TOPIC)}
         self._topic_partitions: dict[str, int] = {}
         self._jobs: list[tuple[float, Callable[[], Awaitable[None]]]] = []
@@ -66,7 +66,6 @@ class ServiceRuntime:
         """An aggregate store whose outbox the relay publishes."""
         aggregate_store = AggregateStore(self.db[collection], on_events=self.relay.wake)
         self._stores.append(aggregate_store)
-        self.relay = OutboxRelay(self.broker, [s.collection for s in self._stores], self.settings)
         return aggregate_store
 
     def topic(self, base: str, partitions: int | None = None) -> str:
@@ -85,7 +84,7 @@ class ServiceRuntime:
             self.settings,
             topic=self.topic(base_topic, partitions),
             event_model=event_model,
-            group_id=group_id,
+            group_id=self.settings.group(group_id),
             handler=handler,
             dead_letters=self.dead_letters,
         )

@@ -88,6 +88,10 @@ class HubSettings(BaseSettings):
         """The deployed name of a contract topic, with this hub's namespace in front when set."""
         return f"{self.topic_namespace}.{base}" if self.topic_namespace else base
 
+    def group(self, name: str) -> str:
+        """The deployed consumer-group id: namespaced like topics, so hubs sharing a cluster never mix."""
+        return f"{self.topic_namespace}.{name}" if self.topic_namespace else name
+
     def sealing_key_list(self) -> list[str]:
         """Sealing keys, newest first."""
         return [key.strip() for key in self.sealing_keys.get_secret_value().split(",") if key.strip()]
