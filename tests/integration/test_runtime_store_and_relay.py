@@ -11,6 +11,7 @@ import pytest
 from mash_runtime.broker import build_broker
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.relay import OutboxRelay
+from mash_runtime.sealing import AtRestCipher
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import AggregateStore, Change
 from mash_runtime.topics_admin import ensure_topics
@@ -68,13 +69,15 @@ async def test_relay_publishes_each_pending_event_and_clears_the_outbox(
     topic = settings.topic("mash.enquiry.addendum")
     await ensure_topics(settings, [topic])
     broker = build_broker(settings)
-    store = AggregateStore(collection)
+    store = AggregateStore(collection, cipher=AtRestCipher.from_settings(settings))
     relay = OutboxRelay(broker, [store], settings)
     events = [_event(f"R{i}") for i in range(5)]
     for event in events:
         entry = OutboxEntry.of(event, topic)
         await store.apply(event.correlation_id, lambda _s, e=entry: Change(state={"x": 1}, events=[e]))
     assert await collection.count_documents({"_outbox_pending": True}) == 5
+    stored = await collection.find_one({"_id": "R0"})
+    assert "R0" not in stored["_outbox"][0]["value"]  # sealed at rest: no event text in the store
 
     recorder = TopicRecorder(infrastructure.kafka_bootstrap, [topic])
     await broker.start()

@@ -60,7 +60,7 @@ class OutboxRelay:
         count = 0
         for store in self._stores:
             for doc in await store.pending_outboxes():
-                entries = [OutboxEntry.model_validate(raw) for raw in doc.get(OUTBOX, [])]
+                entries = [store.published_form(raw) for raw in doc.get(OUTBOX, [])]
                 for entry in entries:
                     if self._settings.fault_crash_before_publish:
                         # Test-only: die like a killed process after the write and before the publish.

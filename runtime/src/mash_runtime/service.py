@@ -27,6 +27,7 @@ from mash_runtime.consuming import DeadLetters, Handler, subscribe
 from mash_runtime.http import install_error_handlers
 from mash_runtime.logs import configure_logging
 from mash_runtime.relay import OutboxRelay
+from mash_runtime.sealing import AtRestCipher
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import AggregateStore
 from mash_runtime.telemetry import setup_tracing
@@ -54,6 +55,7 @@ class ServiceRuntime:
         )
         self.db = self.mongo[settings.mongo_database]
         self.audit = AuditLog(self.db["audit"], settings.service_name)
+        self.cipher = AtRestCipher.from_settings(settings)
         self._stores: list[AggregateStore] = []
         self.relay = OutboxRelay(self.broker, self._stores, settings)
         self._topics: set[str] = {settings.topic(DeadLetter.TOPIC)}
@@ -64,7 +66,7 @@ class ServiceRuntime:
 
     def store(self, collection: str) -> AggregateStore:
         """An aggregate store whose outbox the relay publishes."""
-        aggregate_store = AggregateStore(self.db[collection], on_events=self.relay.wake)
+        aggregate_store = AggregateStore(self.db[collection], on_events=self.relay.wake, cipher=self.cipher)
         self._stores.append(aggregate_store)
         return aggregate_store
 

@@ -23,6 +23,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from mash_runtime.outbox import OutboxEntry
+from mash_runtime.sealing import AtRestCipher
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,16 @@ def state_of(doc: dict[str, Any]) -> dict[str, Any]:
 class AggregateStore:
     """Reads and conditionally writes aggregates of one kind in one collection."""
 
-    def __init__(self, collection: AsyncCollection[dict[str, Any]], on_events: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        collection: AsyncCollection[dict[str, Any]],
+        on_events: Callable[[], None] | None = None,
+        cipher: AtRestCipher | None = None,
+    ):
         self.collection = collection
         self._on_events = on_events
+        # Outbox values may carry sealed items: encrypted at rest when a cipher is given.
+        self.cipher = cipher
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def lock(self, aggregate_id: str) -> asyncio.Lock:
@@ -121,7 +129,7 @@ class AggregateStore:
         if event_id is not None:
             inbox = [*inbox, event_id][-INBOX_LIMIT:]
         outbox = list(doc.get(OUTBOX, [])) if doc else []
-        outbox += [entry.model_dump(mode="json") for entry in change.events]
+        outbox += [self._stored(entry) for entry in change.events]
         body = {
             **{k: v for k, v in change.state.items() if k not in _BOOKKEEPING},
             INBOX: inbox,
@@ -139,6 +147,22 @@ class AggregateStore:
         )
         if result.matched_count != 1:
             raise ConcurrencyConflict(aggregate_id)
+
+    def _stored(self, entry: OutboxEntry) -> dict[str, Any]:
+        stored = entry.model_dump(mode="json")
+        if self.cipher is not None:
+            stored["value"] = self.cipher.seal(entry.value)
+            stored["sealed"] = True
+        return stored
+
+    def published_form(self, stored: dict[str, Any]) -> OutboxEntry:
+        """The entry as it goes on the wire (opened if it was sealed at rest)."""
+        fields = {k: v for k, v in stored.items() if k != "sealed"}
+        if stored.get("sealed"):
+            if self.cipher is None:
+                raise ValueError("an outbox entry is sealed but this store has no cipher")
+            fields["value"] = self.cipher.open(stored["value"])
+        return OutboxEntry.model_validate(fields)
 
     async def pending_outboxes(self) -> list[dict[str, Any]]:
         """Documents with events waiting to be published (id, version and outbox only)."""

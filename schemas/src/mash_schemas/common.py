@@ -6,7 +6,16 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 AgencyName = Annotated[
     str,
@@ -14,9 +23,15 @@ AgencyName = Annotated[
     Field(description="A partner agency's id as configured in the hub, e.g. 'police', 'health'."),
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _postcode_form(value: object) -> object:
+    # Referrers type postcodes in any case and spacing; normalise before the pattern is checked.
+    return " ".join(value.upper().split()) if isinstance(value, str) else value
+
+
 Postcode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"),
+    BeforeValidator(_postcode_form),
+    StringConstraints(pattern=r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"),
 ]
 NhsNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
 

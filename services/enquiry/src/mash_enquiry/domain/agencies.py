@@ -1,0 +1,165 @@
+"""The hub's partner agencies as configuration: who they are and what identifying details each receives.
+
+Adding a partner agency is an entry in the YAML file, not code. Each entry says which identifying
+details the agency may receive (data minimisation under the information sharing agreement): every
+agency gets the subjects' names, dates (birth, expected delivery or estimated age) and household
+members' names and relationships; anything more is listed under `receives`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from mash_schemas import AgencyName
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, ValidationError, model_validator
+
+from mash_enquiry.domain.exceptions import AgencyDirectoryInvalid, UnknownAgency
+from mash_enquiry.domain.reminders import ReminderPolicy
+
+
+class IdentifyingDetail(StrEnum):
+    """Identifying details beyond the baseline that an agency may be configured to receive."""
+
+    NHS_NUMBER = "nhs_number"
+    POSTCODE = "postcode"
+    TOWN = "town"
+    ADDRESS_LINES = "address_lines"
+    HOUSEHOLD_DATES_OF_BIRTH = "household_dates_of_birth"
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EmailContact(_Config):
+    """Reminders for this agency go to a mailbox (usually its MASH single point of contact)."""
+
+    channel: Literal["email"]
+    email: EmailStr
+
+
+class WebhookContact(_Config):
+    """Reminders for this agency go to a webhook on the agency's side."""
+
+    channel: Literal["webhook"]
+    url: HttpUrl
+
+
+ReminderContact = Annotated[EmailContact | WebhookContact, Field(discriminator="channel")]
+
+
+class Agency(_Config):
+    """One partner agency: its id (the YAML key), display name, topic partitions and what it receives."""
+
+    name: AgencyName
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    partitions: int = Field(3, ge=1, le=1000, description="Partitions of its request and response topics.")
+    receives: frozenset[IdentifyingDetail] = frozenset({IdentifyingDetail.POSTCODE})
+    reminder_contact: ReminderContact
+
+    def gets(self, detail: IdentifyingDetail) -> bool:
+        """Whether this agency is configured to receive `detail`."""
+        return detail in self.receives
+
+
+class AgencyDirectory(_Config):
+    """Every partner agency the hub may ask, keyed by id, and the hub's reminder points."""
+
+    agencies: dict[AgencyName, Agency] = Field(min_length=1)
+    reminders: ReminderPolicy = ReminderPolicy()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_each_agency_by_its_key(cls, raw: Any) -> Any:
+        # The YAML key is the agency's id; copying it in keeps `Agency` self-describing without
+        # making the file say every name twice.
+        if isinstance(raw, dict) and isinstance(raw.get("agencies"), dict):
+            agencies: dict[Any, Any] = {}
+            for key, entry in raw["agencies"].items():
+                if isinstance(entry, dict) and "name" not in entry:
+                    entry = {"name": key, **entry}
+                agencies[key] = entry
+            raw = {**raw, "agencies": agencies}
+        return raw
+
+    @model_validator(mode="after")
+    def _keys_match_names(self) -> AgencyDirectory:
+        for key, agency in self.agencies.items():
+            if agency.name != key:
+                raise ValueError(f"agency {key!r} says its name is {agency.name!r}; use the key only")
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        """The configured agencies' ids, in the order the file lists them."""
+        return list(self.agencies)
+
+    def agency(self, name: str) -> Agency:
+        """The configuration of agency `name`; UnknownAgency if the hub has none."""
+        try:
+            return self.agencies[name]
+        except KeyError:
+            raise UnknownAgency([name]) from None
+
+    def require(self, names: list[str]) -> list[Agency]:
+        """The configurations of `names`, in order; UnknownAgency naming every unknown one."""
+        unknown = [name for name in names if name not in self.agencies]
+        if unknown:
+            raise UnknownAgency(unknown)
+        return [self.agencies[name] for name in names]
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "<text>") -> AgencyDirectory:
+        """Parse and validate a directory from YAML text; AgencyDirectoryInvalid says what is wrong."""
+        try:
+            raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.YAMLError as error:
+            raise AgencyDirectoryInvalid(f"{source}: not valid YAML: {error}") from None
+        if not isinstance(raw, dict):
+            raise AgencyDirectoryInvalid(f"{source}: expected a mapping with an 'agencies' key")
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as error:
+            problems = "; ".join(_describe(problem) for problem in error.errors())
+            raise AgencyDirectoryInvalid(f"{source}: {problems}") from None
+
+
+DEFAULT_AGENCIES_FILE = "agencies.yaml"
+
+
+def load_agencies(path: Path | None = None) -> AgencyDirectory:
+    """Read the agency directory from `path`, or the packaged default when no path is given."""
+    if path is None:
+        resource = files("mash_enquiry").joinpath("config").joinpath(DEFAULT_AGENCIES_FILE)
+        return AgencyDirectory.from_yaml(resource.read_text(encoding="utf-8"), source=f"(packaged) {resource}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise AgencyDirectoryInvalid(f"{path}: cannot be read: {error.strerror}") from None
+    return AgencyDirectory.from_yaml(text, source=str(path))
+
+
+def _describe(problem: Any) -> str:
+    location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+    return f"{location}: {problem['msg']}"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice (PyYAML would keep the last silently)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)

@@ -1,0 +1,1 @@
+"""The enquiry service's entry points: Kafka subscribers and the desk's HTTP view."""

@@ -1,0 +1,161 @@
+"""The research desk's use cases: open an enquiry, take agencies' answers, chase and complete on time.
+
+Each use case loads the enquiry record, lets the domain decide, and stores the record (sensitive items
+sealed) together with the events it gives rise to, in one write.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from mash_runtime.consuming import MessageRejected
+from mash_runtime.outbox import OutboxEntry
+from mash_runtime.settings import HubSettings
+from mash_runtime.store import AggregateStore, Change
+from mash_schemas.agency import AgencyResponded
+from mash_schemas.enquiry import (
+    EnquiryAddendumRecorded,
+    EnquiryCompleted,
+    EnquiryOpened,
+    EnquiryRequest,
+    EnquiryRequested,
+)
+from mash_schemas.envelope import derived_event_id
+from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED, enquiry_request_topic
+
+from mash_enquiry.domain.agencies import AgencyDirectory
+from mash_enquiry.domain.enquiry_record import Accepted, Duplicate, EnquiryRecord, Late, Rejected
+from mash_enquiry.domain.exceptions import UnknownAgency
+from mash_enquiry.domain.sealing import Sealer
+from mash_enquiry.domain.sensitivity import log_safe_response
+
+log = logging.getLogger(__name__)
+PRODUCER = "enquiry"
+
+
+class ResearchDesk:
+    """Runs MASH enquiries across the partner agencies in the directory."""
+
+    def __init__(
+        self, settings: HubSettings, store: AggregateStore, directory: AgencyDirectory, sealer: Sealer
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._directory = directory
+        self._sealer = sealer
+
+    def _load(self, state: dict[str, Any]) -> EnquiryRecord:
+        return EnquiryRecord.from_document(state, self._sealer)
+
+    def _request_event(self, request: EnquiryRequest, cause: str) -> OutboxEntry:
+        event = EnquiryRequested.build(
+            request,
+            correlation_id=request.referral_id,
+            producer=PRODUCER,
+            event_id=derived_event_id(request.request_id, f"request/{request.reminder_number}"),
+        )
+        return OutboxEntry.of(event, self._settings.topic(enquiry_request_topic(request.agency)))
+
+    def _completion_events(self, record: EnquiryRecord, now: datetime) -> list[OutboxEntry]:
+        outcome = record.complete(now)
+        event = EnquiryCompleted.build(
+            outcome, correlation_id=outcome.referral_id, producer=PRODUCER,
+            event_id=derived_event_id(outcome.enquiry_id, "completed"),
+        )
+        log.info("enquiry completed", extra={"fields": {
+            "enquiry_id": outcome.enquiry_id, "completion": outcome.completion, "not_answered": outcome.not_answered}})
+        return [OutboxEntry.of(event, self._settings.topic(ENQUIRY_COMPLETED))]
+
+    async def open_enquiry(self, event: EnquiryOpened) -> None:
+        """Fan the enquiry out: one minimised request per agency on that agency's own topic."""
+        enquiry = event.payload
+
+        def open_once(current: dict[str, Any] | None) -> Change | None:
+            if current is not None:
+                return None
+            try:
+                record = EnquiryRecord.open(enquiry, self._directory, event.occurred_at)
+            except UnknownAgency as exc:
+                raise MessageRejected(f"enquiry names agencies the hub has not configured: {exc}") from exc
+            events = [self._request_event(request, str(event.event_id)) for request in record.requests.values()]
+            return Change(state=record.to_document(self._sealer), events=events)
+
+        if await self._store.apply(enquiry.enquiry_id, open_once, event_id=str(event.event_id)):
+            log.info("enquiry fanned out", extra={"fields": {"enquiry_id": enquiry.enquiry_id,
+                                                             "agencies": enquiry.agencies}})
+
+    async def take_response(self, event: AgencyResponded, topic_agency: str) -> None:
+        """An agency answered on its own topic: keep it once, complete if all answered, addendum if late."""
+        response = event.payload
+        if response.agency != topic_agency:
+            raise MessageRejected(
+                f"response from agency {response.agency!r} arrived on the topic of agency {topic_agency!r}"
+            )
+        now = datetime.now(UTC)
+
+        def record_it(current: dict[str, Any] | None) -> Change | None:
+            if current is None:
+                raise MessageRejected(f"the response names an unknown enquiry {response.enquiry_id!r}")
+            record = self._load(current)
+            verdict = record.record_response(response, now)
+            if isinstance(verdict, Rejected):
+                raise MessageRejected(verdict.reason)
+            if isinstance(verdict, Duplicate):
+                return None
+            events: list[OutboxEntry] = []
+            if isinstance(verdict, Late):
+                addendum = EnquiryAddendumRecorded.build(
+                    verdict.addendum, correlation_id=response.referral_id, producer=PRODUCER,
+                    event_id=derived_event_id(response.request_id, "addendum"),
+                )
+                events.append(OutboxEntry.of(addendum, self._settings.topic(ENQUIRY_ADDENDUM)))
+            elif isinstance(verdict, Accepted) and record.completion_due(now):
+                events += self._completion_events(record, now)
+            return Change(state=record.to_document(self._sealer), events=events)
+
+        await self._store.apply(response.enquiry_id, record_it, event_id=str(event.event_id))
+        log.info("agency response taken", extra={"fields": log_safe_response(response)})
+
+    async def sweep(self) -> None:
+        """Send reminders that are due and complete enquiries whose due time has come."""
+        now = datetime.now(UTC)
+        cursor = self._store.collection.find({"state": "open", "wake_at": {"$lte": now}}, {"_id": 1})
+        for enquiry_id in [doc["_id"] async for doc in cursor]:
+            await self._store.apply(enquiry_id, lambda current: self._chase_or_complete(current, now))
+
+    def _chase_or_complete(self, current: dict[str, Any] | None, now: datetime) -> Change | None:
+        if current is None:
+            return None
+        record = self._load(current)
+        events: list[OutboxEntry] = []
+        if record.completion_due(now):
+            events += self._completion_events(record, now)
+        else:
+            for due in record.reminders_due(now):
+                record.mark_reminded(due.agency, due.number, now)
+                events.append(self._request_event(due.request, "reminder"))
+                log.info("agency reminded", extra={"fields": {"enquiry_id": record.enquiry_id,
+                                                              "agency": due.agency, "reminder": due.number}})
+        if not events:
+            return None
+        return Change(state=record.to_document(self._sealer), events=events)
+
+    async def status(self, enquiry_id: str) -> dict[str, Any] | None:
+        """Who was asked, who answered, reminders sent: the desk's view, no item content."""
+        state = await self._store.get(enquiry_id)
+        if state is None:
+            return None
+        record = self._load(state)
+        return {
+            "enquiry_id": enquiry_id,
+            "referral_id": record.enquiry.referral_id,
+            "state": record.state.value,
+            "due_at": record.enquiry.due_at.isoformat(),
+            "agencies": record.agencies,
+            "answered": sorted(record.responses),
+            "answered_late": sorted(record.late_responses),
+            "not_answered": record.unanswered,
+            "reminders": {agency: record.last_reminder(agency) for agency in record.agencies},
+        }

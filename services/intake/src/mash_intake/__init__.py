@@ -1,0 +1,1 @@
+"""The hub's front door: contacts from referrers over HTTP and the police notification feed."""

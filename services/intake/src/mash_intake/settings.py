@@ -1,0 +1,26 @@
+"""Intake's settings (prefix MASH_INTAKE_, falling back to MASH_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mash_runtime.settings import HubSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class IntakeSettings(HubSettings):
+    """Where the hub's rule tables and register come from, and the front door's limits."""
+
+    model_config = SettingsConfigDict(env_prefix="MASH_INTAKE_", extra="ignore")
+
+    service_name: str = "intake"
+    mongo_database: str = "mash_intake"
+    http_port: int = 8001
+    register_file: Path | None = Field(None, description="Known-people export (CSV or JSON) imported at start.")
+    level_of_needs_file: Path | None = Field(None, description="The hub's Level of Needs table; packaged default.")
+    triage_file: Path | None = Field(None, description="The hub's police triage rules; packaged default.")
+    linking_window_days: int = Field(28, ge=0, le=365)
+    match_threshold: float = Field(0.85, gt=0, le=1)
+    max_request_bytes: int = Field(512 * 1024, ge=1024, description="Largest contact accepted over HTTP.")
+    register_reload_seconds: float = Field(30.0, gt=0)
