@@ -1,0 +1,1 @@
+"""Real delivery channels: email over SMTP, signed webhooks over HTTP(S)."""

@@ -1,0 +1,281 @@
+"""The hand-off gate: the only way a decision's information leaves the hub for the receiving service.
+
+This is where the sealed intelligence hub is enforced on the way out. A non-sensitive item goes in
+full; a sensitive item goes only in the wording its owning agency permitted; a sensitive item without
+permission becomes a notice saying who holds information and how to request it. The summary models
+below have no field that could carry a sealed item's own text, so templates rendered from them cannot
+leak it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from typing import Literal
+
+from mash_schemas import (
+    Address,
+    AllocatedWorker,
+    BragRating,
+    Decision,
+    HandoffItem,
+    InformationItem,
+    Outcome,
+    Referrer,
+    Sensitivity,
+    Subject,
+    SubjectKind,
+)
+from pydantic import BaseModel, ConfigDict
+
+from mash_notify.domain.wording import agency_title, sentence, subject_name, subjects_possessive
+
+# Sealed text shorter than this is not searched for in free text: redacting a word like "dog"
+# everywhere would mangle the rationale, and such fragments carry no intelligence on their own.
+MIN_SEALED_MATCH = 8
+
+WITHHELD_MARK = "[withheld: sensitive information held by {agency}]"
+
+
+class SealedHubBreachError(Exception):
+    """The hand-off would carry the text of a sensitive item its agency has not released."""
+
+    def __init__(self, agency: str, item_id: str) -> None:
+        super().__init__(
+            f"the hand-off would carry sensitive item {item_id!r} from {agency} without its permission; "
+            "the hand-off was stopped"
+        )
+        self.agency = agency
+        self.item_id = item_id
+
+
+class _Summary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubjectDetails(_Summary):
+    """What the receiving service needs to identify a subject."""
+
+    name: str
+    kind: SubjectKind
+    date_of_birth: date | None = None
+    expected_date: date | None = None
+    estimated_age: int | None = None
+    nhs_number: str | None = None
+    address: str | None = None
+
+
+class NamedReferrer(_Summary):
+    """A professional referrer, named so the receiving service can talk to them."""
+
+    name: str
+    role: str
+    organisation: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class SharedItem(_Summary):
+    """An item that may leave the hub: a non-sensitive item, or a sensitive one in its released wording.
+
+    `about` is kept only for non-sensitive items: for a released item, even whom it concerns may be part
+    of what the agency sealed, so only the permitted wording goes.
+    """
+
+    agency: str
+    agency_name: str
+    item_id: str
+    basis: Literal["non_sensitive", "released_by_agency"]
+    about: str | None
+    wording: str
+
+
+class WithheldNotice(_Summary):
+    """Tells the receiving service that an agency holds sealed information, and how to ask for it."""
+
+    agency: str
+    agency_name: str
+    request_route: str
+    wording: str
+
+
+class HandoffSummary(_Summary):
+    """The summary the receiving service gets: everything here is allowed to leave the hub."""
+
+    referral_id: str
+    decision_id: str
+    decided_by: str
+    decided_at: datetime
+    referral_received_at: datetime
+    rating: BragRating
+    outcome: Outcome
+    receiving_service: str
+    allocated_worker: AllocatedWorker | None
+    subjects: list[SubjectDetails]
+    referrer: NamedReferrer | None
+    referrer_is_member_of_public: bool
+    rationale: str
+    shared_items: list[SharedItem]
+    withheld_notices: list[WithheldNotice]
+
+
+def _address_line(address: Address | None) -> str | None:
+    if address is None:
+        return None
+    parts = [*address.lines, address.town, address.postcode]
+    line = ", ".join(part for part in parts if part)
+    return line or None
+
+
+def _subject_details(subject: Subject) -> SubjectDetails:
+    return SubjectDetails(
+        name=subject_name(subject),
+        kind=subject.kind,
+        date_of_birth=subject.date_of_birth,
+        expected_date=subject.expected_date,
+        estimated_age=subject.estimated_age,
+        nhs_number=subject.nhs_number,
+        address=_address_line(subject.address),
+    )
+
+
+def _named_referrer(referrer: Referrer) -> NamedReferrer | None:
+    # A member of the public's identity never leaves the hub: not even their role or contact details.
+    if referrer.is_member_of_public:
+        return None
+    return NamedReferrer(
+        name=referrer.name,
+        role=referrer.role,
+        organisation=referrer.agency,
+        email=referrer.email,
+        phone=referrer.phone,
+    )
+
+
+def _is_released(item: InformationItem) -> bool:
+    return item.sensitivity is Sensitivity.SENSITIVE and item.release is not None and item.release.permitted
+
+
+def _shared_item(chosen: HandoffItem, agency_name: str) -> SharedItem:
+    item = chosen.item
+    if item.sensitivity is Sensitivity.NON_SENSITIVE:
+        return SharedItem(
+            agency=chosen.agency,
+            agency_name=agency_name,
+            item_id=item.item_id,
+            basis="non_sensitive",
+            about=item.about,
+            wording=item.summary,
+        )
+    # Only released items reach here (see _is_released), and a released item has its wording.
+    assert item.release is not None
+    assert item.release.permitted_wording is not None
+    return SharedItem(
+        agency=chosen.agency,
+        agency_name=agency_name,
+        item_id=item.item_id,
+        basis="released_by_agency",
+        about=None,
+        wording=item.release.permitted_wording,
+    )
+
+
+def _withheld_notices(decision: Decision, agency_names: Mapping[str, str]) -> list[WithheldNotice]:
+    # One notice per agency and route: the count of sealed items is itself not for the receiving service.
+    notices: dict[tuple[str, str], WithheldNotice] = {}
+    whose = subjects_possessive(decision.subjects)
+    for chosen in decision.handoff_items:
+        item = chosen.item
+        if item.sensitivity is not Sensitivity.SENSITIVE or _is_released(item):
+            continue
+        assert item.release is not None  # a sensitive item always has a release condition
+        key = (chosen.agency, item.release.request_route)
+        if key in notices:
+            continue
+        name = agency_title(chosen.agency, agency_names)
+        notices[key] = WithheldNotice(
+            agency=chosen.agency,
+            agency_name=name,
+            request_route=item.release.request_route,
+            wording=(
+                f"{name} holds information relevant to {whose} safety. "
+                f"To request it: {sentence(item.release.request_route)}"
+            ),
+        )
+    return list(notices.values())
+
+
+def _sensitive_texts(decision: Decision) -> list[tuple[HandoffItem, str]]:
+    """The raw text of every sensitive item chosen: none of it may leave except as permitted wording."""
+    texts: list[tuple[HandoffItem, str]] = []
+    for chosen in decision.handoff_items:
+        if chosen.item.sensitivity is Sensitivity.SENSITIVE and len(chosen.item.summary) >= MIN_SEALED_MATCH:
+            texts.append((chosen, chosen.item.summary))
+    return texts
+
+
+def _sealed_rationale(decision: Decision, agency_names: Mapping[str, str]) -> str:
+    # A manager may quote an agency's sealed text in the rationale; it is cut out here rather than trusted.
+    rationale = decision.rationale
+    for chosen, text in _sensitive_texts(decision):
+        mark = WITHHELD_MARK.format(agency=agency_title(chosen.agency, agency_names))
+        rationale = re.sub(re.escape(text), mark, rationale, flags=re.IGNORECASE)
+    return rationale
+
+
+def _outgoing_texts(summary: HandoffSummary) -> Iterator[tuple[str | None, str]]:
+    """Each free text in the summary, with the id of the released item it came from (if any)."""
+    yield None, summary.rationale
+    for shared in summary.shared_items:
+        released_from = shared.item_id if shared.basis == "released_by_agency" else None
+        yield released_from, shared.wording
+        if shared.about:
+            yield None, shared.about
+    for notice in summary.withheld_notices:
+        yield None, notice.wording
+
+
+def _check_nothing_sealed_leaves(decision: Decision, summary: HandoffSummary) -> None:
+    # Last line of defence: the same sealed text could also arrive inside another agency's
+    # non-sensitive item. An agency's own permitted wording may repeat its own text; nothing else may.
+    for chosen, sealed in _sensitive_texts(decision):
+        needle = sealed.lower()
+        for released_from, text in _outgoing_texts(summary):
+            if released_from == chosen.item.item_id:
+                continue
+            if needle in text.lower():
+                raise SealedHubBreachError(chosen.agency, chosen.item.item_id)
+
+
+def handoff_summary(decision: Decision, agency_names: Mapping[str, str] | None = None) -> HandoffSummary:
+    """Build the receiving service's summary of `decision`, letting out only what may leave the hub.
+
+    `agency_names` maps agency ids to display names ('police' -> 'Devon and Cornwall Police').
+    Raises SealedHubBreachError rather than send a hand-off that would carry sealed text.
+    """
+    names = agency_names or {}
+    shared = [
+        _shared_item(chosen, agency_title(chosen.agency, names))
+        for chosen in decision.handoff_items
+        if chosen.item.sensitivity is Sensitivity.NON_SENSITIVE or _is_released(chosen.item)
+    ]
+    summary = HandoffSummary(
+        referral_id=decision.referral_id,
+        decision_id=decision.decision_id,
+        decided_by=decision.decided_by,
+        decided_at=decision.decided_at,
+        referral_received_at=decision.referral_received_at,
+        rating=decision.rating,
+        outcome=decision.outcome,
+        receiving_service=decision.receiving_service,
+        allocated_worker=decision.allocated_worker,
+        subjects=[_subject_details(subject) for subject in decision.subjects],
+        referrer=_named_referrer(decision.referrer),
+        referrer_is_member_of_public=decision.referrer.is_member_of_public,
+        rationale=_sealed_rationale(decision, names),
+        shared_items=shared,
+        withheld_notices=_withheld_notices(decision, names),
+    )
+    _check_nothing_sealed_leaves(decision, summary)
+    return summary
