@@ -1,0 +1,294 @@
+"""The manager's desk use cases: open case files, screen, open enquiries, decide, watch the clock.
+
+Every change loads the case file, lets the domain rule on it, and stores it with the events it gives
+rise to in one write. Event ids are derived from the referral, so a replay publishes nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from mash_runtime.audit import AuditLog
+from mash_runtime.auth import Principal
+from mash_runtime.http import DomainError
+from mash_runtime.outbox import OutboxEntry
+from mash_runtime.settings import HubSettings
+from mash_runtime.store import Change
+from mash_schemas.common import BragRating, ConsentStatus
+from mash_schemas.decision import Decision, DecisionMade, Outcome
+from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted, EnquiryOpened
+from mash_schemas.envelope import derived_event_id
+from mash_schemas.referral import ReferralAmended, ReferralReceived
+from mash_schemas.timescale import TimescaleAlertRaised
+from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
+
+from mash_decision.domain.case_file import AmendmentAfterScreening, CaseFile, CaseFileError
+from mash_decision.domain.queue import QueueEntry, desk_queue
+from mash_decision.domain.recommendation import RecommendationRules
+from mash_decision.domain.roles import NotPermitted, Role, case_file_view
+from mash_decision.domain.timescales import Timescales
+from mash_decision.store import CaseFiles
+
+log = logging.getLogger(__name__)
+PRODUCER = "decision"
+ROUTING_RULE = "hub routing rule"
+
+
+class CaseNotFound(DomainError):
+    """No case file for that referral."""
+
+    status = 404
+
+
+class DeskRefused(DomainError):
+    """A rule of the practice refused the step (out of order, rationale missing, ...)."""
+
+    status = 409
+
+
+class RoleRefused(DomainError):
+    """The caller's role may not take this step."""
+
+    status = 403
+
+
+def desk_role(principal: Principal) -> Role:
+    """The most capable desk role the caller holds (manager over screener over analyst)."""
+    for role in (Role.MANAGER, Role.SCREENER, Role.ANALYST, Role.AGENCY):
+        if role.value in {r.value for r in principal.roles}:
+            return role
+    raise RoleRefused("this needs a hub role (screener, manager or analyst)")
+
+
+class ManagersDesk:
+    """The case files of one hub and what the screeners and MASH managers do with them."""
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        cases: CaseFiles,
+        timescales: Timescales,
+        rules: RecommendationRules,
+        audit: AuditLog,
+        route_allocated_automatically: bool,
+    ) -> None:
+        self._settings = settings
+        self._cases = cases
+        self._timescales = timescales
+        self._rules = rules
+        self._audit = audit
+        self._auto_route = route_allocated_automatically
+
+    # --- events from other services -------------------------------------------------------------
+
+    async def open_case(self, event: ReferralReceived) -> None:
+        """A referral arrived: open its case file; route it straight on if a worker is allocated."""
+        referral = event.payload
+
+        def open_once(current: dict[str, Any] | None) -> Change | None:
+            if current is not None:
+                return None
+            case = CaseFile.open(referral, self._timescales, referral.received_at)
+            events: list[OutboxEntry] = []
+            if self._auto_route and any(m.allocated_worker for m in referral.matches):
+                decision = case.route_to_allocated_worker(
+                    ROUTING_RULE, Role.MANAGER, datetime.now(UTC),
+                    rationale="The child has an allocated social worker: the contact goes straight to them.",
+                    rules=self._rules, decision_id=self._decision_id(referral.referral_id),
+                )
+                events.append(self._decision_event(decision))
+            return Change(state=self._cases.state_of(case), events=events)
+
+        await self._cases.store.apply(referral.referral_id, open_once, event_id=str(event.event_id))
+        log.info("case file opened", extra={"fields": {"referral_id": referral.referral_id}})
+
+    async def amend_case(self, event: ReferralAmended) -> None:
+        """A referrer's correction before screening; after screening it is logged, not applied."""
+        amendment = event.payload
+
+        def amend(current: dict[str, Any] | None) -> Change | None:
+            if current is None:
+                return None
+            case = self._cases.case_of(current)
+            try:
+                changed = case.amend(amendment)
+            except AmendmentAfterScreening:
+                log.warning("correction arrived after screening",
+                            extra={"fields": {"referral_id": amendment.referral_id}})
+                return None
+            return Change(state=self._cases.state_of(case, current)) if changed else None
+
+        await self._cases.store.apply(amendment.referral_id, amend, event_id=str(event.event_id))
+
+    async def record_enquiry(self, event: EnquiryCompleted) -> None:
+        """The enquiry completed: the case awaits the manager's decision, with a recommendation."""
+        outcome = event.payload
+
+        def record(current: dict[str, Any] | None) -> Change | None:
+            if current is None:
+                return None
+            case = self._cases.case_of(current)
+            return Change(state=self._cases.state_of(case, current)) if case.record_enquiry_outcome(outcome) else None
+
+        await self._cases.store.apply(outcome.referral_id, record, event_id=str(event.event_id))
+        log.info("enquiry outcome on file", extra={"fields": {"referral_id": outcome.referral_id,
+                                                              "not_answered": outcome.not_answered}})
+
+    async def record_addendum(self, event: EnquiryAddendumRecorded) -> None:
+        """A late agency answer: kept on the case file as an addendum, even after the decision."""
+        addendum = event.payload
+        now = datetime.now(UTC)
+
+        def record(current: dict[str, Any] | None) -> Change | None:
+            if current is None:
+                return None
+            case = self._cases.case_of(current)
+            return Change(state=self._cases.state_of(case, current)) if case.add_addendum(addendum, now) else None
+
+        await self._cases.store.apply(addendum.referral_id, record, event_id=str(event.event_id))
+
+    # --- the desk's own steps (HTTP) --------------------------------------------------------------
+
+    async def _step(self, referral_id: str, principal: Principal, step: Any, what: str, why: str) -> CaseFile:
+        role = desk_role(principal)
+        result: dict[str, CaseFile] = {}
+
+        def change(current: dict[str, Any] | None) -> Change:
+            if current is None:
+                raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
+            case = self._cases.case_of(current)
+            try:
+                events = step(case, role)
+            except NotPermitted as exc:
+                raise RoleRefused(str(exc)) from exc
+            except CaseFileError as exc:
+                raise DeskRefused(str(exc)) from exc
+            result["case"] = case
+            return Change(state=self._cases.state_of(case, current), events=events)
+
+        await self._cases.store.apply(referral_id, change)
+        await self._audit.record(who=principal, action=what, referral_id=referral_id, why=why)
+        return result["case"]
+
+    async def screen(self, referral_id: str, principal: Principal, rating: BragRating, rationale: str | None) -> None:
+        """Confirm or change the suggested rating (a change needs a rationale)."""
+        def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
+            case.screen(principal.subject, role, rating, rationale, datetime.now(UTC), self._timescales)
+            return []
+
+        await self._step(referral_id, principal, step, "screen", rationale or "suggested rating confirmed")
+
+    async def route_to_allocated_worker(self, referral_id: str, principal: Principal, rationale: str | None) -> None:
+        """Pass the referral to the allocated social worker (no enquiry)."""
+        def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
+            decision = case.route_to_allocated_worker(
+                principal.subject, role, datetime.now(UTC), rationale=rationale, rules=self._rules,
+                decision_id=self._decision_id(referral_id))
+            return [self._decision_event(decision)]
+
+        await self._step(referral_id, principal, step, "route_to_allocated_worker", rationale or "allocated worker")
+
+    async def open_enquiry(
+        self, referral_id: str, principal: Principal, agencies: list[str], consent_check: ConsentStatus | None,
+        proceed_without_consent_reason: str | None, questions: list[str],
+    ) -> str:
+        """Open a MASH enquiry with the chosen agencies; returns its id."""
+        opened: dict[str, str] = {}
+
+        def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
+            enquiry = case.open_enquiry(
+                principal.subject, role, agencies, consent_check, proceed_without_consent_reason, questions,
+                datetime.now(UTC), self._timescales, enquiry_id=f"ENQ-{referral_id}")
+            opened["id"] = enquiry.enquiry_id
+            event = EnquiryOpened.build(enquiry, correlation_id=referral_id, producer=PRODUCER,
+                                        event_id=derived_event_id(enquiry.enquiry_id, "opened"))
+            return [OutboxEntry.of(event, self._settings.topic(ENQUIRY_OPENED))]
+
+        why = proceed_without_consent_reason or f"consent re-checked: {consent_check}"
+        await self._step(referral_id, principal, step, "open_enquiry", why)
+        return opened["id"]
+
+    async def decide(
+        self, referral_id: str, principal: Principal, outcome: Outcome, receiving_service: str | None,
+        rationale: str, handoff_item_ids: list[str], rating: BragRating | None,
+    ) -> Decision:
+        """Record the manager's decision; decision.made goes to notify for hand-off and feedback."""
+        made: dict[str, Decision] = {}
+
+        def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
+            decision = case.decide(
+                principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
+                datetime.now(UTC), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
+            made["decision"] = decision
+            return [self._decision_event(decision)]
+
+        await self._step(referral_id, principal, step, "decide", rationale)
+        log.info("decision made", extra={"fields": {"referral_id": referral_id, "outcome": outcome.value}})
+        return made["decision"]
+
+    async def view(self, referral_id: str, principal: Principal, why: str) -> dict[str, Any]:
+        """The case file as the caller's role may see it, with the recommendation; the view is audited."""
+        role = desk_role(principal)
+        case = await self._cases.get(referral_id)
+        if case is None:
+            raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
+        try:
+            visible = case_file_view(case, role)
+        except NotPermitted as exc:
+            raise RoleRefused(str(exc)) from exc
+        await self._audit.record(who=principal, action="view_case_file", referral_id=referral_id, why=why,
+                                 what={"role": role.value, "sealed_items_shown": visible is case})
+        recommendation = visible.recommendation(self._rules)
+        watch = self._timescales.watch(case.decision_deadline)
+        now = datetime.now(UTC)
+        return {
+            "case_file": visible.to_document(),
+            "recommendation": recommendation.model_dump(mode="json") if recommendation else None,
+            "handoff_candidates": sorted(visible.handoff_candidates()),
+            "timescale": {"status": watch.status(now).value, "minutes_left": watch.minutes_left(now),
+                          "due_at": case.decision_deadline.due_at.isoformat()},
+        }
+
+    async def queue(self, principal: Principal) -> list[QueueEntry]:
+        """Referrals awaiting screening or decision, most urgent first."""
+        desk_role(principal)
+        cases = [case for case, _ in await self._cases.open_cases()]
+        return desk_queue(cases, self._timescales, datetime.now(UTC))
+
+    async def watch_clock(self) -> None:
+        """Raise a timescale alert once per case and status (near breach, breach)."""
+        now = datetime.now(UTC)
+        for case, state in await self._cases.open_cases():
+            alert = self._timescales.watch(case.decision_deadline).alert(case.referral_id, now)
+            if alert is None or alert.status in state.get("alerts_raised", []):
+                continue
+
+            def raise_alert(current: dict[str, Any] | None, status: str = alert.status) -> Change | None:
+                if current is None or status in current.get("alerts_raised", []):
+                    return None
+                fresh = self._timescales.watch(self._cases.case_of(current).decision_deadline).alert(
+                    current["referral_id"], now)
+                if fresh is None:
+                    return None
+                event = TimescaleAlertRaised.build(
+                    fresh, correlation_id=fresh.referral_id, producer=PRODUCER,
+                    event_id=derived_event_id(fresh.referral_id, f"timescale/{status}"))
+                state = {**current, "alerts_raised": [*current.get("alerts_raised", []), status]}
+                return Change(state=state, events=[OutboxEntry.of(event, self._settings.topic(TIMESCALE_ALERT))])
+
+            await self._cases.store.apply(case.referral_id, raise_alert)
+            log.warning("timescale alert", extra={"fields": {"referral_id": case.referral_id,
+                                                             "status": alert.status}})
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _decision_id(referral_id: str) -> str:
+        return f"DEC-{referral_id}"
+
+    def _decision_event(self, decision: Decision) -> OutboxEntry:
+        event = DecisionMade.build(decision, correlation_id=decision.referral_id, producer=PRODUCER,
+                                   event_id=derived_event_id(decision.decision_id, "made"))
+        return OutboxEntry.of(event, self._settings.topic(DECISION_MADE))

@@ -1,0 +1,561 @@
+"""The case file: everything the desk holds on one referral, and the steps that move it to a decision.
+
+A case moves awaiting_screening -> (routed_to_allocated_worker | awaiting_decision [-> enquiry_open ->
+awaiting_decision]) -> decided. Screening confirms the BRAG rating and leaves the case awaiting the
+manager, who either decides now or opens an enquiry first. Every step appends a history entry saying
+who did what, when and why. The whole case file is one MongoDB document.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from mash_schemas import (
+    AllocatedWorker,
+    BragRating,
+    Consent,
+    ConsentStatus,
+    Decision,
+    Enquiry,
+    EnquiryAddendum,
+    EnquiryOutcome,
+    HandoffItem,
+    HouseholdMember,
+    Outcome,
+    Referral,
+    ReferralAmendment,
+    SubjectKind,
+)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from mash_decision.domain.recommendation import Recommendation, RecommendationRules, recommend
+from mash_decision.domain.roles import DeskAction, Role, require_permission
+from mash_decision.domain.timescales import Deadline, Timescales
+
+
+class CaseState(StrEnum):
+    """Where a referral stands at the desk."""
+
+    AWAITING_SCREENING = "awaiting_screening"
+    ROUTED_TO_ALLOCATED_WORKER = "routed_to_allocated_worker"
+    ENQUIRY_OPEN = "enquiry_open"
+    AWAITING_DECISION = "awaiting_decision"
+    DECIDED = "decided"
+
+
+class CaseFileError(Exception):
+    """A step the desk's rules do not allow on this case file."""
+
+
+class StepOutOfOrder(CaseFileError):
+    """The step does not fit where the case stands (e.g. opening an enquiry before screening)."""
+
+    def __init__(self, step: str, state: CaseState) -> None:
+        self.step = step
+        self.state = state
+        super().__init__(f"cannot {step} while the case is {state.value.replace('_', ' ')}")
+
+
+class NotThisReferral(CaseFileError):
+    """An amendment, enquiry outcome or addendum names another referral."""
+
+
+class RatingChangeNeedsRationale(CaseFileError):
+    """The screener changed intake's suggested rating without saying why."""
+
+
+class NoAllocatedWorker(CaseFileError):
+    """Intake matched no allocated social worker, so the case cannot go straight to one."""
+
+
+class ConsentNotRechecked(CaseFileError):
+    """Consent must be re-checked before an enquiry: given, or a recorded reason to proceed without it."""
+
+
+class NoAgenciesChosen(CaseFileError):
+    """An enquiry needs at least one partner agency."""
+
+
+class EnquiryNotOnCase(CaseFileError):
+    """The enquiry outcome or addendum is for an enquiry this case did not open."""
+
+
+class EnquiryAlreadyCompleted(CaseFileError):
+    """A different outcome arrived for an enquiry that has already completed."""
+
+
+class DecisionAlreadyMade(CaseFileError):
+    """The referral already has its decision; a second one is refused."""
+
+
+class DecisionNeedsRationale(CaseFileError):
+    """Every decision is recorded with the manager's rationale."""
+
+
+class HandoffItemNotOnCase(CaseFileError):
+    """A hand-off names an item that no agency supplied on this case (or names it ambiguously)."""
+
+
+class AmendmentAfterScreening(CaseFileError):
+    """A referrer's amendment arrived after screening; the referrer must make a new contact instead."""
+
+
+class HistoryEntry(BaseModel):
+    """One line of the case file's audit trail: who (and in what role), when, what, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: AwareDatetime
+    by: str
+    role: Role | None = Field(None, description="None for a step taken by a service (intake, the research desk).")
+    what: str
+    why: str | None = None
+
+
+class Screening(BaseModel):
+    """The screening record: intake's suggested rating and the rating the screener confirmed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    by: str
+    role: Role
+    at: AwareDatetime
+    suggested_rating: BragRating
+    confirmed_rating: BragRating
+    rationale: str | None = None
+
+
+def _item_key(agency: str, item_id: str) -> str:
+    # Agency ids never contain ':' (see AgencyName), so "agency:item" names an item without ambiguity.
+    return f"{agency}:{item_id}"
+
+
+def _lawful_basis(rating: BragRating, adults_only: bool, consent: Consent) -> str:
+    if adults_only:
+        basis = "Care Act 2014 s42"
+    elif rating is BragRating.RED:
+        basis = "Children Act 1989 s47"
+    elif rating is BragRating.AMBER:
+        basis = "Children Act 1989 s17"
+    else:
+        basis = "Children Act 2004 s10"
+    return f"{basis} {'with' if consent.status is ConsentStatus.GIVEN else 'without'} consent"
+
+
+def _assume_utc(value: Any) -> Any:
+    # A store may hand datetimes back without a timezone (BSON keeps UTC); the contract needs aware ones.
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    if isinstance(value, dict):
+        return {key: _assume_utc(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_assume_utc(inner) for inner in value]
+    return value
+
+
+class CaseFile(BaseModel):
+    """The aggregate for one referral at the manager's desk."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    referral: Referral
+    state: CaseState = CaseState.AWAITING_SCREENING
+    opened_at: AwareDatetime
+    decision_deadline: Deadline
+    screening: Screening | None = None
+    amendments: list[ReferralAmendment] = Field(default_factory=list)
+    enquiry: Enquiry | None = None
+    enquiry_outcome: EnquiryOutcome | None = None
+    addenda: list[EnquiryAddendum] = Field(default_factory=list)
+    decision: Decision | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    @classmethod
+    def open(cls, referral: Referral, timescales: Timescales, now: datetime) -> CaseFile:
+        """A new case file for a referral intake accepted, with its decision deadline by suggested rating."""
+        rating = referral.suggested_rating.rating
+        deadline = timescales.decision_deadline(rating, referral.received_at)
+        case = cls(referral=referral, opened_at=now, decision_deadline=deadline)
+        case._note(
+            now,
+            "intake",
+            None,
+            f"referral received (suggested {rating.value}); decision due {deadline.due_at.isoformat()}",
+            "; ".join(referral.suggested_rating.reasons) or None,
+        )
+        return case
+
+    # -- what the case file knows ------------------------------------------------------------------
+
+    @property
+    def referral_id(self) -> str:
+        """The referral's id, which is also the case file's id."""
+        return self.referral.referral_id
+
+    @property
+    def rating(self) -> BragRating:
+        """The confirmed rating after screening, intake's suggestion before."""
+        if self.screening is not None:
+            return self.screening.confirmed_rating
+        return self.referral.suggested_rating.rating
+
+    @property
+    def consent(self) -> Consent:
+        """The latest consent position: the referrer's, as amended before screening."""
+        for amendment in reversed(self.amendments):
+            if amendment.consent is not None:
+                return amendment.consent
+        return self.referral.consent
+
+    @property
+    def household(self) -> list[HouseholdMember]:
+        """The household as referred, plus members added by amendments."""
+        added = [member for amendment in self.amendments for member in amendment.household_added]
+        return [*self.referral.household, *added]
+
+    @property
+    def allocated_worker(self) -> AllocatedWorker | None:
+        """The social worker intake found already allocated (the most confident match), if any."""
+        matched = [match for match in self.referral.matches if match.allocated_worker is not None]
+        if not matched:
+            return None
+        return max(matched, key=lambda match: match.confidence).allocated_worker
+
+    def handoff_candidates(self) -> dict[str, HandoffItem]:
+        """Every item agencies supplied on this case (findings, sealed, late answers), by 'agency:item_id'."""
+        supplied: list[HandoffItem] = []
+        if self.enquiry_outcome is not None:
+            for findings in self.enquiry_outcome.findings:
+                supplied += [HandoffItem(agency=findings.agency, item=item) for item in findings.items]
+            supplied += [HandoffItem(agency=s.agency, item=s.item) for s in self.enquiry_outcome.sealed]
+        for addendum in self.addenda:
+            late = addendum.findings
+            supplied += [HandoffItem(agency=late.agency, item=item) for item in late.items]
+            supplied += [HandoffItem(agency=s.agency, item=s.item) for s in addendum.sealed]
+        found = {_item_key(chosen.agency, chosen.item.item_id): chosen for chosen in supplied}
+        return found
+
+    def recommendation(self, rules: RecommendationRules | None = None) -> Recommendation | None:
+        """The desk's recommendation once the enquiry has completed; None before."""
+        if self.enquiry_outcome is None:
+            return None
+        return recommend(self.rating, self.enquiry_outcome, self.addenda, rules)
+
+    # -- steps --------------------------------------------------------------------------------------
+
+    def amend(self, amendment: ReferralAmendment) -> bool:
+        """Add a referrer's correction before screening. False when this amendment is already on file."""
+        self._same_referral(amendment.referral_id)
+        if amendment in self.amendments:
+            return False
+        if self.state is not CaseState.AWAITING_SCREENING:
+            raise AmendmentAfterScreening(
+                f"referral {self.referral_id} is {self.state.value.replace('_', ' ')}; amendments are taken "
+                "only before screening"
+            )
+        self.amendments.append(amendment)
+        changes = []
+        if amendment.additional_information:
+            changes.append("information added")
+        if amendment.household_added:
+            changes.append(f"{len(amendment.household_added)} household member(s) added")
+        if amendment.consent is not None:
+            changes.append(f"consent now {amendment.consent.status.value}")
+        self._note(
+            amendment.amended_at,
+            amendment.amended_by,
+            None,
+            "amended by the referrer: " + (", ".join(changes) or "no change"),
+        )
+        return True
+
+    def screen(
+        self,
+        by: str,
+        role: Role,
+        confirmed_rating: BragRating,
+        rationale: str | None,
+        now: datetime,
+        timescales: Timescales,
+    ) -> None:
+        """Confirm (or change, with a rationale) the BRAG rating; the decision deadline follows the rating."""
+        require_permission(role, DeskAction.SCREEN)
+        self._refuse_if_decided()
+        if self.state is not CaseState.AWAITING_SCREENING:
+            raise StepOutOfOrder("screen", self.state)
+        suggested = self.referral.suggested_rating.rating
+        reason = rationale.strip() if rationale else None
+        if confirmed_rating is not suggested and not reason:
+            raise RatingChangeNeedsRationale(
+                f"changing the rating from {suggested.value} to {confirmed_rating.value} needs a rationale"
+            )
+        self.screening = Screening(
+            by=by, role=role, at=now, suggested_rating=suggested, confirmed_rating=confirmed_rating, rationale=reason
+        )
+        self.decision_deadline = timescales.decision_deadline(confirmed_rating, self.referral.received_at)
+        self.state = CaseState.AWAITING_DECISION
+        what = (
+            f"screened: rating {confirmed_rating.value} confirmed"
+            if confirmed_rating is suggested
+            else f"screened: rating changed from {suggested.value} to {confirmed_rating.value}"
+        )
+        self._note(now, by, role, f"{what}; decision due {self.decision_deadline.due_at.isoformat()}", reason)
+
+    def route_to_allocated_worker(
+        self,
+        by: str,
+        role: Role,
+        now: datetime,
+        rationale: str | None = None,
+        rules: RecommendationRules | None = None,
+        decision_id: str | None = None,
+    ) -> Decision:
+        """Pass the referral straight to the social worker already allocated: no enquiry."""
+        require_permission(role, DeskAction.ROUTE_TO_ALLOCATED_WORKER)
+        self._refuse_if_decided()
+        if self.state is not CaseState.AWAITING_SCREENING:
+            raise StepOutOfOrder("route to the allocated worker", self.state)
+        worker = self.allocated_worker
+        if worker is None:
+            raise NoAllocatedWorker(f"referral {self.referral_id} has no allocated social worker")
+        reason = (rationale or "").strip() or (
+            f"Already allocated to {worker.name} ({worker.team}); passed straight to the allocated worker."
+        )
+        rules = rules or RecommendationRules()
+        decision = self._decision(
+            decision_id=decision_id,
+            by=by,
+            now=now,
+            rating=self.rating,
+            outcome=Outcome.ALLOCATED_WORKER,
+            receiving_service=rules.receiving_service(Outcome.ALLOCATED_WORKER),
+            rationale=reason,
+            handoff_items=[],
+            allocated_worker=worker,
+            route="allocated_worker",
+        )
+        self.state = CaseState.ROUTED_TO_ALLOCATED_WORKER
+        self._note(now, by, role, f"routed to the allocated worker {worker.name} ({worker.team})", reason)
+        return decision
+
+    def open_enquiry(
+        self,
+        by: str,
+        role: Role,
+        agencies: list[str],
+        consent_check: ConsentStatus | None,
+        proceed_without_consent_reason: str | None,
+        questions: list[str],
+        now: datetime,
+        timescales: Timescales,
+        enquiry_id: str | None = None,
+    ) -> Enquiry:
+        """Open a MASH enquiry with the chosen agencies, after re-checking consent; returns its payload."""
+        require_permission(role, DeskAction.OPEN_ENQUIRY)
+        self._refuse_if_decided()
+        if self.state is not CaseState.AWAITING_DECISION or self.screening is None:
+            raise StepOutOfOrder("open an enquiry", self.state)
+        if self.enquiry is not None:
+            raise StepOutOfOrder("open a second enquiry", self.state)
+        chosen = list(dict.fromkeys(agencies))
+        if not chosen:
+            raise NoAgenciesChosen("choose at least one partner agency for the enquiry")
+        consent = self._rechecked_consent(by, consent_check, proceed_without_consent_reason, now)
+        due_at = timescales.enquiry_due_at(self.rating, now, self.decision_deadline)
+        adults_only = all(subject.kind is SubjectKind.ADULT_AT_RISK for subject in self.referral.subjects)
+        self.enquiry = Enquiry(
+            enquiry_id=enquiry_id or f"enq-{self.referral_id}",
+            referral_id=self.referral_id,
+            rating=self.rating,
+            agencies=chosen,
+            due_at=due_at,
+            subjects=self.referral.subjects,
+            household=self.household,
+            questions=questions,
+            consent=consent,
+            lawful_basis=_lawful_basis(self.rating, adults_only, consent),
+            opened_by=by,
+        )
+        self.state = CaseState.ENQUIRY_OPEN
+        self._note(
+            now,
+            by,
+            role,
+            f"enquiry opened with {', '.join(chosen)}; due {due_at.isoformat()}",
+            f"consent {consent.status.value}" + (f": {consent.reason}" if consent.reason else ""),
+        )
+        return self.enquiry
+
+    def record_enquiry_outcome(self, outcome: EnquiryOutcome) -> bool:
+        """File the research desk's collated findings. False when this very outcome is already on file."""
+        self._same_referral(outcome.referral_id)
+        if self.enquiry is None or outcome.enquiry_id != self.enquiry.enquiry_id:
+            raise EnquiryNotOnCase(f"enquiry {outcome.enquiry_id} was not opened on referral {self.referral_id}")
+        if self.enquiry_outcome is not None:
+            if self.enquiry_outcome == outcome:
+                return False
+            raise EnquiryAlreadyCompleted(f"enquiry {outcome.enquiry_id} has already completed")
+        if self.state is not CaseState.ENQUIRY_OPEN:
+            raise StepOutOfOrder("record an enquiry outcome", self.state)
+        self.enquiry_outcome = outcome
+        self.state = CaseState.AWAITING_DECISION
+        why = None
+        if outcome.not_answered:
+            why = f"no answer from {', '.join(sorted(outcome.not_answered))}"
+        completion = "all agencies answered" if outcome.completion == "all_answered" else "due time passed"
+        self._note(outcome.completed_at, "research desk", None, f"enquiry completed: {completion}", why)
+        return True
+
+    def add_addendum(self, addendum: EnquiryAddendum, now: datetime) -> bool:
+        """Keep an agency's late answer on the case, even after the decision. False when already on file."""
+        self._same_referral(addendum.referral_id)
+        if self.enquiry is None or addendum.enquiry_id != self.enquiry.enquiry_id:
+            raise EnquiryNotOnCase(f"enquiry {addendum.enquiry_id} was not opened on referral {self.referral_id}")
+        if addendum in self.addenda:
+            return False
+        self.addenda.append(addendum)
+        after = " after the decision" if self.decision is not None else ""
+        self._note(now, "research desk", None, f"late answer from {addendum.findings.agency} added{after}")
+        return True
+
+    def decide(
+        self,
+        by: str,
+        role: Role,
+        outcome: Outcome,
+        receiving_service: str | None,
+        rationale: str,
+        handoff_item_ids: list[str],
+        now: datetime,
+        rating: BragRating | None = None,
+        rules: RecommendationRules | None = None,
+        decision_id: str | None = None,
+    ) -> Decision:
+        """Record the MASH manager's decision with its rationale and the items chosen for the hand-off.
+
+        `rating` defaults to the recommendation's after an enquiry, else to the screening rating;
+        `receiving_service` defaults to the hub's service for the outcome; items are named
+        'agency:item_id' (or by item id alone when only one agency supplied an item with that id).
+        """
+        require_permission(role, DeskAction.DECIDE)
+        self._refuse_if_decided()
+        if self.state is not CaseState.AWAITING_DECISION or self.screening is None:
+            raise StepOutOfOrder("decide", self.state)
+        reason = rationale.strip()
+        if not reason:
+            raise DecisionNeedsRationale("a decision needs the manager's rationale")
+        items = self._chosen_items(handoff_item_ids)
+        rules = rules or RecommendationRules()
+        worker = None
+        if outcome is Outcome.ALLOCATED_WORKER:
+            worker = self.allocated_worker
+            if worker is None:
+                raise NoAllocatedWorker(f"referral {self.referral_id} has no allocated social worker")
+        recommended = self.recommendation(rules)
+        decided_rating = rating or (recommended.rating if recommended is not None else self.rating)
+        service = (receiving_service or "").strip() or rules.receiving_service(outcome)
+        decision = self._decision(
+            decision_id=decision_id,
+            by=by,
+            now=now,
+            rating=decided_rating,
+            outcome=outcome,
+            receiving_service=service,
+            rationale=reason,
+            handoff_items=items,
+            allocated_worker=worker,
+            route="enquiry" if self.enquiry is not None else "screening",
+        )
+        self.state = CaseState.DECIDED
+        self._note(now, by, role, f"decided: {outcome.value} ({decided_rating.value}) to {service}", reason)
+        return decision
+
+    # -- storage ------------------------------------------------------------------------------------
+
+    def to_document(self) -> dict[str, Any]:
+        """The case file as one plain, JSON-compatible document (ISO-8601 text for times)."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> CaseFile:
+        """Rebuild a case file from its document; keys the store adds (`_id`, outbox, ...) are ignored."""
+        fields = {key: value for key, value in document.items() if key in cls.model_fields}
+        return cls.model_validate(_assume_utc(fields))
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _note(self, at: datetime, by: str, role: Role | None, what: str, why: str | None = None) -> None:
+        self.history.append(HistoryEntry(at=at, by=by, role=role, what=what, why=why))
+
+    def _same_referral(self, referral_id: str) -> None:
+        if referral_id != self.referral_id:
+            raise NotThisReferral(f"{referral_id} is not referral {self.referral_id}")
+
+    def _refuse_if_decided(self) -> None:
+        if self.decision is not None:
+            raise DecisionAlreadyMade(
+                f"referral {self.referral_id} was decided by {self.decision.decided_by} "
+                f"at {self.decision.decided_at.isoformat()}"
+            )
+
+    def _rechecked_consent(
+        self, by: str, status: ConsentStatus | None, proceed_reason: str | None, now: datetime
+    ) -> Consent:
+        reason = proceed_reason.strip() if proceed_reason else None
+        if status is ConsentStatus.GIVEN:
+            return Consent(status=status, reason=reason, recorded_by=by, recorded_at=now)
+        if not reason:
+            raise ConsentNotRechecked(
+                "re-check consent before the enquiry: record that it was given, or the reason to proceed without it"
+            )
+        return Consent(status=status or ConsentStatus.NOT_SOUGHT, reason=reason, recorded_by=by, recorded_at=now)
+
+    def _chosen_items(self, item_ids: list[str]) -> list[HandoffItem]:
+        candidates = self.handoff_candidates()
+        chosen: list[HandoffItem] = []
+        for wanted in dict.fromkeys(item_ids):
+            if wanted in candidates:
+                chosen.append(candidates[wanted])
+                continue
+            by_id = [item for key, item in candidates.items() if key.split(":", 1)[1] == wanted]
+            if len(by_id) != 1:
+                problem = "is not on this case" if not by_id else "was supplied by several agencies; name the agency"
+                raise HandoffItemNotOnCase(f"hand-off item {wanted!r} {problem}")
+            chosen.append(by_id[0])
+        return chosen
+
+    def _decision(
+        self,
+        *,
+        decision_id: str | None,
+        by: str,
+        now: datetime,
+        rating: BragRating,
+        outcome: Outcome,
+        receiving_service: str,
+        rationale: str,
+        handoff_items: list[HandoffItem],
+        allocated_worker: AllocatedWorker | None,
+        route: Literal["screening", "enquiry", "allocated_worker"],
+    ) -> Decision:
+        self.decision = Decision(
+            decision_id=decision_id or f"dec-{self.referral_id}",
+            referral_id=self.referral_id,
+            decided_by=by,
+            decided_at=now,
+            referral_received_at=self.referral.received_at,
+            rating=rating,
+            outcome=outcome,
+            receiving_service=receiving_service,
+            allocated_worker=allocated_worker,
+            rationale=rationale,
+            referrer=self.referral.referrer,
+            subjects=self.referral.subjects,
+            handoff_items=handoff_items,
+            agencies_consulted=self.enquiry.agencies if self.enquiry is not None else [],
+            within_timescale=now <= self.decision_deadline.due_at,
+            route=route,
+        )
+        return self.decision

@@ -1,0 +1,1 @@
+"""The desk's entry points: Kafka subscribers and the screeners' and managers' HTTP routes."""

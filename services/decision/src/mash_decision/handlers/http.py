@@ -1,0 +1,110 @@
+"""The desk over HTTP: queue, case file (audited), screening, enquiry, routing, decision."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query
+from mash_runtime.audit import AuditLog
+from mash_runtime.auth import Principal, Role, require_roles
+from mash_schemas.common import BragRating, ConsentStatus
+from mash_schemas.decision import Outcome
+from pydantic import BaseModel, ConfigDict, Field
+
+from mash_decision.desk import ManagersDesk
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+
+
+class Body(BaseModel):
+    """Request bodies refuse unknown fields so a typo is named in the 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScreeningRequest(Body):
+    """Confirm or change the suggested BRAG rating."""
+
+    rating: BragRating
+    rationale: Text | None = None
+
+
+class RoutingRequest(Body):
+    """Route to the allocated social worker."""
+
+    rationale: Text | None = None
+
+
+class OpenEnquiryRequest(Body):
+    """Open a MASH enquiry: agencies, and consent as re-checked (or why the enquiry proceeds without it)."""
+
+    agencies: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,39}$")]] = Field(min_length=1, max_length=30)
+    consent_check: ConsentStatus | None = None
+    proceed_without_consent_reason: Text | None = None
+    questions: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
+
+
+class DecisionRequest(Body):
+    """The manager's decision."""
+
+    outcome: Outcome
+    rationale: Text
+    receiving_service: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    handoff_item_ids: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(default_factory=list)
+    rating: BragRating | None = None
+
+
+def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
+    """Mount the desk's routes."""
+    router = APIRouter(tags=["desk"])
+    readers = require_roles(Role.SCREENER, Role.MANAGER, Role.ANALYST)
+    screeners = require_roles(Role.SCREENER, Role.MANAGER)
+    managers = require_roles(Role.MANAGER)
+
+    @router.get("/queue", summary="Referrals awaiting screening or decision, most urgent first")
+    async def queue(principal: Principal = readers) -> list[dict[str, Any]]:
+        return [entry.model_dump(mode="json") for entry in await desk.queue(principal)]
+
+    @router.get("/cases/{referral_id}", summary="The case file as your role may see it (audited)")
+    async def case_file(
+        referral_id: str,
+        reason: Annotated[str, Query(min_length=3, max_length=200)] = "screening and decision",
+        principal: Principal = readers,
+    ) -> dict[str, Any]:
+        return await desk.view(referral_id, principal, reason)
+
+    @router.post("/cases/{referral_id}/screening", status_code=200, summary="Confirm or change the BRAG rating")
+    async def screen(referral_id: str, request: ScreeningRequest, principal: Principal = screeners) -> dict[str, str]:
+        await desk.screen(referral_id, principal, request.rating, request.rationale)
+        return {"referral_id": referral_id, "state": "awaiting_decision"}
+
+    @router.post("/cases/{referral_id}/routing", status_code=202, summary="Route to the allocated social worker")
+    async def route(referral_id: str, request: RoutingRequest, principal: Principal = managers) -> dict[str, str]:
+        await desk.route_to_allocated_worker(referral_id, principal, request.rationale)
+        return {"referral_id": referral_id, "state": "routed_to_allocated_worker"}
+
+    @router.post("/cases/{referral_id}/enquiry", status_code=202, summary="Open a MASH enquiry")
+    async def open_enquiry(
+        referral_id: str, request: OpenEnquiryRequest, principal: Principal = managers
+    ) -> dict[str, str]:
+        enquiry_id = await desk.open_enquiry(
+            referral_id, principal, request.agencies, request.consent_check,
+            request.proceed_without_consent_reason, request.questions)
+        return {"referral_id": referral_id, "enquiry_id": enquiry_id, "state": "enquiry_open"}
+
+    @router.post("/cases/{referral_id}/decision", status_code=202, summary="Record the decision")
+    async def decide(referral_id: str, request: DecisionRequest, principal: Principal = managers) -> dict[str, Any]:
+        decision = await desk.decide(
+            referral_id, principal, request.outcome, request.receiving_service, request.rationale,
+            request.handoff_item_ids, request.rating)
+        return {"referral_id": referral_id, "decision_id": decision.decision_id, "outcome": decision.outcome.value,
+                "receiving_service": decision.receiving_service, "rating": decision.rating.value}
+
+    @router.get("/cases/{referral_id}/audit", summary="Who viewed or changed this case, when and why")
+    async def audit_trail(referral_id: str, _: Principal = managers) -> list[dict[str, Any]]:
+        return [
+            {"at": r["at"].isoformat(), "who": r["who"], "roles": r["roles"], "action": r["action"], "why": r["why"]}
+            for r in await audit.for_referral(referral_id)
+        ]
+
+    app.include_router(router)

@@ -1,0 +1,503 @@
+"""The case file: its steps from referral to decision, each rule the desk enforces, and its stored form."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from mash_decision.domain.case_file import (
+    AmendmentAfterScreening,
+    CaseFile,
+    CaseState,
+    ConsentNotRechecked,
+    DecisionAlreadyMade,
+    DecisionNeedsRationale,
+    EnquiryAlreadyCompleted,
+    EnquiryNotOnCase,
+    HandoffItemNotOnCase,
+    NoAgenciesChosen,
+    NoAllocatedWorker,
+    NotThisReferral,
+    RatingChangeNeedsRationale,
+    StepOutOfOrder,
+)
+from mash_decision.domain.roles import NotPermitted, Role
+from mash_decision.domain.timescales import Timescales
+from mash_schemas import (
+    AllocatedWorker,
+    BragRating,
+    Consent,
+    ConsentStatus,
+    HouseholdMember,
+    Outcome,
+    ReferralAmendment,
+    SealedItem,
+)
+
+from tests.unit.decision.casebook import (
+    addendum,
+    enquiry_outcome,
+    findings,
+    item,
+    london,
+    referral,
+    scenario_1_outcome,
+)
+
+pytestmark = pytest.mark.unit
+
+TIMESCALES = Timescales()
+RECEIVED = london(2026, 3, 10, 10, 0)
+WORKER = AllocatedWorker(name="Priya Shah", team="Children in Need Team 2", email="priya.shah@example.org")
+
+
+def new_case(**kwargs: Any) -> CaseFile:
+    return CaseFile.open(referral(**kwargs), TIMESCALES, RECEIVED + timedelta(minutes=1))
+
+
+def screened(rating: BragRating = BragRating.GREEN, **kwargs: Any) -> CaseFile:
+    case = new_case(**kwargs)
+    case.screen(
+        "Jo Screener",
+        Role.SCREENER,
+        rating,
+        "agency checks needed" if rating is not BragRating.GREEN else None,
+        london(2026, 3, 10, 10, 20),
+        TIMESCALES,
+    )
+    return case
+
+
+def with_open_enquiry(agencies: tuple[str, ...] = ("probation", "health")) -> CaseFile:
+    case = screened()
+    case.open_enquiry(
+        "Alex Manager",
+        Role.MANAGER,
+        list(agencies),
+        ConsentStatus.GIVEN,
+        None,
+        ["Known to you?"],
+        london(2026, 3, 10, 10, 30),
+        TIMESCALES,
+    )
+    return case
+
+
+def with_outcome() -> CaseFile:
+    case = with_open_enquiry()
+    case.record_enquiry_outcome(scenario_1_outcome())
+    return case
+
+
+def amendment(**changes: Any) -> ReferralAmendment:
+    fields: dict[str, Any] = {"referral_id": "ref-1", "amended_by": "PC Reed", "amended_at": london(2026, 3, 10, 10, 5)}
+    return ReferralAmendment(**{**fields, **changes})
+
+
+# -- opening and amending ------------------------------------------------------------------------------
+
+
+def test_a_new_case_awaits_screening_with_a_deadline_by_suggested_rating() -> None:
+    case = new_case(suggested=BragRating.AMBER)
+    assert case.state is CaseState.AWAITING_SCREENING
+    assert case.rating is BragRating.AMBER
+    assert case.decision_deadline.due_at == london(2026, 3, 11, 10, 0)
+    assert case.history[0].by == "intake"
+    assert "referral received" in case.history[0].what
+
+
+def test_amendments_before_screening_add_to_the_household_and_update_consent() -> None:
+    case = new_case()
+    given = Consent(status=ConsentStatus.GIVEN, recorded_by="PC Reed")
+    sibling = HouseholdMember(given_name="Ava", family_name="Turner", relationship="sister")
+    assert case.amend(amendment(household_added=[sibling], consent=given))
+    assert case.consent == given
+    assert [member.given_name for member in case.household] == ["Dee", "Ava"]
+    assert "household member(s) added" in case.history[-1].what
+
+
+def test_a_repeated_amendment_is_recorded_once() -> None:
+    case = new_case()
+    change = amendment(additional_information="He has a younger sister.")
+    assert case.amend(change)
+    assert not case.amend(change)
+    assert len(case.amendments) == 1
+
+
+def test_an_amendment_after_screening_is_refused() -> None:
+    case = screened()
+    with pytest.raises(AmendmentAfterScreening):
+        case.amend(amendment(additional_information="Late news."))
+
+
+def test_an_amendment_for_another_referral_is_refused() -> None:
+    with pytest.raises(NotThisReferral):
+        new_case().amend(amendment(referral_id="ref-2", additional_information="Wrong case."))
+
+
+# -- screening -------------------------------------------------------------------------------------
+
+
+def test_screening_confirms_the_rating_without_a_rationale() -> None:
+    case = screened(BragRating.GREEN)
+    assert case.state is CaseState.AWAITING_DECISION
+    assert case.screening is not None
+    assert case.screening.confirmed_rating is BragRating.GREEN
+    assert case.history[-1].role is Role.SCREENER
+
+
+def test_changing_the_suggested_rating_needs_a_rationale() -> None:
+    case = new_case()
+    with pytest.raises(RatingChangeNeedsRationale):
+        case.screen("Jo Screener", Role.SCREENER, BragRating.RED, "  ", london(2026, 3, 10, 10, 20), TIMESCALES)
+    assert case.state is CaseState.AWAITING_SCREENING
+
+
+def test_raising_the_rating_to_red_moves_the_deadline_to_four_hours() -> None:
+    case = new_case()
+    case.screen(
+        "Jo Screener", Role.SCREENER, BragRating.RED, "Disclosure of harm.", london(2026, 3, 10, 10, 20), TIMESCALES
+    )
+    assert case.decision_deadline.due_at == london(2026, 3, 10, 14, 0)
+    assert case.history[-1].why == "Disclosure of harm."
+    assert "changed from green to red" in case.history[-1].what
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.AGENCY])
+def test_only_the_hub_screens(role: Role) -> None:
+    with pytest.raises(NotPermitted):
+        new_case().screen("someone", role, BragRating.GREEN, None, RECEIVED, TIMESCALES)
+
+
+def test_a_case_is_screened_once() -> None:
+    with pytest.raises(StepOutOfOrder):
+        screened().screen("Jo Screener", Role.SCREENER, BragRating.GREEN, None, RECEIVED, TIMESCALES)
+
+
+# -- already allocated --------------------------------------------------------------------------------
+
+
+def test_scenario_6_an_allocated_child_goes_straight_to_the_worker() -> None:
+    case = new_case(allocated_worker=WORKER)
+    decision = case.route_to_allocated_worker("routing rule", Role.SCREENER, london(2026, 3, 10, 10, 3))
+    assert case.state is CaseState.ROUTED_TO_ALLOCATED_WORKER
+    assert decision.outcome is Outcome.ALLOCATED_WORKER
+    assert decision.route == "allocated_worker"
+    assert decision.allocated_worker == WORKER
+    assert decision.receiving_service == "allocated-worker"
+    assert "Priya Shah" in decision.rationale
+    assert decision.within_timescale
+    with pytest.raises(DecisionAlreadyMade):
+        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Changed my mind.", [], RECEIVED)
+
+
+def test_routing_needs_an_allocated_worker() -> None:
+    with pytest.raises(NoAllocatedWorker):
+        new_case().route_to_allocated_worker("Jo Screener", Role.SCREENER, RECEIVED)
+
+
+def test_routing_is_a_screening_step() -> None:
+    with pytest.raises(StepOutOfOrder):
+        screened(allocated_worker=WORKER).route_to_allocated_worker("Jo Screener", Role.SCREENER, RECEIVED)
+
+
+# -- enquiry -------------------------------------------------------------------------------------------
+
+
+def test_an_enquiry_carries_rechecked_consent_the_household_and_a_due_time() -> None:
+    case = new_case()
+    case.amend(amendment(household_added=[HouseholdMember(family_name="Turner", relationship="father")]))
+    case.screen(
+        "Alex Manager",
+        Role.MANAGER,
+        BragRating.AMBER,
+        "Father due for release.",
+        london(2026, 3, 10, 10, 20),
+        TIMESCALES,
+    )
+    enquiry = case.open_enquiry(
+        "Alex Manager",
+        Role.MANAGER,
+        ["probation", "health", "probation"],
+        ConsentStatus.GIVEN,
+        None,
+        [],
+        london(2026, 3, 10, 10, 30),
+        TIMESCALES,
+    )
+    assert case.state is CaseState.ENQUIRY_OPEN
+    assert enquiry.agencies == ["probation", "health"]
+    assert enquiry.rating is BragRating.AMBER
+    assert enquiry.consent.status is ConsentStatus.GIVEN
+    assert enquiry.consent.recorded_by == "Alex Manager"
+    assert enquiry.lawful_basis == "Children Act 1989 s17 with consent"
+    assert [member.relationship for member in enquiry.household] == ["mother", "father"]
+    # Eight working hours would be Wednesday 10:30; the decision is due Wednesday 10:00, less an hour.
+    assert enquiry.due_at == london(2026, 3, 11, 9, 0)
+    assert enquiry.due_at <= case.decision_deadline.due_at
+
+
+def test_an_enquiry_without_consent_records_the_reason() -> None:
+    case = screened(BragRating.RED)
+    enquiry = case.open_enquiry(
+        "Alex Manager",
+        Role.MANAGER,
+        ["police"],
+        ConsentStatus.REFUSED,
+        "Seeking consent would put the child at risk.",
+        [],
+        london(2026, 3, 10, 10, 30),
+        TIMESCALES,
+    )
+    assert enquiry.consent.status is ConsentStatus.REFUSED
+    assert enquiry.consent.reason == "Seeking consent would put the child at risk."
+    assert enquiry.lawful_basis == "Children Act 1989 s47 without consent"
+
+
+@pytest.mark.parametrize("status", [None, ConsentStatus.REFUSED, ConsentStatus.NOT_SOUGHT])
+def test_consent_must_be_rechecked_before_an_enquiry(status: ConsentStatus | None) -> None:
+    case = screened()
+    with pytest.raises(ConsentNotRechecked):
+        case.open_enquiry("Alex Manager", Role.MANAGER, ["police"], status, None, [], RECEIVED, TIMESCALES)
+    assert case.enquiry is None
+
+
+def test_an_enquiry_needs_agencies_a_manager_and_screening_first() -> None:
+    with pytest.raises(NoAgenciesChosen):
+        screened().open_enquiry("Alex Manager", Role.MANAGER, [], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES)
+    with pytest.raises(NotPermitted):
+        screened().open_enquiry(
+            "Jo Screener", Role.SCREENER, ["police"], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES
+        )
+    with pytest.raises(StepOutOfOrder):
+        new_case().open_enquiry(
+            "Alex Manager", Role.MANAGER, ["police"], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES
+        )
+    with pytest.raises(StepOutOfOrder):
+        with_open_enquiry().open_enquiry(
+            "Alex Manager", Role.MANAGER, ["police"], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES
+        )
+
+
+def test_the_enquiry_outcome_moves_the_case_to_awaiting_decision_once() -> None:
+    case = with_open_enquiry()
+    assert case.record_enquiry_outcome(scenario_1_outcome())
+    assert case.state is CaseState.AWAITING_DECISION
+    assert not case.record_enquiry_outcome(scenario_1_outcome())
+    with pytest.raises(EnquiryAlreadyCompleted):
+        case.record_enquiry_outcome(enquiry_outcome(findings("health", None)))
+
+
+def test_an_outcome_for_another_enquiry_is_refused() -> None:
+    with pytest.raises(EnquiryNotOnCase):
+        with_open_enquiry().record_enquiry_outcome(enquiry_outcome(enquiry_id="enq-other"))
+    with pytest.raises(EnquiryNotOnCase):
+        screened().record_enquiry_outcome(scenario_1_outcome())
+
+
+# -- decision -------------------------------------------------------------------------------------------
+
+
+def test_scenario_1_the_manager_decides_a_statutory_assessment_with_the_hand_off() -> None:
+    case = with_outcome()
+    recommendation = case.recommendation()
+    assert recommendation is not None
+    assert recommendation.rating is BragRating.AMBER
+    decided_at = london(2026, 3, 10, 16, 0)
+    decision = case.decide(
+        "Alex Manager",
+        Role.MANAGER,
+        Outcome.STATUTORY_ASSESSMENT,
+        None,
+        "Father's release and mother's health.",
+        ["probation:prob-1", "gp-1"],
+        decided_at,
+    )
+    assert case.state is CaseState.DECIDED
+    assert decision.rating is BragRating.AMBER
+    assert decision.receiving_service == "assessment-team"
+    assert [(chosen.agency, chosen.item.item_id) for chosen in decision.handoff_items] == [
+        ("probation", "prob-1"),
+        ("health", "gp-1"),
+    ]
+    assert decision.route == "enquiry"
+    assert decision.agencies_consulted == ["probation", "health"]
+    assert decision.within_timescale
+    assert decision.referral_received_at == RECEIVED
+    assert case.history[-1].role is Role.MANAGER
+    assert case.history[-1].why == "Father's release and mother's health."
+
+
+def test_a_second_decision_is_refused() -> None:
+    case = with_outcome()
+    case.decide("Alex Manager", Role.MANAGER, Outcome.STATUTORY_ASSESSMENT, None, "Assess.", [], RECEIVED)
+    with pytest.raises(DecisionAlreadyMade):
+        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Again.", [], RECEIVED)
+
+
+def test_deciding_now_after_screening_records_the_screening_route() -> None:
+    case = screened(BragRating.BLUE)
+    decision = case.decide(
+        "Alex Manager",
+        Role.MANAGER,
+        Outcome.NO_FURTHER_ACTION,
+        None,
+        "Information only.",
+        [],
+        london(2026, 3, 11, 10, 30),
+    )
+    assert decision.route == "screening"
+    assert decision.rating is BragRating.BLUE
+    assert decision.receiving_service == "information-only"
+    assert not decision.within_timescale
+
+
+@pytest.mark.parametrize("role", [Role.SCREENER, Role.ANALYST, Role.AGENCY])
+def test_only_a_manager_decides(role: Role) -> None:
+    with pytest.raises(NotPermitted):
+        with_outcome().decide("someone", role, Outcome.EARLY_HELP, None, "Because.", [], RECEIVED)
+
+
+def test_a_decision_needs_a_rationale() -> None:
+    with pytest.raises(DecisionNeedsRationale):
+        with_outcome().decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "   ", [], RECEIVED)
+
+
+def test_no_decision_before_screening_or_while_the_enquiry_is_open() -> None:
+    with pytest.raises(StepOutOfOrder):
+        new_case().decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Quick.", [], RECEIVED)
+    with pytest.raises(StepOutOfOrder):
+        with_open_enquiry().decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Quick.", [], RECEIVED)
+
+
+def test_hand_off_items_must_be_on_the_case() -> None:
+    case = with_outcome()
+    with pytest.raises(HandoffItemNotOnCase):
+        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["police:p-404"], RECEIVED)
+    assert case.decision is None
+
+
+def test_an_item_id_two_agencies_share_must_name_the_agency() -> None:
+    case = with_open_enquiry(("police", "health"))
+    case.record_enquiry_outcome(
+        enquiry_outcome(
+            findings("police", BragRating.AMBER, item("1", "Police note.")),
+            findings("health", BragRating.GREEN, item("1", "Health note.")),
+        )
+    )
+    with pytest.raises(HandoffItemNotOnCase, match="several agencies"):
+        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["1"], RECEIVED)
+    decision = case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["health:1"], RECEIVED)
+    assert decision.handoff_items[0].item.summary == "Health note."
+
+
+def test_a_sealed_item_can_be_chosen_for_the_hand_off_for_notify_to_apply_its_release_condition() -> None:
+    case = with_open_enquiry(("police",))
+    case.record_enquiry_outcome(
+        enquiry_outcome(
+            findings("police", BragRating.RED),
+            sealed=[SealedItem(agency="police", item=item("p-9", "Intelligence.", sensitive=True))],
+        )
+    )
+    decision = case.decide(
+        "Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None, "Strategy.", ["police:p-9"], RECEIVED
+    )
+    assert decision.rating is BragRating.RED
+    assert decision.handoff_items[0].item.release is not None
+
+
+def test_the_manager_can_set_the_rating_and_service_explicitly() -> None:
+    decision = with_outcome().decide(
+        "Alex Manager",
+        Role.MANAGER,
+        Outcome.TARGETED_FAMILY_SUPPORT,
+        "families-first",
+        "Family programme fits.",
+        [],
+        RECEIVED,
+        rating=BragRating.GREEN,
+    )
+    assert decision.rating is BragRating.GREEN
+    assert decision.receiving_service == "families-first"
+
+
+# -- late answers ---------------------------------------------------------------------------------------
+
+
+def test_scenario_7_a_late_answer_after_the_decision_is_kept_as_an_addendum() -> None:
+    case = with_outcome()
+    case.decide("Alex Manager", Role.MANAGER, Outcome.STATUTORY_ASSESSMENT, None, "Assess.", [], RECEIVED)
+    late = addendum(findings("education", BragRating.AMBER, item("e-1", "Attendance 60%.", about="child")))
+    assert case.add_addendum(late, london(2026, 3, 12, 9, 0))
+    assert not case.add_addendum(late, london(2026, 3, 12, 9, 5))
+    assert case.addenda == [late]
+    assert case.history[-1].what == "late answer from education added after the decision"
+    assert "education:e-1" in case.handoff_candidates()
+
+
+def test_an_addendum_for_another_enquiry_is_refused() -> None:
+    with pytest.raises(EnquiryNotOnCase):
+        with_outcome().add_addendum(addendum(findings("police", None), enquiry_id="enq-x"), RECEIVED)
+
+
+# -- stored form ---------------------------------------------------------------------------------------
+
+
+def _mongo_problems(value: Any, path: str = "") -> list[str]:
+    problems: list[str] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if "." in key or key.startswith("$"):
+                problems.append(f"{path}/{key}: key not allowed in MongoDB")
+            problems += _mongo_problems(inner, f"{path}/{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            if isinstance(inner, list):
+                problems.append(f"{path}[{index}]: nested array")
+            problems += _mongo_problems(inner, f"{path}[{index}]")
+    return problems
+
+
+def test_a_decided_case_file_round_trips_through_its_document() -> None:
+    case = new_case()
+    case.amend(amendment(additional_information="He has a sister."))
+    case.screen("Jo Screener", Role.SCREENER, BragRating.GREEN, None, london(2026, 3, 10, 10, 20), TIMESCALES)
+    case.open_enquiry(
+        "Alex Manager",
+        Role.MANAGER,
+        ["probation", "health"],
+        None,
+        "Police matter; consent not sought.",
+        [],
+        london(2026, 3, 10, 10, 30),
+        TIMESCALES,
+    )
+    case.record_enquiry_outcome(scenario_1_outcome())
+    case.decide(
+        "Alex Manager",
+        Role.MANAGER,
+        Outcome.STATUTORY_ASSESSMENT,
+        None,
+        "Assess.",
+        ["prob-1"],
+        london(2026, 3, 10, 16, 0),
+    )
+    document = case.to_document()
+    assert _mongo_problems(document) == []
+    restored = CaseFile.from_document(json.loads(json.dumps(document)))
+    assert restored == case
+    assert restored.state is CaseState.DECIDED
+
+
+def test_a_document_from_the_store_with_its_id_and_utc_times_is_read_back() -> None:
+    case = screened()
+    document = case.to_document()
+    document["_id"] = "ref-1"
+    document["outbox"] = []
+    # BSON hands datetimes back as naive UTC.
+    document["opened_at"] = datetime(2026, 3, 10, 10, 1)
+    restored = CaseFile.from_document(document)
+    assert restored.opened_at == case.opened_at
+    assert restored.referral == case.referral
