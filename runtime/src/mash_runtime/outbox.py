@@ -27,10 +27,17 @@ class OutboxEntry(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, event: EventEnvelope[Any], topic: str, key: str | None = None) -> OutboxEntry:
-        """Queue `event` for `topic`, keyed by its referral so one referral's events stay in order."""
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # the current trace, so the relay's publish continues it
+    def of(
+        cls, event: EventEnvelope[Any], topic: str, key: str | None = None, traceparent: str | None = None
+    ) -> OutboxEntry:
+        """Queue `event` for `topic`, keyed by its referral so one referral's events stay in order.
+
+        The event continues `traceparent` when given (the referral's own trace, kept by its aggregate),
+        else the current trace.
+        """
+        carrier: dict[str, str] = {"traceparent": traceparent} if traceparent else {}
+        if not carrier:
+            propagate.inject(carrier)
         return cls(
             event_id=str(event.event_id),
             event_type=event.event_type,
@@ -40,3 +47,7 @@ class OutboxEntry(BaseModel):
             traceparent=carrier.get("traceparent"),
             created_at=datetime.now(UTC),
         )
+
+    def in_trace(self, traceparent: str | None) -> OutboxEntry:
+        """This entry continuing `traceparent` (unchanged when None)."""
+        return self.model_copy(update={"traceparent": traceparent}) if traceparent else self

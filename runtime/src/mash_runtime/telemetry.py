@@ -6,6 +6,7 @@ Span attributes never carry case content: only ids, topics and counts.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,13 +36,40 @@ class JsonLinesSpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         with self._lock:
             for span in spans:
-                self._file.write(span.to_json(indent=None) + "\n")
+                self._file.write(json.dumps(_span_record(span)) + "\n")
             self._file.flush()
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         with self._lock:
             self._file.close()
+
+
+def _span_record(span: ReadableSpan) -> dict[str, object]:
+    """The fields worth keeping, as plain JSON (attributes may be bytes, e.g. a Kafka key)."""
+    context = span.get_span_context()
+    return {
+        "name": span.name,
+        "context": {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}
+        if context is not None else {},
+        "parent_id": f"{span.parent.span_id:016x}" if span.parent is not None else None,
+        "kind": span.kind.name,
+        "service": span.resource.attributes.get("service.name"),
+        "start_time": span.start_time,
+        "end_time": span.end_time,
+        "status": span.status.status_code.name,
+        "attributes": {key: _plain(value) for key, value in (span.attributes or {}).items()},
+    }
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def setup_tracing(settings: HubSettings) -> TracerProvider:

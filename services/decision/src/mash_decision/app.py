@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from mash_runtime.service import ServiceRuntime
+from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
 
 from mash_decision.config import default_recommendation_rules, default_timescales
 from mash_decision.desk import ManagersDesk
@@ -27,6 +28,8 @@ def create_app(settings: DecisionSettings | None = None) -> FastAPI:
     desk = ManagersDesk(settings, cases, Timescales(timescale_config), rules, runtime.audit,
                         settings.route_allocated_automatically)
     runtime.on_startup(cases.ensure_indexes)
+    for produced in (ENQUIRY_OPENED, DECISION_MADE, TIMESCALE_ALERT):
+        runtime.topic(produced)
     subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")

@@ -166,7 +166,9 @@ class ManagersDesk:
             except CaseFileError as exc:
                 raise DeskRefused(str(exc)) from exc
             result["case"] = case
-            return Change(state=self._cases.state_of(case, current), events=events)
+            # A desk step is its own HTTP request; its events continue the referral's trace.
+            traced = [entry.in_trace(current.get("trace_parent")) for entry in events]
+            return Change(state=self._cases.state_of(case, current), events=traced)
 
         await self._cases.store.apply(referral_id, change)
         await self._audit.record(who=principal, action=what, referral_id=referral_id, why=why)
@@ -276,7 +278,9 @@ class ManagersDesk:
                     fresh, correlation_id=fresh.referral_id, producer=PRODUCER,
                     event_id=derived_event_id(fresh.referral_id, f"timescale/{status}"))
                 state = {**current, "alerts_raised": [*current.get("alerts_raised", []), status]}
-                return Change(state=state, events=[OutboxEntry.of(event, self._settings.topic(TIMESCALE_ALERT))])
+                entry = OutboxEntry.of(event, self._settings.topic(TIMESCALE_ALERT),
+                                       traceparent=current.get("trace_parent"))
+                return Change(state=state, events=[entry])
 
             await self._cases.store.apply(case.referral_id, raise_alert)
             log.warning("timescale alert", extra={"fields": {"referral_id": case.referral_id,

@@ -11,6 +11,7 @@ from typing import Any
 
 from mash_runtime.sealing import AtRestCipher
 from mash_runtime.store import AggregateStore
+from mash_runtime.telemetry import current_traceparent
 
 from mash_decision.domain.case_file import CaseFile
 
@@ -34,6 +35,8 @@ class CaseFiles:
             "due_at": case.decision_deadline.due_at,
             "sealed_case": self._cipher.seal(json.dumps(case.to_document(), default=str)),
             "alerts_raised": (previous or {}).get("alerts_raised", []),
+            # The referral's trace: events from later desk steps continue it (see desk.py).
+            "trace_parent": (previous or {}).get("trace_parent") or current_traceparent(),
         }
 
     def case_of(self, state: dict[str, Any]) -> CaseFile:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from mash_runtime.service import ServiceRuntime
+from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED
 
 from mash_enquiry.domain.agencies import load_agencies
 from mash_enquiry.domain.sealing import Sealer
@@ -25,6 +26,8 @@ def create_app(settings: EnquirySettings | None = None) -> FastAPI:
         await store.collection.create_index([("state", 1), ("wake_at", 1)])
 
     runtime.on_startup(indexes)
+    runtime.topic(ENQUIRY_COMPLETED)
+    runtime.topic(ENQUIRY_ADDENDUM)
     subscribe_all(runtime, desk, directory)
     runtime.every(settings.sweep_seconds, desk.sweep)
     app = runtime.http_app("MASH enquiry", "The research desk: MASH enquiries across partner agencies.")

@@ -14,6 +14,7 @@ from mash_runtime.consuming import MessageRejected
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import AggregateStore, Change
+from mash_runtime.telemetry import current_traceparent
 from mash_schemas.agency import AgencyResponded
 from mash_schemas.enquiry import (
     EnquiryAddendumRecorded,
@@ -80,7 +81,7 @@ class ResearchDesk:
             except UnknownAgency as exc:
                 raise MessageRejected(f"enquiry names agencies the hub has not configured: {exc}") from exc
             events = [self._request_event(request, str(event.event_id)) for request in record.requests.values()]
-            return Change(state=record.to_document(self._sealer), events=events)
+            return Change(state=self._state(record, current_traceparent()), events=events)
 
         if await self._store.apply(enquiry.enquiry_id, open_once, event_id=str(event.event_id)):
             log.info("enquiry fanned out", extra={"fields": {"enquiry_id": enquiry.enquiry_id,
@@ -113,7 +114,7 @@ class ResearchDesk:
                 events.append(OutboxEntry.of(addendum, self._settings.topic(ENQUIRY_ADDENDUM)))
             elif isinstance(verdict, Accepted) and record.completion_due(now):
                 events += self._completion_events(record, now)
-            return Change(state=record.to_document(self._sealer), events=events)
+            return self._traced(record, current, events)
 
         await self._store.apply(response.enquiry_id, record_it, event_id=str(event.event_id))
         log.info("agency response taken", extra={"fields": log_safe_response(response)})
@@ -140,7 +141,16 @@ class ResearchDesk:
                                                               "agency": due.agency, "reminder": due.number}})
         if not events:
             return None
-        return Change(state=record.to_document(self._sealer), events=events)
+        return self._traced(record, current, events)
+
+    def _state(self, record: EnquiryRecord, trace_parent: str | None) -> dict[str, Any]:
+        return {**record.to_document(self._sealer), "trace_parent": trace_parent}
+
+    def _traced(self, record: EnquiryRecord, current: dict[str, Any], events: list[OutboxEntry]) -> Change:
+        # Answers and the due-time sweep start traces of their own; the enquiry's events continue
+        # the referral's trace, kept since the enquiry was opened.
+        trace_parent = current.get("trace_parent")
+        return Change(state=self._state(record, trace_parent), events=[e.in_trace(trace_parent) for e in events])
 
     async def status(self, enquiry_id: str) -> dict[str, Any] | None:
         """Who was asked, who answered, reminders sent: the desk's view, no item content."""

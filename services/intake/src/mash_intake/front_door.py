@@ -17,7 +17,7 @@ from mash_runtime.outbox import OutboxEntry
 from mash_runtime.store import Change
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryOpened
-from mash_schemas.police import PoliceNotificationReceived
+from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
 from mash_schemas.referral import Referral, ReferralAmended, ReferralReceived, SubjectMatch
 from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
 
@@ -62,6 +62,11 @@ def new_referral_id(idempotency_key: str | None) -> str:
     """A referral id; the same Idempotency-Key always gives the same id, which makes retries safe."""
     value = uuid.uuid5(_KEY_NAMESPACE, idempotency_key) if idempotency_key else uuid.uuid4()
     return f"MASH-{value.hex[:12].upper()}"
+
+
+def police_contact_id(notification: PoliceNotification) -> str:
+    """The contact id of a police notification: stable, so a notification sent twice is one contact."""
+    return f"POL-{notification.force[:16].upper().replace(' ', '-')}-{notification.notification_id}"
 
 
 class FrontDoor:
@@ -201,7 +206,7 @@ class FrontDoor:
         notification = event.payload
         now = datetime.now(UTC)
         verdict = triage(notification, self._triage_rules)
-        contact_id = f"POL-{notification.force[:16].upper().replace(' ', '-')}-{notification.notification_id}"
+        contact_id = police_contact_id(notification)
         if not verdict.needs_hub:
             record = {
                 "referral_id": contact_id,

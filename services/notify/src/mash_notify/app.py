@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from mash_runtime.service import ServiceRuntime
+from mash_schemas.topics import NOTIFICATION_FAILED, NOTIFICATION_SENT
 
 from mash_notify.channels.email import EmailChannel
 from mash_notify.channels.webhook import WebhookChannel
@@ -29,6 +30,8 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         await store.collection.create_index("referral_id")
 
     runtime.on_startup(indexes)
+    runtime.topic(NOTIFICATION_SENT)
+    runtime.topic(NOTIFICATION_FAILED)
     subscribe_all(runtime, deliveries)
     runtime.every(settings.delivery_sweep_seconds, deliveries.deliver_due)
     app = runtime.http_app("MASH notify", "The hand-off: receiving services, referrer feedback, agency outcomes.")

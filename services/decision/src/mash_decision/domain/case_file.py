@@ -196,7 +196,9 @@ class CaseFile(BaseModel):
 
     @property
     def rating(self) -> BragRating:
-        """The confirmed rating after screening, intake's suggestion before."""
+        """The decision's rating once decided, the confirmed rating after screening, intake's suggestion before."""
+        if self.decision is not None:
+            return self.decision.rating
         if self.screening is not None:
             return self.screening.confirmed_rating
         return self.referral.suggested_rating.rating

@@ -1,0 +1,59 @@
+"""Turn an agency's answer into the agency response event the hub expects.
+
+The response's event id is derived from the request id and the agency, not from the request event:
+a reminder is a new request event carrying the same request id, so answering the request and then
+its reminder yields the same response event, which the hub stores once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from mash_schemas import AgencyResponded, AgencyResponse, EnquiryRequested, derived_event_id
+
+from mash_agency.adapter import AgencyAnswer
+
+
+class RequestForAnotherAgency(ValueError):
+    """An enquiry request addressed to a different agency reached this agency's kit."""
+
+
+def producer_name(agency: str) -> str:
+    """How an agency signs the events it produces."""
+    return f"agency:{agency}"
+
+
+def response_event_id(request_id: str, agency: str) -> uuid.UUID:
+    """The id of `agency`'s response to request `request_id`: the same for the request and its reminders."""
+    return derived_event_id(request_id, f"agency.response/{agency}")
+
+
+def build_response(
+    request_event: EnquiryRequested, answer: AgencyAnswer, *, agency: str, now: datetime
+) -> AgencyResponded:
+    """The AgencyResponded event answering `request_event` with `answer`, as of `now`."""
+    request = request_event.payload
+    if request.agency != agency:
+        raise RequestForAnotherAgency(
+            f"request {request.request_id} is addressed to {request.agency!r}, not {agency!r}"
+        )
+    response = AgencyResponse(
+        request_id=request.request_id,
+        enquiry_id=request.enquiry_id,
+        referral_id=request.referral_id,
+        agency=agency,
+        responded_by=answer.responded_by or f"{agency} (agency kit)",
+        responded_at=now,
+        outcome=answer.outcome,
+        rating=answer.rating,
+        items=list(answer.items),
+    )
+    return AgencyResponded.build(
+        response,
+        correlation_id=request.referral_id,
+        producer=producer_name(agency),
+        causation_id=request_event.event_id,
+        event_id=response_event_id(request.request_id, agency),
+        occurred_at=now,
+    )

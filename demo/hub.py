@@ -1,0 +1,190 @@
+"""The hub as OS processes: four services and the simulated agencies, each with its own log and spans.
+
+Used by `make demo`, the end-to-end tests (which kill and restart processes) and `make bench`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from demo.waiting import eventually
+
+SERVICES = ("intake", "decision", "enquiry", "notify")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class HubProcess:
+    """One running `python -m <module> ...` with its own environment and log file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path, port: int | None = None):
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.log_path = log_path
+        self.port = port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> HubProcess:
+        """Start the process, appending its output to the log file."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+                [sys.executable, *self.argv], env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+            )
+        return self
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        """Wait until GET /ready answers 200; fail early, naming the log, if the process died."""
+        assert self.port is not None, f"{self.name} has no HTTP port"
+
+        async def ready() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                async with httpx.AsyncClient(timeout=2.0) as client:
+                    response = await client.get(f"http://127.0.0.1:{self.port}/ready")
+            except httpx.HTTPError:
+                return False
+            return response.status_code == 200
+
+        await eventually(ready, timeout=timeout, interval=0.2, what=f"{self.name} ready on port {self.port}")
+
+    def kill(self) -> int:
+        """SIGKILL: no shutdown code runs, as when a machine loses power."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        return self.proc.wait(timeout=30)
+
+    def wait_exit(self, timeout: float = 60.0) -> int:
+        """Wait for the process to end by itself (e.g. after fault injection)."""
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        """SIGTERM and wait; SIGKILL if it does not go."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@dataclass
+class AgencyOptions:
+    """How a simulated agency behaves in a run."""
+
+    delay: str = "0.05-0.3"
+    never_answer: bool = False
+    copies: int = 1
+
+
+@dataclass
+class HubConfig:
+    """Where the real servers are, and this run's namespace, folder and per-service settings."""
+
+    kafka_bootstrap: str
+    mongo_url: str
+    namespace: str
+    workdir: Path
+    agencies: dict[str, AgencyOptions] = field(default_factory=dict)
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class Hub:
+    """Starts, restarts and stops the hub's processes."""
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.ports = {name: free_port() for name in SERVICES}
+        self.services: dict[str, HubProcess] = {}
+        self.agencies: list[HubProcess] = []
+
+    def base_env(self) -> dict[str, str]:
+        """What every process of this hub shares."""
+        return {
+            "MASH_ENVIRONMENT": "test",
+            "MASH_KAFKA_BOOTSTRAP": self.config.kafka_bootstrap,
+            "MASH_MONGO_URL": self.config.mongo_url,
+            "MASH_TOPIC_NAMESPACE": self.config.namespace,
+            "MASH_RELAY_POLL_SECONDS": "0.25",
+        }
+
+    def database(self, service: str) -> str:
+        """The service's own database in this run."""
+        return f"{self.config.namespace}_{service}"
+
+    def trace_file(self, name: str) -> Path:
+        """Where the process named `name` writes its spans."""
+        return self.config.workdir / "traces" / f"{name}.jsonl"
+
+    def url(self, service: str) -> str:
+        """The service's HTTP base URL."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def service_process(self, service: str, extra_env: dict[str, str] | None = None) -> HubProcess:
+        """A (not yet started) process for `service` with this hub's settings."""
+        prefix = f"MASH_{service.upper()}_"
+        env = {
+            **self.base_env(),
+            f"{prefix}HTTP_PORT": str(self.ports[service]),
+            f"{prefix}MONGO_DATABASE": self.database(service),
+            f"{prefix}TRACE_FILE": str(self.trace_file(service)),
+            f"{prefix}LOG_FILE": str(self.config.workdir / "logs" / f"{service}.log"),
+            **self.config.service_env.get(service, {}),
+            **(extra_env or {}),
+        }
+        return HubProcess(service, ["-m", f"mash_{service}"], env, self.config.workdir / "logs" / f"{service}.out",
+                          port=self.ports[service])
+
+    async def start_service(self, service: str, extra_env: dict[str, str] | None = None, wait: bool = True) -> None:
+        """Start (or restart) one service and wait until it is ready."""
+        process = self.service_process(service, extra_env).start()
+        self.services[service] = process
+        if wait:
+            await process.wait_ready()
+
+    def start_agencies(self) -> None:
+        """Start every configured simulated agency (each in its own consumer group, N copies)."""
+        for name, options in self.config.agencies.items():
+            for copy in range(options.copies):
+                argv = ["-m", "mash_agency", "run", "--agency", name, "--delay", options.delay]
+                if options.never_answer:
+                    argv.append("--never-answer")
+                log = self.config.workdir / "logs" / f"agency-{name}-{copy}.log"
+                self.agencies.append(HubProcess(f"agency-{name}-{copy}", argv, self.base_env(), log).start())
+
+    async def start(self) -> None:
+        """Start all four services, then the agencies."""
+        for service in SERVICES:
+            self.services[service] = self.service_process(service).start()
+        for service in SERVICES:
+            await self.services[service].wait_ready()
+        self.start_agencies()
+
+    def stop(self) -> None:
+        """Stop every process this hub started."""
+        for process in [*self.agencies, *self.services.values()]:
+            process.stop()
