@@ -96,3 +96,29 @@ async def test_relay_publishes_each_pending_event_and_clears_the_outbox(
 
 async def _count(recorder: TopicRecorder, topic: str, n: int) -> bool:
     return len(recorder.on(topic)) >= n
+
+
+async def test_a_write_marks_its_aggregate_and_the_relay_publishes_it_without_a_scan(
+    collection: Any, infrastructure: Infrastructure, namespace: str
+) -> None:
+    settings = HubSettings(kafka_bootstrap=infrastructure.kafka_bootstrap, topic_namespace=namespace,
+                           service_name="relay-test")
+    topic = settings.topic("mash.enquiry.addendum")
+    await ensure_topics(settings, [topic])
+    broker = build_broker(settings)
+    store = AggregateStore(collection)
+    relay = OutboxRelay(broker, [store], settings)
+    store.on_events = lambda aggregate_id: relay.mark(store, aggregate_id)
+    # Left pending by an earlier process: only a full scan finds it.
+    orphan = OutboxEntry.of(_event("orphan"), topic)
+    await AggregateStore(collection).apply("orphan", lambda _s: Change(state={}, events=[orphan]))
+    marked = OutboxEntry.of(_event("marked"), topic)
+    await store.apply("marked", lambda _s: Change(state={}, events=[marked]))
+    await broker.start()
+    try:
+        assert await relay.publish_marked() == 1
+        assert await collection.count_documents({"_outbox_pending": True}) == 1  # the orphan waits
+        assert await relay.publish_pending() == 1  # the periodic full scan recovers it
+    finally:
+        await broker.stop()
+    assert await collection.count_documents({"_outbox_pending": True}) == 0

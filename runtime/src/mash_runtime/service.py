@@ -66,7 +66,8 @@ class ServiceRuntime:
 
     def store(self, collection: str) -> AggregateStore:
         """An aggregate store whose outbox the relay publishes."""
-        aggregate_store = AggregateStore(self.db[collection], on_events=self.relay.wake, cipher=self.cipher)
+        aggregate_store = AggregateStore(self.db[collection], cipher=self.cipher)
+        aggregate_store.on_events = lambda aggregate_id: self.relay.mark(aggregate_store, aggregate_id)
         self._stores.append(aggregate_store)
         return aggregate_store
 

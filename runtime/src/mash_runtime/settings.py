@@ -56,6 +56,9 @@ class HubSettings(BaseSettings):
     )
 
     relay_poll_seconds: float = Field(0.5, gt=0, description="How often the outbox relay looks for work.")
+    relay_full_scan_seconds: float = Field(
+        30.0, gt=0, description="How often the relay scans every aggregate for pending events (crash recovery)."
+    )
     fault_crash_before_publish: bool = Field(
         False, description="Test-only fault injection: exit the process before the relay's first publish."
     )

@@ -61,11 +61,11 @@ class AggregateStore:
     def __init__(
         self,
         collection: AsyncCollection[dict[str, Any]],
-        on_events: Callable[[], None] | None = None,
+        on_events: Callable[[str], None] | None = None,
         cipher: AtRestCipher | None = None,
     ):
         self.collection = collection
-        self._on_events = on_events
+        self.on_events = on_events
         # Outbox values may carry sealed items: encrypted at rest when a cipher is given.
         self.cipher = cipher
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -117,8 +117,8 @@ class AggregateStore:
                 await self._write(aggregate_id, doc, change, event_id)
             except ConcurrencyConflict:
                 continue
-            if change.events and self._on_events is not None:
-                self._on_events()
+            if change.events and self.on_events is not None:
+                self.on_events(aggregate_id)
             return True
         raise ConcurrencyConflict(f"{aggregate_id}: still contended after {attempts} attempts")
 
@@ -168,6 +168,10 @@ class AggregateStore:
         """Documents with events waiting to be published (id, version and outbox only)."""
         cursor = self.collection.find({OUTBOX_PENDING: True}, {OUTBOX: 1, VERSION: 1})
         return [doc async for doc in cursor]
+
+    async def pending_outbox(self, aggregate_id: str) -> dict[str, Any] | None:
+        """One aggregate's pending outbox, looked up by id (the fast path: no collection scan)."""
+        return await self.collection.find_one({"_id": aggregate_id, OUTBOX_PENDING: True}, {OUTBOX: 1, VERSION: 1})
 
     async def clear_published(self, aggregate_id: str, published: set[str]) -> None:
         """Remove published entries, keeping any queued since the relay read the document."""
