@@ -31,7 +31,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        fields = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        fields = [
+            # A body that is not JSON at all is the body's fault, not a "field" at some character offset.
+            {"field": "<body>" if e.get("type") == "json_invalid" else _field_path(tuple(e["loc"])),
+             "message": e["msg"]}
+            for e in exc.errors()
+        ]
         return JSONResponse(
             status_code=422,
             content={"error": "invalid_request", "message": "Some fields need correcting.", "fields": fields},
@@ -46,11 +51,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse(
-            status_code=exc.status_code,
-            content={"error": "http_error", "message": exc.detail},
-            headers=getattr(exc, "headers", None),
-        )
+        content: dict[str, Any] = {"error": "http_error", "message": exc.detail}
+        if exc.status_code == 400:
+            content["fields"] = [{"field": "<body>", "message": str(exc.detail)}]  # e.g. a body that is not UTF-8
+        return JSONResponse(status_code=exc.status_code, content=content, headers=getattr(exc, "headers", None))
 
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(DomainError, on_domain)

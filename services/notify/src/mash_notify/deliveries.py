@@ -129,8 +129,9 @@ class Deliveries:
                 decision_id=message.decision_id, kind=message.kind, recipient=message.recipient_label,
                 channel=message.channel, sent_at=now, attempts=attempts,
             )
+            sent_id = derived_event_id(message.notification_id, _event_name("sent", current, attempts))
             event = NotificationSent.build(sent, correlation_id=message.referral_id, producer=PRODUCER,
-                                           event_id=derived_event_id(message.notification_id, f"sent/{attempts}"))
+                                           event_id=sent_id)
             log.info("message delivered", extra={"fields": {"notification_id": message.notification_id,
                                                             "kind": message.kind.value, "attempts": attempts}})
             return Change(state=state, events=[OutboxEntry.of(event, self._settings.topic(NOTIFICATION_SENT))])
@@ -141,8 +142,9 @@ class Deliveries:
                 decision_id=message.decision_id, kind=message.kind, recipient=message.recipient_label,
                 channel=message.channel, failed_at=now, attempts=attempts, reason=error,
             )
+            failed_id = derived_event_id(message.notification_id, _event_name("failed", current, attempts))
             failed = NotificationFailed.build(failure, correlation_id=message.referral_id, producer=PRODUCER,
-                                             event_id=derived_event_id(message.notification_id, f"failed/{attempts}"))
+                                             event_id=failed_id)
             log.warning("delivery given up", extra={"fields": {"notification_id": message.notification_id,
                                                                "attempts": attempts, "reason": error}})
             return Change(state=state, events=[OutboxEntry.of(failed, self._settings.topic(NOTIFICATION_FAILED))])
@@ -163,6 +165,7 @@ class Deliveries:
             if current["status"] != "failed":
                 raise DeliveryNotFailed(f"delivery {notification_id} is {current['status']}, not failed")
             return Change(state={**current, "status": "queued", "attempts": 0, "next_attempt_at": now,
+                                 "resends": current.get("resends", 0) + 1,
                                  "log": [*current["log"], _log_line(now, "resend_requested", why)]})
 
         await self._store.apply(notification_id, requeue)
@@ -180,6 +183,14 @@ class Deliveries:
             query["referral_id"] = referral_id
         cursor = self._store.collection.find(query).sort("queued_at", -1).limit(500)
         return [_summary(doc) async for doc in cursor]
+
+
+def _event_name(outcome: str, current: dict[str, Any], attempts: int) -> str:
+    """What a delivery's sent/failed event id is derived from: deterministic, so a replayed write yields
+    the same id, yet distinct per resend round, since attempts restart at 0 after a resend and a second
+    give-up would otherwise repeat the first one's id (and consumers would drop it as a duplicate)."""
+    resends = current.get("resends", 0)
+    return f"{outcome}/{attempts}" if not resends else f"{outcome}/{attempts}/resend-{resends}"
 
 
 def _log_line(at: datetime, status: str, reason: str | None) -> dict[str, Any]:

@@ -150,6 +150,8 @@ _CATEGORIES_BY_NOTIFICATION_TYPE: dict[str, ConcernCategory] = {
 _CATEGORIES_BY_FLAG: dict[str, ConcernCategory] = {
     "neglect": ConcernCategory.NEGLECT,
     "poor_home_conditions": ConcernCategory.NEGLECT,
+    "children_home_alone": ConcernCategory.NEGLECT,
+    "child_home_alone": ConcernCategory.NEGLECT,
     "physical_injury": ConcernCategory.PHYSICAL_ABUSE,
     "sexual_abuse": ConcernCategory.SEXUAL_ABUSE,
     "sexual_offender": ConcernCategory.SEXUAL_OFFENDER_CONTACT,

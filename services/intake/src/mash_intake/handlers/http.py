@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi import APIRouter, FastAPI, Header
 from fastapi.responses import JSONResponse
 from mash_runtime.auth import Principal, Role, issue_token, require_roles
 from mash_runtime.http import DomainError
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mash_intake.domain.contact_form import ContactCorrection, ContactSubmission
 from mash_intake.front_door import FrontDoor
@@ -33,25 +33,60 @@ def _may_see(principal: Principal, referral_id: str) -> None:
         raise NotYourContact("this token is for another contact")
 
 
-class RequestSizeLimit(BaseHTTPMiddleware):
-    """Refuse oversized bodies before reading them (a contact form is kilobytes, not megabytes)."""
+class RequestSizeLimit:
+    """Refuse oversized bodies (a contact form is kilobytes, not megabytes), declared or streamed.
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        super().__init__(app)
+    A declared Content-Length over the limit is refused before anything is read. A body sent without
+    one (chunked transfer encoding) is read here up to the limit and refused as soon as it goes over,
+    so no route ever holds more than the limit in memory.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
         self._max = max_bytes
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self._max:
-            return JSONResponse(
-                status_code=413,
-                content={
-                    "error": "request_too_large",
-                    "message": f"the body may be at most {self._max} bytes",
-                    "fields": [{"field": "<body>", "message": "too large"}],
-                },
-            )
-        return await call_next(request)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit():
+            # The server holds the body to its declared length; only the declaration needs checking.
+            if int(length) > self._max:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        received: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away; the app sees that too
+            size += len(message.get("body", b""))
+            if size > self._max:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replay = iter(received)
+
+        async def receive_again() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, receive_again, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            status_code=413,
+            content={
+                "error": "request_too_large",
+                "message": f"the body may be at most {self._max} bytes",
+                "fields": [{"field": "<body>", "message": "too large"}],
+            },
+        )
+        await response(scope, receive, send)
 
 
 def contact_routes(front_door: FrontDoor, jwt_secret: str) -> APIRouter:

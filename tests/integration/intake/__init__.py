@@ -1,0 +1,1 @@
+"""Integration tests of the intake service on the real broker and store."""
