@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -77,7 +78,9 @@ async def test_relay_publishes_each_pending_event_and_clears_the_outbox(
         await store.apply(event.correlation_id, lambda _s, e=entry: Change(state={"x": 1}, events=[e]))
     assert await collection.count_documents({"_outbox_pending": True}) == 5
     stored = await collection.find_one({"_id": "R0"})
-    assert "R0" not in stored["_outbox"][0]["value"]  # sealed at rest: no event text in the store
+    sealed = stored["_outbox"][0]["value"]
+    assert "{" not in sealed  # sealed at rest: a Fernet token (base64) never holds the event's JSON
+    assert json.loads(AtRestCipher.from_settings(settings).open(sealed))["correlation_id"] == "R0"
 
     recorder = TopicRecorder(infrastructure.kafka_bootstrap, [topic])
     await broker.start()
