@@ -1,30 +1,45 @@
-"""Subscribers: referrals from intake, corrections, and enquiry outcomes and addenda."""
+"""Subscribers: referrals from intake, corrections, and enquiry outcomes and addenda.
+
+An event a rule of the case file refuses (an outcome for an enquiry the case never opened, a second and
+different outcome for one already completed) is rejected to the dead-letter topic at once: the rule will
+refuse it again on every retry, and retrying would hold up the referrals behind it on the partition.
+"""
 
 from __future__ import annotations
 
-from mash_runtime.consuming import MessageOrigin
+from collections.abc import Awaitable
+
+from mash_runtime.consuming import MessageOrigin, MessageRejected
 from mash_runtime.service import ServiceRuntime
 from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted
 from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED, REFERRAL_AMENDED, REFERRAL_RECEIVED
 
 from mash_decision.desk import ManagersDesk
+from mash_decision.domain.case_file import CaseFileError
+
+
+async def _refusal_rejected(step: Awaitable[None]) -> None:
+    try:
+        await step
+    except CaseFileError as exc:
+        raise MessageRejected(f"refused by the case file: {exc}") from exc
 
 
 def subscribe_all(runtime: ServiceRuntime, desk: ManagersDesk) -> None:
     """Declare the desk's consumers."""
 
     async def on_referral(event: ReferralReceived, _: MessageOrigin) -> None:
-        await desk.open_case(event)
+        await _refusal_rejected(desk.open_case(event))
 
     async def on_amendment(event: ReferralAmended, _: MessageOrigin) -> None:
-        await desk.amend_case(event)
+        await _refusal_rejected(desk.amend_case(event))
 
     async def on_completed(event: EnquiryCompleted, _: MessageOrigin) -> None:
-        await desk.record_enquiry(event)
+        await _refusal_rejected(desk.record_enquiry(event))
 
     async def on_addendum(event: EnquiryAddendumRecorded, _: MessageOrigin) -> None:
-        await desk.record_addendum(event)
+        await _refusal_rejected(desk.record_addendum(event))
 
     runtime.subscribe(REFERRAL_RECEIVED, ReferralReceived, "decision.referrals", on_referral)
     runtime.subscribe(REFERRAL_AMENDED, ReferralAmended, "decision.amendments", on_amendment)

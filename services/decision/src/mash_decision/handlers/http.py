@@ -79,7 +79,7 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
         return {"referral_id": referral_id, "state": "awaiting_decision"}
 
     @router.post("/cases/{referral_id}/routing", status_code=202, summary="Route to the allocated social worker")
-    async def route(referral_id: str, request: RoutingRequest, principal: Principal = managers) -> dict[str, str]:
+    async def route(referral_id: str, request: RoutingRequest, principal: Principal = screeners) -> dict[str, str]:
         await desk.route_to_allocated_worker(referral_id, principal, request.rationale)
         return {"referral_id": referral_id, "state": "routed_to_allocated_worker"}
 
