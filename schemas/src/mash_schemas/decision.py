@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from mash_schemas.agency import InformationItem
 from mash_schemas.common import AgencyName, AllocatedWorker, BragRating, Model, Referrer, ShortText, Subject
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.referral import Concern
 from mash_schemas.topics import DECISION_MADE
 
 
@@ -47,6 +48,9 @@ class Decision(Model):
     rationale: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
     referrer: Referrer
     subjects: list[Subject] = Field(min_length=1)
+    concern: Concern | None = Field(
+        None, description="The concern as referred (the hub's own information), for the receiving service."
+    )
     handoff_items: list[HandoffItem] = Field(default_factory=list)
     agencies_consulted: list[AgencyName] = Field(default_factory=list)
     within_timescale: bool = True

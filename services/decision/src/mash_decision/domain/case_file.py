@@ -555,6 +555,7 @@ class CaseFile(BaseModel):
             rationale=rationale,
             referrer=self.referral.referrer,
             subjects=self.referral.subjects,
+            concern=self.referral.concern,
             handoff_items=handoff_items,
             agencies_consulted=self.enquiry.agencies if self.enquiry is not None else [],
             within_timescale=now <= self.decision_deadline.due_at,

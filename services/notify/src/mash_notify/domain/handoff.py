@@ -116,6 +116,9 @@ class HandoffSummary(_Summary):
     referrer: NamedReferrer | None
     referrer_is_member_of_public: bool
     rationale: str
+    concern_categories: list[str]
+    concern_in_referrers_words: str | None
+    actions_taken: str | None
     shared_items: list[SharedItem]
     withheld_notices: list[WithheldNotice]
 
@@ -274,6 +277,12 @@ def handoff_summary(decision: Decision, agency_names: Mapping[str, str] | None =
         referrer=_named_referrer(decision.referrer),
         referrer_is_member_of_public=decision.referrer.is_member_of_public,
         rationale=_sealed_rationale(decision, names),
+        concern_categories=[c.value.replace("_", " ") for c in decision.concern.categories] if decision.concern else [],
+        # A member of the public's own words could identify them: the receiving service gets the categories only.
+        concern_in_referrers_words=(decision.concern.narrative
+                                    if decision.concern and not decision.referrer.is_member_of_public else None),
+        actions_taken=(decision.concern.actions_taken
+                       if decision.concern and not decision.referrer.is_member_of_public else None),
         shared_items=shared,
         withheld_notices=_withheld_notices(decision, names),
     )
