@@ -1,0 +1,1 @@
+"""The decision service (the MASH manager's desk) on the real broker and store."""
