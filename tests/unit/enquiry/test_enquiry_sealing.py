@@ -24,7 +24,7 @@ def test_a_sealed_item_opens_to_the_same_item_and_its_token_hides_the_content() 
     token = sealer.seal(item)
 
     assert SECRET not in token
-    assert "p2" not in token
+    assert "{" not in token  # a Fernet token is base64: no trace of the item's JSON (a short id could occur by chance)
     assert sealer.unseal(token) == item
 
 
