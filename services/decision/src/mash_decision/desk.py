@@ -7,6 +7,7 @@ rise to in one write. Event ids are derived from the referral, so a replay publi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,35 +105,35 @@ class ManagersDesk:
         await self._cases.store.apply(referral.referral_id, open_once, event_id=str(event.event_id))
         log.info("case file opened", extra={"fields": {"referral_id": referral.referral_id}})
 
+    async def _on_case(self, referral_id: str, event_id: str, step: Callable[[CaseFile], bool]) -> None:
+        """Apply another service's event to a case file, storing it only if `step` says it changed."""
+
+        def change(current: dict[str, Any] | None) -> Change | None:
+            if current is None:
+                return None
+            case = self._cases.case_of(current)
+            return Change(state=self._cases.state_of(case, current)) if step(case) else None
+
+        await self._cases.store.apply(referral_id, change, event_id=event_id)
+
     async def amend_case(self, event: ReferralAmended) -> None:
         """A referrer's correction before screening; after screening it is logged, not applied."""
         amendment = event.payload
 
-        def amend(current: dict[str, Any] | None) -> Change | None:
-            if current is None:
-                return None
-            case = self._cases.case_of(current)
+        def amend(case: CaseFile) -> bool:
             try:
-                changed = case.amend(amendment)
+                return case.amend(amendment)
             except AmendmentAfterScreening:
                 log.warning("correction arrived after screening",
                             extra={"fields": {"referral_id": amendment.referral_id}})
-                return None
-            return Change(state=self._cases.state_of(case, current)) if changed else None
+                return False
 
-        await self._cases.store.apply(amendment.referral_id, amend, event_id=str(event.event_id))
+        await self._on_case(amendment.referral_id, str(event.event_id), amend)
 
     async def record_enquiry(self, event: EnquiryCompleted) -> None:
         """The enquiry completed: the case awaits the manager's decision, with a recommendation."""
         outcome = event.payload
-
-        def record(current: dict[str, Any] | None) -> Change | None:
-            if current is None:
-                return None
-            case = self._cases.case_of(current)
-            return Change(state=self._cases.state_of(case, current)) if case.record_enquiry_outcome(outcome) else None
-
-        await self._cases.store.apply(outcome.referral_id, record, event_id=str(event.event_id))
+        await self._on_case(outcome.referral_id, str(event.event_id), lambda case: case.record_enquiry_outcome(outcome))
         log.info("enquiry outcome on file", extra={"fields": {"referral_id": outcome.referral_id,
                                                               "not_answered": outcome.not_answered}})
 
@@ -140,14 +141,7 @@ class ManagersDesk:
         """A late agency answer: kept on the case file as an addendum, even after the decision."""
         addendum = event.payload
         now = datetime.now(UTC)
-
-        def record(current: dict[str, Any] | None) -> Change | None:
-            if current is None:
-                return None
-            case = self._cases.case_of(current)
-            return Change(state=self._cases.state_of(case, current)) if case.add_addendum(addendum, now) else None
-
-        await self._cases.store.apply(addendum.referral_id, record, event_id=str(event.event_id))
+        await self._on_case(addendum.referral_id, str(event.event_id), lambda case: case.add_addendum(addendum, now))
 
     # --- the desk's own steps (HTTP) --------------------------------------------------------------
 

@@ -50,7 +50,7 @@ class ResearchDesk:
     def _load(self, state: dict[str, Any]) -> EnquiryRecord:
         return EnquiryRecord.from_document(state, self._sealer)
 
-    def _request_event(self, request: EnquiryRequest, cause: str) -> OutboxEntry:
+    def _request_event(self, request: EnquiryRequest) -> OutboxEntry:
         event = EnquiryRequested.build(
             request,
             correlation_id=request.referral_id,
@@ -80,7 +80,7 @@ class ResearchDesk:
                 record = EnquiryRecord.open(enquiry, self._directory, event.occurred_at)
             except UnknownAgency as exc:
                 raise MessageRejected(f"enquiry names agencies the hub has not configured: {exc}") from exc
-            events = [self._request_event(request, str(event.event_id)) for request in record.requests.values()]
+            events = [self._request_event(request) for request in record.requests.values()]
             return Change(state=self._state(record, current_traceparent()), events=events)
 
         if await self._store.apply(enquiry.enquiry_id, open_once, event_id=str(event.event_id)):
@@ -136,7 +136,7 @@ class ResearchDesk:
         else:
             for due in record.reminders_due(now):
                 record.mark_reminded(due.agency, due.number, now)
-                events.append(self._request_event(due.request, "reminder"))
+                events.append(self._request_event(due.request))
                 log.info("agency reminded", extra={"fields": {"enquiry_id": record.enquiry_id,
                                                               "agency": due.agency, "reminder": due.number}})
         if not events:
