@@ -20,6 +20,8 @@ from pydantic_settings import (
 # Development-only secrets: refused outside development and test so that nobody deploys them.
 DEVELOPMENT_JWT_SECRET = "development-only-jwt-secret-change-me-0123456789"  # noqa: S105
 DEVELOPMENT_SEALING_KEY = "ZGV2ZWxvcG1lbnQtb25seS1zZWFsaW5nLWtleS0wMDA="
+# Public-key signatures only: a provider's tokens are checked against the keys it publishes, never a secret.
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 
 
 class HubSettings(BaseSettings):
@@ -49,7 +51,29 @@ class HubSettings(BaseSettings):
     trace_file: Path | None = Field(None, description="Write finished spans as JSON lines here.")
     otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. a collector.")
 
-    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwt_secret: SecretStr = Field(
+        SecretStr(DEVELOPMENT_JWT_SECRET),
+        description="HS256 secret of the hub's own tokens: any role in development and test; in production "
+        "only the status tokens intake gives referrers (staff sign in with the identity provider).",
+    )
+    oidc_issuer: str | None = Field(
+        None,
+        description="The identity provider's issuer URL (its discovery document is at "
+        "<issuer>/.well-known/openid-configuration); its RS256 tokens are accepted. Required in production.",
+    )
+    oidc_audience: str = Field("mash-hub", min_length=1, description="The `aud` the hub's access tokens carry.")
+    oidc_algorithms: str = Field("RS256", description="Comma-separated JWS algorithms accepted from the provider.")
+    oidc_roles_claim: str = Field(
+        "roles", min_length=1, description="Claim holding the hub roles (a list); dots reach into objects."
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='The provider\'s names for the hub roles, e.g. {"MASH-Screeners": "screener"}; '
+        "names neither mapped nor a hub role are ignored.",
+    )
+    oidc_agency_claim: str = Field("agency", min_length=1, description="Claim naming an agency user's agency.")
+    oidc_name_claim: str = Field("name", min_length=1, description="Claim with the person's display name.")
+    oidc_leeway_seconds: float = Field(30.0, ge=0, le=300, description="Clock skew allowed on exp, nbf and iat.")
     sealing_keys: SecretStr = Field(
         SecretStr(DEVELOPMENT_SEALING_KEY),
         description="Comma-separated Fernet keys, newest first; older keys still open old seals.",
@@ -83,9 +107,26 @@ class HubSettings(BaseSettings):
                 raise ValueError("jwt_secret: the development secret may not be used in production")
             if DEVELOPMENT_SEALING_KEY in self.sealing_key_list():
                 raise ValueError("sealing_keys: the development key may not be used in production")
+            if not self.oidc_issuer:
+                raise ValueError("oidc_issuer: staff sign in with the identity provider in production; set it")
+            if not self.oidc_issuer.startswith("https://"):
+                raise ValueError("oidc_issuer: the identity provider must be reached over https in production")
             if self.fault_crash_before_publish:
                 raise ValueError("fault_crash_before_publish is for tests only")
         return self
+
+    @model_validator(mode="after")
+    def _only_asymmetric_algorithms(self) -> Self:
+        for name in self.oidc_algorithm_list():
+            if name not in ASYMMETRIC_ALGORITHMS:
+                raise ValueError(f"oidc_algorithms: {name!r} is not one of {', '.join(ASYMMETRIC_ALGORITHMS)}")
+        if not self.oidc_algorithm_list():
+            raise ValueError("oidc_algorithms: name at least one algorithm")
+        return self
+
+    def oidc_algorithm_list(self) -> list[str]:
+        """The JWS algorithms accepted on the identity provider's tokens."""
+        return [name.strip() for name in self.oidc_algorithms.split(",") if name.strip()]
 
     def topic(self, base: str) -> str:
         """The deployed name of a contract topic, with this hub's namespace in front when set."""
