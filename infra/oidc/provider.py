@@ -1,0 +1,155 @@
+"""The local OpenID Connect provider: `oidc-provider-mock` with the hub's demo users and JWT access tokens.
+
+    .venv/bin/python infra/oidc/provider.py --host 127.0.0.1 --port 9400 [--users infra/oidc/users.yaml]
+        [--audience mash-hub] [--token-max-age 3600]
+
+What it serves (the mock's own endpoints): discovery at /.well-known/openid-configuration, the sign-in
+page at /oauth2/authorize (type a user name in the `sub` field, or press one of the demo users' buttons),
+/oauth2/token, /userinfo, /jwks (one RSA key, made afresh at every start), /oauth2/end_session, and
+PUT /users/<sub> to add or replace a user's claims.
+
+Two things it adds to the mock, for the hub:
+- the demo users from users.yaml are loaded into the provider before its port opens, so there is no moment
+  at which a sign-in finds them missing (and the sign-in page offers them as one-click buttons);
+- access tokens are RS256 JWTs (RFC 9068 shape: header typ `at+jwt` with the key's `kid`; claims iss, sub,
+  aud = --audience, iat, nbf, exp, jti, client_id, scope, and the user's claims: roles, agency, name,
+  email), signed with the key the provider publishes in its JWKS. The mock on its own hands out opaque
+  access tokens that only its /userinfo understands; a council's identity provider gives an API a JWT
+  access token for its audience, and this is what the hub's services verify.
+
+The issuer is the address clients use to reach the provider (the mock takes it from the request), so use
+http://127.0.0.1:<port> everywhere. Local development and tests only: it asks for no password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import uvicorn
+import yaml
+
+with warnings.catch_warnings():
+    # authlib (under the mock) warns about its own deprecated modules on import; nothing to act on here.
+    import authlib.deprecate  # noqa: F401 - it turns its own warnings to "always" when imported; override after
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import flask
+    import oidc_provider_mock  # type: ignore[import-untyped]
+
+DEFAULT_USERS = Path(__file__).with_name("users.yaml")
+DEFAULT_AUDIENCE = "mash-hub"
+DEFAULT_TOKEN_MAX_AGE = 3600
+HUB_ROLES = frozenset({"screener", "manager", "agency", "analyst", "referrer", "operations"})
+PEOPLE_CLAIMS = ("name", "email")
+
+log = logging.getLogger("mash.oidc")
+
+
+def load_users(path: Path = DEFAULT_USERS) -> dict[str, dict[str, Any]]:
+    """User name -> claims, from users.yaml; raises ValueError naming the entry at fault."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, Mapping) or not isinstance(document.get("users"), Mapping):
+        raise ValueError(f"{path}: expected a mapping with a `users` mapping")
+    users: dict[str, dict[str, Any]] = {}
+    for sub, claims in document["users"].items():
+        where = f"{path}: user {sub!r}"
+        if not isinstance(sub, str) or not sub or not isinstance(claims, Mapping):
+            raise ValueError(f"{where}: expected `name: {{claims}}`")
+        for claim in PEOPLE_CLAIMS:
+            if not isinstance(claims.get(claim), str) or not claims[claim]:
+                raise ValueError(f"{where}: `{claim}` is required")
+        roles = claims.get("roles")
+        if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+            raise ValueError(f"{where}: `roles` must be a non-empty list of role names")
+        unknown = set(roles) - HUB_ROLES
+        if unknown:
+            raise ValueError(f"{where}: unknown roles {sorted(unknown)}; the hub's roles are {sorted(HUB_ROLES)}")
+        agency = claims.get("agency")
+        if ("agency" in roles) != isinstance(agency, str):
+            raise ValueError(f"{where}: an `agency` claim is required with the agency role, and only with it")
+        users[sub] = dict(claims)
+    return users
+
+
+def build_app(
+    users: Mapping[str, Mapping[str, Any]],
+    *,
+    audience: str = DEFAULT_AUDIENCE,
+    token_max_age: int = DEFAULT_TOKEN_MAX_AGE,
+) -> flask.Flask:
+    """The provider as a WSGI app: the mock's endpoints, the users preloaded, JWT access tokens."""
+
+    def access_token(client: Any, grant_type: str, user: Any, scope: str) -> str:
+        # Called by authlib inside the token request: the issuer is the one the mock's discovery and ID
+        # tokens name, and the key is the one its /jwks publishes (0.3.x keeps it on flask.g).
+        key = flask.g.oidc_provider_mock_storage.jwk
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            **user.claims,
+            "iss": flask.request.host_url.rstrip("/"),
+            "sub": user.sub,
+            "aud": audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + token_max_age,
+            "jti": secrets.token_urlsafe(16),
+            "client_id": client.get_client_id(),
+            "scope": scope or "",
+        }
+        headers = {"kid": key.thumbprint(), "typ": "at+jwt"}
+        return jwt.encode(claims, key.as_pem(is_private=True), algorithm="RS256", headers=headers)
+
+    # Named after the mock's package so that Flask finds the mock's page templates.
+    app = flask.Flask(oidc_provider_mock.__name__)
+    app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = access_token
+    oidc_provider_mock.init_app(
+        app,
+        user_claims=[oidc_provider_mock.User(sub=sub, claims=dict(claims)) for sub, claims in users.items()],
+        access_token_max_age=timedelta(seconds=token_max_age),
+    )
+    app.secret_key = secrets.token_bytes(32)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("MASH_OIDC_PORT", "9400")))
+    parser.add_argument("--users", type=Path, default=DEFAULT_USERS, help="the demo users (users.yaml)")
+    parser.add_argument("--audience", default=os.environ.get("MASH_OIDC_AUDIENCE", DEFAULT_AUDIENCE),
+                        help="`aud` of the access tokens (the services' MASH_OIDC_AUDIENCE)")
+    parser.add_argument("--token-max-age", type=int, default=DEFAULT_TOKEN_MAX_AGE,
+                        help="seconds until access and ID tokens expire")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain http on loopback; the mock needs this
+    try:
+        users = load_users(args.users)
+    except (OSError, ValueError) as exc:
+        log.error("cannot load the demo users: %s", exc)
+        return 2
+    app = build_app(users, audience=args.audience, token_max_age=args.token_max_age)
+    config = uvicorn.Config(app, interface="wsgi", host=args.host, port=args.port, log_config=None,
+                            access_log=False)
+    server = uvicorn.Server(config)
+    log.info("OpenID Connect provider: issuer http://%s:%d, %d demo users, access tokens for %r",
+             args.host, args.port, len(users), args.audience)
+    server.run()
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
