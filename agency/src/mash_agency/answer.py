@@ -7,10 +7,10 @@ its reminder yields the same response event, which the hub stores once.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
-from mash_schemas import AgencyResponded, AgencyResponse, EnquiryRequested, derived_event_id
+from mash_schemas import AgencyResponded, AgencyResponse, EnquiryRequested
+from mash_schemas.agency import agency_producer_name, agency_response_event_id
 
 from mash_agency.adapter import AgencyAnswer
 
@@ -19,14 +19,9 @@ class RequestForAnotherAgency(ValueError):
     """An enquiry request addressed to a different agency reached this agency's kit."""
 
 
-def producer_name(agency: str) -> str:
-    """How an agency signs the events it produces."""
-    return f"agency:{agency}"
-
-
-def response_event_id(request_id: str, agency: str) -> uuid.UUID:
-    """The id of `agency`'s response to request `request_id`: the same for the request and its reminders."""
-    return derived_event_id(request_id, f"agency.response/{agency}")
+# The contract owns the response's identity, so the hub's agency portal answers with the same one.
+producer_name = agency_producer_name
+response_event_id = agency_response_event_id
 
 
 def build_response(

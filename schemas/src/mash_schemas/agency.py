@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from mash_schemas.common import AgencyName, BragRating, Model, ShortText
-from mash_schemas.envelope import EventEnvelope
+from mash_schemas.envelope import EventEnvelope, derived_event_id
 
 ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
 
@@ -83,3 +84,17 @@ class AgencyResponded(EventEnvelope[AgencyResponse]):
     """A partner agency answered an enquiry request, on mash.agency.response.<agency>."""
 
     event_type: Literal["agency.response"] = "agency.response"
+
+
+def agency_producer_name(agency: str) -> str:
+    """How an agency signs the events it produces (the kit and the hub's agency portal alike)."""
+    return f"agency:{agency}"
+
+
+def agency_response_event_id(request_id: str, agency: str) -> uuid.UUID:
+    """The id of `agency`'s response to request `request_id`: one answer per request, however it is sent.
+
+    The kit and the agency portal derive the same id, so an agency that answers twice (a reminder, or
+    once by the kit and once on the portal) is stored once.
+    """
+    return derived_event_id(request_id, f"agency.response/{agency}")

@@ -25,7 +25,7 @@ from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.timescale import TimescaleAlertRaised
 from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
 
-from mash_decision.domain.case_file import AmendmentAfterScreening, CaseFile, CaseFileError
+from mash_decision.domain.case_file import AmendmentAfterScreening, CaseFile, CaseFileError, CaseState
 from mash_decision.domain.queue import QueueEntry, desk_queue
 from mash_decision.domain.recommendation import RecommendationRules
 from mash_decision.domain.roles import NotPermitted, Role, case_file_view
@@ -247,11 +247,46 @@ class ManagersDesk:
                           "due_at": case.decision_deadline.due_at.isoformat()},
         }
 
-    async def queue(self, principal: Principal) -> list[QueueEntry]:
-        """Referrals awaiting screening or decision, most urgent first."""
+    async def queue(
+        self, principal: Principal, state: CaseState | None = None, rating: BragRating | None = None
+    ) -> list[QueueEntry]:
+        """Referrals awaiting screening or decision, most urgent first, optionally one state or rating.
+
+        The queue names referrals and their clocks only; reading it is audited all the same.
+        """
         desk_role(principal)
-        cases = [case for case, _ in await self._cases.open_cases()]
-        return desk_queue(cases, self._timescales, datetime.now(UTC))
+        cases = [case for case, _ in await self._cases.open_cases()
+                 if (state is None or case.state is state) and (rating is None or case.rating is rating)]
+        entries = desk_queue(cases, self._timescales, datetime.now(UTC))
+        await self._audit.record(who=principal, action="view_queue", referral_id=None, why="the desk's queue",
+                                 what={"state": state.value if state else None,
+                                       "rating": rating.value if rating else None, "shown": len(entries)})
+        return entries
+
+    async def preview_decision(
+        self, referral_id: str, principal: Principal, outcome: Outcome, receiving_service: str | None,
+        rationale: str, handoff_item_ids: list[str], rating: BragRating | None,
+    ) -> Decision:
+        """The decision exactly as `decide` would record it, without recording it (for the preview).
+
+        The same rules run on a copy of the case file, so a preview that succeeds is the decision the
+        manager then confirms; nothing is stored or published, and the preview is audited.
+        """
+        role = desk_role(principal)
+        case = await self._cases.get(referral_id)
+        if case is None:
+            raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
+        try:
+            decision = case.decide(
+                principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
+                datetime.now(UTC), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
+        except NotPermitted as exc:
+            raise RoleRefused(str(exc)) from exc
+        except CaseFileError as exc:
+            raise DeskRefused(str(exc)) from exc
+        await self._audit.record(who=principal, action="preview_decision", referral_id=referral_id, why=rationale,
+                                 what={"outcome": outcome.value, "handoff_items": handoff_item_ids})
+        return decision
 
     async def watch_clock(self) -> None:
         """Raise a timescale alert once per case and status (near breach, breach)."""

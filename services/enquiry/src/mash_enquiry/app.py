@@ -31,5 +31,5 @@ def create_app(settings: EnquirySettings | None = None) -> FastAPI:
     subscribe_all(runtime, desk, directory)
     runtime.every(settings.sweep_seconds, desk.sweep)
     app = runtime.http_app("MASH enquiry", "The research desk: MASH enquiries across partner agencies.")
-    install_routes(app, desk, runtime.audit)
+    install_routes(app, desk, runtime.audit, directory)
     return app

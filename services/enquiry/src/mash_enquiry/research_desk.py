@@ -13,9 +13,9 @@ from typing import Any
 from mash_runtime.consuming import MessageRejected
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
-from mash_runtime.store import AggregateStore, Change
+from mash_runtime.store import AggregateStore, Change, state_of
 from mash_runtime.telemetry import current_traceparent
-from mash_schemas.agency import AgencyResponded
+from mash_schemas.agency import AgencyResponded, agency_producer_name, agency_response_event_id
 from mash_schemas.enquiry import (
     EnquiryAddendumRecorded,
     EnquiryCompleted,
@@ -24,11 +24,17 @@ from mash_schemas.enquiry import (
     EnquiryRequested,
 )
 from mash_schemas.envelope import derived_event_id
-from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED, enquiry_request_topic
+from mash_schemas.topics import (
+    ENQUIRY_ADDENDUM,
+    ENQUIRY_COMPLETED,
+    agency_response_topic,
+    enquiry_request_topic,
+)
 
 from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.domain.enquiry_record import Accepted, Duplicate, EnquiryRecord, Late, Rejected
 from mash_enquiry.domain.exceptions import UnknownAgency
+from mash_enquiry.domain.portal import AgencyAnswerForm, PortalAlreadyAnswered, PortalRequestNotFound
 from mash_enquiry.domain.sealing import Sealer
 from mash_enquiry.domain.sensitivity import log_safe_response
 
@@ -150,7 +156,8 @@ class ResearchDesk:
         # Answers and the due-time sweep start traces of their own; the enquiry's events continue
         # the referral's trace, kept since the enquiry was opened.
         trace_parent = current.get("trace_parent")
-        return Change(state=self._state(record, trace_parent), events=[e.in_trace(trace_parent) for e in events])
+        state = {**self._state(record, trace_parent), "portal_answered": current.get("portal_answered", [])}
+        return Change(state=state, events=[e.in_trace(trace_parent) for e in events])
 
     async def status(self, enquiry_id: str) -> dict[str, Any] | None:
         """Who was asked, who answered, reminders sent: the desk's view, no item content."""
@@ -169,3 +176,77 @@ class ResearchDesk:
             "not_answered": record.unanswered,
             "reminders": {agency: record.last_reminder(agency) for agency in record.agencies},
         }
+
+    # --- the agency portal: a partner without IT integration answers on the hub's pages --------------
+
+    async def open_requests(self, agency: str) -> list[dict[str, Any]]:
+        """The requests `agency` has not yet answered in enquiries still open, soonest due first.
+
+        What a portal user sees is exactly what the kit would receive on the agency's topic: the
+        minimised request (no referrer, no narrative), its due time and the reminders sent.
+        """
+        self._directory.agency(agency)
+        cursor = self._store.collection.find({"state": "open", f"requests.{agency}": {"$exists": True}})
+        found: list[dict[str, Any]] = []
+        async for doc in cursor:
+            record = self._load(doc)
+            if agency in record.unanswered and agency not in doc.get("portal_answered", []):
+                found.append(self._request_view(record, agency))
+        return sorted(found, key=lambda view: (view["due_at"], view["enquiry_id"]))
+
+    async def open_request(self, agency: str, enquiry_id: str) -> dict[str, Any] | None:
+        """One request to `agency`, or None when there is none (never another agency's)."""
+        self._directory.agency(agency)
+        state = await self._store.get(enquiry_id)
+        if state is None:
+            return None
+        record = self._load(state)
+        if agency not in record.requests:
+            return None
+        view = self._request_view(record, agency)
+        view["answered"] = agency not in record.unanswered or agency in state.get("portal_answered", [])
+        return view
+
+    def _request_view(self, record: EnquiryRecord, agency: str) -> dict[str, Any]:
+        request = record.requests[agency]
+        return {
+            **request.model_dump(mode="json"),
+            "reminder_number": record.last_reminder(agency),
+            "open": record.state.value == "open",
+        }
+
+    async def answer_for(self, agency: str, enquiry_id: str, answer: AgencyAnswerForm, by: str) -> str:
+        """Publish the portal's answer on the agency's own response topic, as the kit would.
+
+        The answer is stored in the enquiry record's outbox (one write, so a 202 means it will be
+        published); the relay puts it on `agency.response.<agency>` and the desk takes it from there
+        like any agency's answer. Its event id is the kit's, so the same request answered twice is
+        stored once. Returns the request id.
+        """
+        now = datetime.now(UTC)
+        sent: dict[str, str] = {}
+
+        def queue_answer(current: dict[str, Any] | None) -> Change:
+            if current is None:
+                raise PortalRequestNotFound(f"no enquiry {enquiry_id}", field="enquiry_id")
+            record = self._load(current)
+            request = record.requests.get(agency)
+            if request is None:
+                raise PortalRequestNotFound(f"agency {agency} was not asked in enquiry {enquiry_id}",
+                                            field="enquiry_id")
+            if agency not in record.unanswered or agency in current.get("portal_answered", []):
+                raise PortalAlreadyAnswered(f"{agency} has already answered this request", field="enquiry_id")
+            response = answer.response(request, by, now)
+            event = AgencyResponded.build(
+                response, correlation_id=request.referral_id, producer=agency_producer_name(agency),
+                event_id=agency_response_event_id(request.request_id, agency), occurred_at=now,
+            )
+            sent["request_id"] = request.request_id
+            entry = OutboxEntry.of(event, self._settings.topic(agency_response_topic(agency)))
+            state = {**state_of(current), "portal_answered": [*current.get("portal_answered", []), agency]}
+            return Change(state=state, events=[entry.in_trace(current.get("trace_parent"))])
+
+        await self._store.apply(enquiry_id, queue_answer)
+        log.info("portal answer queued", extra={"fields": {"enquiry_id": enquiry_id, "agency": agency,
+                                                           "outcome": answer.outcome}})
+        return sent["request_id"]

@@ -18,7 +18,7 @@ from mash_runtime.audit import AuditLog
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.store import AggregateStore, Change
-from mash_schemas.decision import DecisionMade
+from mash_schemas.decision import Decision, DecisionMade
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.notification import (
     Notification,
@@ -31,8 +31,9 @@ from mash_schemas.topics import NOTIFICATION_FAILED, NOTIFICATION_SENT
 
 from mash_notify.channels.email import EmailChannel
 from mash_notify.channels.webhook import WebhookChannel
+from mash_notify.domain.handoff import SealedHubBreachError
 from mash_notify.domain.messages import OutgoingMessage, messages_for
-from mash_notify.domain.recipients import RecipientsConfig
+from mash_notify.domain.recipients import ReceivingServiceNotConfiguredError, RecipientsConfig
 from mash_notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ class DeliveryNotFailed(DomainError):
     """Only a failed delivery can be re-sent."""
 
     status = 409
+
+
+class HandoffRefused(DomainError):
+    """The decision could not be handed off as it stands (no recipients, or sealed text would leave)."""
+
+    status = 422
 
 
 class Deliveries:
@@ -79,6 +86,26 @@ class Deliveries:
         log.info("decision queued for delivery",
                  extra={"fields": {"referral_id": event.payload.referral_id, "new_messages": queued}})
         return queued
+
+    async def preview(self, decision: Decision, who: Any) -> list[OutgoingMessage]:
+        """The messages a decision would lead to, built by the same code as the real hand-off; nothing queued.
+
+        The MASH manager sees exactly what the receiving service, the referrer and the agencies will be
+        sent before confirming. A decision that could not be handed off (a receiving service with no
+        recipients, or sealed text that would leave the hub) is refused here as it would be there.
+        """
+        # The decision service derives decision.made's id from the decision id; the same id gives the
+        # same notification ids, so the preview names the very messages that will be sent.
+        event = DecisionMade.build(decision, correlation_id=decision.referral_id, producer="decision",
+                                   event_id=derived_event_id(decision.decision_id, "made"))
+        try:
+            messages = messages_for(event, self._recipients)
+        except (ReceivingServiceNotConfiguredError, SealedHubBreachError) as exc:
+            raise HandoffRefused(str(exc), field="decision") from exc
+        await self._audit.record(who=who, action="preview_handoff", referral_id=decision.referral_id,
+                                 why="decision preview before sending",
+                                 what={"messages": [m.notification_id for m in messages]})
+        return messages
 
     async def deliver_due(self) -> None:
         """Try every queued message whose time has come."""

@@ -12,6 +12,7 @@ from mash_schemas.decision import Outcome
 from pydantic import BaseModel, ConfigDict, Field
 
 from mash_decision.desk import ManagersDesk
+from mash_decision.domain.case_file import CaseState
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 
@@ -61,9 +62,11 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
     screeners = require_roles(Role.SCREENER, Role.MANAGER)
     managers = require_roles(Role.MANAGER)
 
-    @router.get("/queue", summary="Referrals awaiting screening or decision, most urgent first")
-    async def queue(principal: Principal = readers) -> list[dict[str, Any]]:
-        return [entry.model_dump(mode="json") for entry in await desk.queue(principal)]
+    @router.get("/queue", summary="Referrals awaiting screening or decision, most urgent first (audited)")
+    async def queue(
+        state: CaseState | None = None, rating: BragRating | None = None, principal: Principal = readers
+    ) -> list[dict[str, Any]]:
+        return [entry.model_dump(mode="json") for entry in await desk.queue(principal, state, rating)]
 
     @router.get("/cases/{referral_id}", summary="The case file as your role may see it (audited)")
     async def case_file(
@@ -99,6 +102,13 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
             request.handoff_item_ids, request.rating)
         return {"referral_id": referral_id, "decision_id": decision.decision_id, "outcome": decision.outcome.value,
                 "receiving_service": decision.receiving_service, "rating": decision.rating.value}
+
+    @router.post("/cases/{referral_id}/decision/preview", summary="The decision as it would be recorded; nothing sent")
+    async def preview(referral_id: str, request: DecisionRequest, principal: Principal = managers) -> dict[str, Any]:
+        decision = await desk.preview_decision(
+            referral_id, principal, request.outcome, request.receiving_service, request.rationale,
+            request.handoff_item_ids, request.rating)
+        return {"referral_id": referral_id, "decision": decision.model_dump(mode="json")}
 
     @router.get("/cases/{referral_id}/audit", summary="Who viewed or changed this case, when and why")
     async def audit_trail(referral_id: str, _: Principal = managers) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query
 from mash_runtime.auth import Principal, Role, require_roles
+from mash_schemas.decision import Decision
 from pydantic import BaseModel, Field
 
 from mash_notify.deliveries import Deliveries
@@ -17,11 +18,18 @@ class ResendRequest(BaseModel):
     reason: Annotated[str, Field(min_length=3, max_length=500)]
 
 
+class PreviewRequest(BaseModel):
+    """A decision as the desk would record it (from decision's preview), to be rendered, not sent."""
+
+    decision: Decision
+
+
 def install_routes(app: FastAPI, deliveries: Deliveries) -> None:
     """Mount the delivery-log routes."""
     router = APIRouter(tags=["deliveries"])
     readers = require_roles(Role.OPERATIONS, Role.MANAGER)
     operations = require_roles(Role.OPERATIONS)
+    managers = require_roles(Role.MANAGER)
 
     @router.get("/deliveries", summary="Deliveries with their status and log (no message bodies)")
     async def list_deliveries(
@@ -35,5 +43,14 @@ def install_routes(app: FastAPI, deliveries: Deliveries) -> None:
     async def resend(notification_id: str, request: ResendRequest, principal: Principal = operations) -> dict[str, str]:
         await deliveries.resend(notification_id, principal, request.reason)
         return {"notification_id": notification_id, "status": "queued"}
+
+    @router.post("/previews", summary="What a decision would send, to whom, word for word; nothing is sent")
+    async def preview(request: PreviewRequest, principal: Principal = managers) -> list[dict[str, Any]]:
+        messages = await deliveries.preview(request.decision, principal)
+        return [
+            {"kind": m.kind.value, "addressee": m.addressee, "channel": m.channel, "recipient": m.recipient_label,
+             "subject": m.subject, "body": m.body}
+            for m in messages
+        ]
 
     app.include_router(router)
