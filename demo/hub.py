@@ -1,6 +1,8 @@
 """The hub as OS processes: four services and the simulated agencies, each with its own log and spans.
 
-Used by `make demo`, the end-to-end tests (which kill and restart processes) and `make bench`.
+With `people=True` it also starts the pages people use: a local OpenID Connect provider (the demo
+users of infra/oidc/users.yaml) and the workspace, and every service accepts that provider's tokens.
+Used by `make demo`, the end-to-end and browser tests (which kill and restart processes) and `make bench`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import httpx
 from demo.waiting import eventually
 
 SERVICES = ("intake", "decision", "enquiry", "notify")
+ROOT = Path(__file__).resolve().parents[1]
+OIDC_PROVIDER = ROOT / "infra" / "oidc" / "provider.py"
 
 
 def free_port() -> int:
@@ -53,8 +57,8 @@ class HubProcess:
         """Whether the process is alive."""
         return self.proc is not None and self.proc.poll() is None
 
-    async def wait_ready(self, timeout: float = 90.0) -> None:
-        """Wait until GET /ready answers 200; fail early, naming the log, if the process died."""
+    async def wait_ready(self, timeout: float = 90.0, path: str = "/ready") -> None:
+        """Wait until GET `path` answers 200; fail early, naming the log, if the process died."""
         assert self.port is not None, f"{self.name} has no HTTP port"
 
         async def ready() -> bool:
@@ -62,7 +66,7 @@ class HubProcess:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
             try:
                 async with httpx.AsyncClient(timeout=2.0) as client:
-                    response = await client.get(f"http://127.0.0.1:{self.port}/ready")
+                    response = await client.get(f"http://127.0.0.1:{self.port}{path}")
             except httpx.HTTPError:
                 return False
             return response.status_code == 200
@@ -111,6 +115,7 @@ class HubConfig:
     workdir: Path
     agencies: dict[str, AgencyOptions] = field(default_factory=dict)
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    people: bool = False  # also start the OIDC provider and the workspace
 
 
 class Hub:
@@ -121,6 +126,20 @@ class Hub:
         self.ports = {name: free_port() for name in SERVICES}
         self.services: dict[str, HubProcess] = {}
         self.agencies: list[HubProcess] = []
+        self.oidc_port = free_port() if config.people else None
+        self.workspace_port = free_port() if config.people else None
+        self.people: list[HubProcess] = []
+
+    @property
+    def oidc_issuer(self) -> str | None:
+        """The local identity provider's issuer (None without the people-facing parts)."""
+        return f"http://127.0.0.1:{self.oidc_port}" if self.oidc_port else None
+
+    @property
+    def workspace_url(self) -> str:
+        """Where people open the workspace."""
+        assert self.workspace_port is not None, "this hub runs without the workspace"
+        return f"http://127.0.0.1:{self.workspace_port}"
 
     def base_env(self) -> dict[str, str]:
         """What every process of this hub shares."""
@@ -130,6 +149,7 @@ class Hub:
             "MASH_MONGO_URL": self.config.mongo_url,
             "MASH_TOPIC_NAMESPACE": self.config.namespace,
             "MASH_RELAY_POLL_SECONDS": "0.25",
+            **({"MASH_OIDC_ISSUER": self.oidc_issuer} if self.oidc_issuer else {}),
         }
 
     def database(self, service: str) -> str:
@@ -177,14 +197,41 @@ class Hub:
                 self.agencies.append(HubProcess(f"agency-{name}-{copy}", argv, self.base_env(), log).start())
 
     async def start(self) -> None:
-        """Start all four services, then the agencies."""
+        """Start the identity provider (if people use this hub), all four services, the agencies, the workspace."""
+        if self.config.people:
+            await self._start_identity_provider()
         for service in SERVICES:
             self.services[service] = self.service_process(service).start()
         for service in SERVICES:
             await self.services[service].wait_ready()
         self.start_agencies()
+        if self.config.people:
+            await self._start_workspace()
+
+    async def _start_identity_provider(self) -> None:
+        assert self.oidc_port is not None
+        logs = self.config.workdir / "logs"
+        provider = HubProcess("oidc", [str(OIDC_PROVIDER), "--host", "127.0.0.1", "--port", str(self.oidc_port)],
+                              {}, logs / "oidc.log", port=self.oidc_port).start()
+        self.people.append(provider)
+        await provider.wait_ready(path="/.well-known/openid-configuration")
+
+    async def _start_workspace(self) -> None:
+        assert self.workspace_port is not None
+        env = {
+            **self.base_env(),
+            "MASH_WORKSPACE_HTTP_PORT": str(self.workspace_port),
+            "MASH_WORKSPACE_PUBLIC_URL": self.workspace_url,
+            "MASH_WORKSPACE_LOG_FILE": str(self.config.workdir / "logs" / "workspace.log"),
+            **{f"MASH_WORKSPACE_{service.upper()}_URL": self.url(service) for service in SERVICES},
+            **self.config.service_env.get("workspace", {}),
+        }
+        workspace = HubProcess("workspace", ["-m", "mash_workspace"], env,
+                               self.config.workdir / "logs" / "workspace.out", port=self.workspace_port).start()
+        self.people.append(workspace)
+        await workspace.wait_ready()
 
     def stop(self) -> None:
         """Stop every process this hub started."""
-        for process in [*self.agencies, *self.services.values()]:
+        for process in [*self.people, *self.agencies, *self.services.values()]:
             process.stop()

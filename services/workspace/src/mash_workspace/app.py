@@ -1,0 +1,96 @@
+"""Wires the workspace: settings, the services' APIs, sign-in, pages, sessions and security headers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from mash_runtime.auth import TokenVerifier
+from mash_runtime.logs import configure_logging
+from starlette import status
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mash_workspace.hub_api import HubApi
+from mash_workspace.pages.concern import concern_routes
+from mash_workspace.pages.portal import portal_routes
+from mash_workspace.pages.signin import home_for, signin_routes
+from mash_workspace.pages.staff import staff_routes
+from mash_workspace.security import SecurityHeadersMiddleware
+from mash_workspace.session import EncryptedSessionMiddleware
+from mash_workspace.settings import WorkspaceSettings
+from mash_workspace.web import HERE, Forbidden, NotSignedIn, Pages, signed_in
+
+GOVUK_ASSETS = HERE / "static" / "govuk"
+
+
+def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = None) -> FastAPI:
+    """The workspace as an ASGI app."""
+    settings = settings or WorkspaceSettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_file)
+    if not (GOVUK_ASSETS / "application.css").exists():
+        raise RuntimeError(f"GOV.UK Frontend assets are missing in {GOVUK_ASSETS}: run `bash infra/assets.sh`")
+    hub_api = api or HubApi(settings)
+    verifier = TokenVerifier.from_settings(settings)
+    pages = Pages(settings, hub_api)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await hub_api.close()
+
+    app = FastAPI(title="MASH workspace", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.add_middleware(EncryptedSessionMiddleware, keys=settings.session_keys(),
+                       max_age_seconds=int(settings.session_hours * 3600), secure=settings.cookie_secure)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/")
+    async def home(request: Request) -> Response:
+        user = signed_in(request)
+        if user is not None:
+            return RedirectResponse(home_for(user.roles), status.HTTP_303_SEE_OTHER)
+        return pages.render(request, "home.html", title="Start")
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get("/ready", include_in_schema=False)
+    async def ready() -> JSONResponse:
+        return JSONResponse({"status": "ready"})
+
+    app.include_router(signin_routes(pages, settings, verifier.verify))
+    app.include_router(staff_routes(pages))
+    app.include_router(concern_routes(pages))
+    app.include_router(portal_routes(pages))
+
+    async def on_not_signed_in(request: Request, _: Exception) -> Response:
+        return RedirectResponse(f"/sign-in?next={request.url.path}", status.HTTP_303_SEE_OTHER)
+
+    async def on_forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Forbidden)
+        return pages.render(request, "error.html", status_code=403, title="You cannot see this page",
+                            message=exc.message)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        titles = {403: "You cannot do that", 404: "Page not found", 405: "Page not found",
+                  422: "Page not found"}
+        message = str(exc.detail) if exc.status_code == 403 else "Check the web address is correct."
+        return pages.render(request, "error.html", status_code=exc.status_code,
+                            title=titles.get(exc.status_code, "Sorry, there is a problem"), message=message)
+
+    async def on_bad_path(request: Request, _: Exception) -> Response:
+        # Pages take no JSON: a path or query that does not fit (an unknown form kind) is a page not found.
+        return pages.render(request, "error.html", status_code=404, title="Page not found",
+                            message="Check the web address is correct.")
+
+    app.add_exception_handler(RequestValidationError, on_bad_path)
+    app.add_exception_handler(NotSignedIn, on_not_signed_in)
+    app.add_exception_handler(Forbidden, on_forbidden)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    return app

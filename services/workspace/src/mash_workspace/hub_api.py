@@ -1,0 +1,168 @@
+"""The services' HTTP APIs as the workspace calls them, always with the signed-in person's token.
+
+The workspace holds no case data: every page is read from the service that owns it, as that person,
+so the service decides what their role may see and audits the read. A refusal comes back as
+`ApiError` with the service's own message and the fields it named, for the page's error summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from mash_workspace.settings import WorkspaceSettings
+
+
+@dataclass
+class ApiError(Exception):
+    """A service refused: its status, message and the fields it named (field path -> message)."""
+
+    status: int
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.message}"
+
+
+def _error_of(response: httpx.Response) -> ApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        return ApiError(response.status_code, response.text[:200] or response.reason_phrase)
+    if not isinstance(body, dict):
+        return ApiError(response.status_code, str(body)[:200])
+    message = body.get("message") or body.get("detail") or "the request was refused"
+    fields: dict[str, str] = {}
+    for entry in body.get("fields", []) or []:
+        if isinstance(entry, dict) and "field" in entry:
+            fields.setdefault(str(entry["field"]), str(entry.get("message", "")))
+    return ApiError(response.status_code, str(message), fields)
+
+
+class HubApi:
+    """One HTTP client per service; every call names the caller's bearer token (or none, for the public)."""
+
+    def __init__(self, settings: WorkspaceSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        def client(base: str) -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=base, timeout=settings.api_timeout_seconds, transport=transport)
+
+        self.intake = client(settings.intake_url)
+        self.decision = client(settings.decision_url)
+        self.enquiry = client(settings.enquiry_url)
+        self.notify = client(settings.notify_url)
+
+    async def close(self) -> None:
+        """Close every client."""
+        for client in (self.intake, self.decision, self.enquiry, self.notify):
+            await client.aclose()
+
+    @staticmethod
+    async def _call(
+        client: httpx.AsyncClient, method: str, path: str, token: str | None, *,
+        json: Any = None, params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+    ) -> Any:
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        response = await client.request(method, path, json=json, params=params, headers=sent)
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.json()
+
+    # --- the desk (decision) --------------------------------------------------------------------------
+
+    async def queue(self, token: str, state: str | None, rating: str | None) -> list[dict[str, Any]]:
+        """The desk's queue, most urgent first."""
+        params = {key: value for key, value in (("state", state), ("rating", rating)) if value}
+        result: list[dict[str, Any]] = await self._call(self.decision, "GET", "/queue", token, params=params)
+        return result
+
+    async def case_file(self, token: str, referral_id: str, reason: str) -> dict[str, Any]:
+        """The case file as the caller's role may see it (the read is audited with `reason`)."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "GET", f"/cases/{referral_id}", token, params={"reason": reason})
+        return result
+
+    async def audit_trail(self, token: str, referral_id: str) -> list[dict[str, Any]]:
+        """Who viewed or changed the case (managers)."""
+        result: list[dict[str, Any]] = await self._call(self.decision, "GET", f"/cases/{referral_id}/audit", token)
+        return result
+
+    async def screen(self, token: str, referral_id: str, body: dict[str, Any]) -> None:
+        """Confirm or change the rating."""
+        await self._call(self.decision, "POST", f"/cases/{referral_id}/screening", token, json=body)
+
+    async def route(self, token: str, referral_id: str, body: dict[str, Any]) -> None:
+        """Route to the allocated worker."""
+        await self._call(self.decision, "POST", f"/cases/{referral_id}/routing", token, json=body)
+
+    async def open_enquiry(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Open a MASH enquiry."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "POST", f"/cases/{referral_id}/enquiry", token, json=body)
+        return result
+
+    async def preview_decision(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The decision as it would be recorded (nothing stored)."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "POST", f"/cases/{referral_id}/decision/preview", token, json=body)
+        return result
+
+    async def decide(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Record the decision."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "POST", f"/cases/{referral_id}/decision", token, json=body)
+        return result
+
+    # --- notify -----------------------------------------------------------------------------------------
+
+    async def preview_handoff(self, token: str, decision: dict[str, Any]) -> list[dict[str, Any]]:
+        """Exactly what each recipient would be sent for `decision` (nothing sent)."""
+        result: list[dict[str, Any]] = await self._call(
+            self.notify, "POST", "/previews", token, json={"decision": decision})
+        return result
+
+    # --- enquiry ----------------------------------------------------------------------------------------
+
+    async def agencies(self, token: str) -> list[dict[str, str]]:
+        """The partner agencies the hub may ask."""
+        result: list[dict[str, str]] = await self._call(self.enquiry, "GET", "/agencies", token)
+        return result
+
+    async def enquiry_progress(self, token: str, enquiry_id: str) -> dict[str, Any]:
+        """Who answered, who is late."""
+        result: dict[str, Any] = await self._call(self.enquiry, "GET", f"/enquiries/{enquiry_id}", token)
+        return result
+
+    async def agency_requests(self, token: str, agency: str) -> list[dict[str, Any]]:
+        """The agency's unanswered requests."""
+        result: list[dict[str, Any]] = await self._call(self.enquiry, "GET", f"/agencies/{agency}/requests", token)
+        return result
+
+    async def agency_request(self, token: str, agency: str, enquiry_id: str) -> dict[str, Any]:
+        """One request to the agency."""
+        result: dict[str, Any] = await self._call(
+            self.enquiry, "GET", f"/agencies/{agency}/requests/{enquiry_id}", token)
+        return result
+
+    async def agency_answer(self, token: str, agency: str, enquiry_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Answer as the agency."""
+        result: dict[str, Any] = await self._call(
+            self.enquiry, "POST", f"/agencies/{agency}/requests/{enquiry_id}/response", token, json=body)
+        return result
+
+    # --- intake -----------------------------------------------------------------------------------------
+
+    async def submit_contact(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """Report a concern; the key makes a double-click or a retry the same contact."""
+        result: dict[str, Any] = await self._call(
+            self.intake, "POST", "/contacts", None, json=body, headers={"Idempotency-Key": idempotency_key})
+        return result
+
+    async def contact_status(self, status_token: str, referral_id: str) -> dict[str, Any]:
+        """A contact's status, with the referrer's own status token."""
+        result: dict[str, Any] = await self._call(self.intake, "GET", f"/contacts/{referral_id}", status_token)
+        return result

@@ -1,0 +1,221 @@
+"""'Report a concern': the contact form for professionals and for the public, posting to intake.
+
+The page checks what a person can fix at once (a missing name, an impossible date) and then lets
+intake, the source of truth, validate the contact; intake's refusals name fields by their path
+(`subjects.0.address.postcode`), which this module maps back to the form's inputs so every message
+appears in the GOV.UK error summary and beside its field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette import status
+from starlette.datastructures import FormData
+
+from mash_workspace.hub_api import ApiError
+from mash_workspace.security import csrf_form
+from mash_workspace.web import Pages
+
+Kind = Literal["professional", "public"]
+SUBJECT_KINDS = [("child", "A child"), ("unborn_child", "An unborn child"), ("adult_at_risk", "An adult at risk")]
+CATEGORIES = [
+    ("neglect", "Neglect"), ("physical_abuse", "Physical abuse"), ("sexual_abuse", "Sexual abuse"),
+    ("emotional_abuse", "Emotional abuse"), ("domestic_abuse", "Domestic abuse"),
+    ("child_exploitation", "Exploitation (criminal or sexual)"), ("fgm", "Female genital mutilation"),
+    ("radicalisation", "Radicalisation"), ("missing", "Missing from home or school"),
+    ("parental_mental_health", "A parent's mental health"),
+    ("parental_substance_misuse", "A parent's drug or alcohol use"),
+    ("sexual_offender_contact", "Contact with a person who poses a risk to children"), ("other", "Something else"),
+]
+CONSENT = [("given", "Yes, they agreed"), ("refused", "No, they refused"),
+           ("not_sought", "I have not asked them")]
+FIELDS = [
+    "referrer-name", "referrer-role", "referrer-agency", "referrer-email", "referrer-phone",
+    "subject-kind", "subject-given_name", "subject-family_name", "subject-date_of_birth", "subject-expected_date",
+    "subject-estimated_age", "subject-address-line", "subject-address-town", "subject-address-postcode",
+    "subject-nhs_number", "household-given_name", "household-family_name", "household-relationship",
+    "concern-categories", "concern-narrative", "concern-actions_taken", "consent-status", "consent-reason",
+]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _date(form: FormData, name: str, errors: dict[str, str], label: str) -> date | None:
+    parts = [_text(form, f"{name}-{part}") for part in ("day", "month", "year")]
+    if not any(parts):
+        return None
+    try:
+        day, month, year = (int(part) for part in parts)
+        return date(year, month, day)
+    except ValueError:
+        errors[name] = f"{label} must be a real date, for example 27 3 2019"
+        return None
+
+
+def field_of(path: str) -> str:
+    """Intake's field path as the form's input name ('subjects.0.address.postcode' -> 'subject-address-postcode')."""
+    parts = path.split(".")
+    if parts[:2] == ["subjects", "0"]:
+        parts = ["subject", *parts[2:]]
+    elif parts[:2] == ["household", "0"]:
+        parts = ["household", *parts[2:]]
+    if parts[:2] == ["subject", "address"] and len(parts) > 2 and parts[2] == "lines":
+        parts = ["subject", "address", "line"]
+    name = "-".join(parts)
+    if name in FIELDS:
+        return name
+    for known in FIELDS:  # a model-level message ('subjects.0') goes to the first input of that part
+        if known.startswith(name + "-"):
+            return known
+    return "concern-narrative" if name == "concern" else "referrer-name"
+
+
+def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str, Any]:
+    """The contact intake takes, from the form; what a person must fix at once goes into `errors`."""
+    public = kind == "public"
+    name = _text(form, "referrer-name")
+    if not name:
+        errors["referrer-name"] = "Enter your name"
+    role = "member of the public" if public else _text(form, "referrer-role")
+    if public and _text(form, "referrer-role"):
+        role = f"member of the public ({_text(form, 'referrer-role')})"
+    if not role:
+        errors["referrer-role"] = "Enter your role, for example designated safeguarding lead"
+    email, phone = _text(form, "referrer-email"), _text(form, "referrer-phone")
+    if not public and not email:
+        errors["referrer-email"] = "Enter your work email address, so the hub can tell you what happens next"
+    referrer: dict[str, Any] = {"name": name, "role": role, "is_member_of_public": public,
+                                "email": email or None, "phone": phone or None}
+    if not public:
+        referrer["agency"] = _text(form, "referrer-agency") or None
+
+    subject_kind = _text(form, "subject-kind") or "child"
+    family_name = _text(form, "subject-family_name")
+    if not family_name:
+        errors["subject-family_name"] = "Enter their last name (or 'not known')"
+    born = _date(form, "subject-date_of_birth", errors, "Date of birth")
+    expected = _date(form, "subject-expected_date", errors, "Expected date of birth")
+    if subject_kind == "unborn_child" and expected is None and "subject-expected_date" not in errors:
+        errors["subject-expected_date"] = "Enter the expected date of birth of the unborn child"
+    if born is not None and born > datetime.now(UTC).date():
+        errors["subject-date_of_birth"] = "Date of birth must be in the past"
+    age_text = _text(form, "subject-estimated_age")
+    estimated_age: int | None = None
+    if age_text:
+        if age_text.isdigit() and int(age_text) <= 120:
+            estimated_age = int(age_text)
+        else:
+            errors["subject-estimated_age"] = "Age must be a whole number of years, like 7"
+    line, town, postcode = (_text(form, f"subject-address-{part}") for part in ("line", "town", "postcode"))
+    subject: dict[str, Any] = {
+        "subject_id": "S1", "kind": subject_kind, "given_name": _text(form, "subject-given_name") or None,
+        "family_name": family_name, "estimated_age": estimated_age,
+        "date_of_birth": born.isoformat() if born and subject_kind != "unborn_child" else None,
+        "expected_date": expected.isoformat() if expected and subject_kind == "unborn_child" else None,
+        "nhs_number": _text(form, "subject-nhs_number").replace(" ", "") or None,
+        "address": {"lines": [line] if line else [], "town": town or None, "postcode": postcode or None}
+        if (line or town or postcode) else None,
+    }
+    household = []
+    if _text(form, "household-family_name") or _text(form, "household-relationship"):
+        household.append({"given_name": _text(form, "household-given_name") or None,
+                          "family_name": _text(form, "household-family_name"),
+                          "relationship": _text(form, "household-relationship")})
+
+    categories = [value for value in form.getlist("concern-categories") if isinstance(value, str)]
+    if not categories:
+        errors["concern-categories"] = "Select at least one thing you are worried about"
+    narrative = _text(form, "concern-narrative")
+    if not narrative:
+        errors["concern-narrative"] = "Tell us what happened and what worries you"
+    consent_status = _text(form, "consent-status")
+    consent_reason = _text(form, "consent-reason")
+    if not consent_status:
+        errors["consent-status"] = "Select whether the family agreed to you contacting us"
+    elif consent_status != "given" and not consent_reason:
+        errors["consent-reason"] = "Say why consent was not given or not sought"
+    return {
+        "referrer": referrer,
+        "subjects": [subject],
+        "household": household,
+        "concern": {"categories": categories, "narrative": narrative,
+                    "actions_taken": _text(form, "concern-actions_taken") or None},
+        "consent": {"status": consent_status or "not_sought", "reason": consent_reason or None,
+                    "recorded_by": name or "referrer"},
+    }
+
+
+def concern_routes(pages: Pages) -> APIRouter:
+    """Routes for anyone with a concern about a child (no sign-in)."""
+    router = APIRouter()
+
+    def form_page(request: Request, kind: Kind, form: dict[str, str], errors: dict[str, str] | None = None,
+                  status_code: int = 200) -> Response:
+        title = "Report a concern as a professional" if kind == "professional" else "Report a concern about a child"
+        ordered = {name: errors[name] for name in FIELDS if errors and name in errors}
+        return pages.render(request, "concern/form.html", status_code=status_code, title=title, kind=kind,
+                            form=form, errors=ordered, subject_kinds=SUBJECT_KINDS, categories=CATEGORIES,
+                            consent=CONSENT, submission_id=form.get("submission_id") or str(uuid.uuid4()))
+
+    @router.get("/report-a-concern")
+    async def start(request: Request) -> Response:
+        return pages.render(request, "concern/start.html", title="Report a concern about a child")
+
+    @router.get("/report-a-concern/{kind}")
+    async def blank(request: Request, kind: Kind) -> Response:
+        return form_page(request, kind, {})
+
+    @router.post("/report-a-concern/{kind}")
+    async def submit(request: Request, kind: Kind, form: csrf_form) -> Response:
+        errors: dict[str, str] = {}
+        contact = contact_from(form, kind, errors)
+        echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
+        echo["concern-categories"] = ",".join(v for v in form.getlist("concern-categories") if isinstance(v, str))
+        if errors:
+            return form_page(request, kind, echo, errors, status.HTTP_400_BAD_REQUEST)
+        submission_id = _text(form, "submission_id") or str(uuid.uuid4())
+        try:
+            accepted = await pages.api.submit_contact(contact, f"workspace-{submission_id}")
+        except ApiError as error:
+            if error.status != 422:
+                return pages.render(request, "error.html", status_code=502, title="Sorry, there is a problem",
+                                    message="Your report was not sent. Try again, or phone the hub if a child "
+                                            "is in danger now.")
+            refused = {field_of(path): message for path, message in error.fields.items()}
+            return form_page(request, kind, echo, refused or {"concern-narrative": error.message},
+                             status.HTTP_400_BAD_REQUEST)
+        referral_id = accepted["referral_id"]
+        reports = dict(request.session.get("reports", {}))
+        reports[referral_id] = accepted["status_token"]
+        request.session["reports"] = dict(list(reports.items())[-5:])
+        return RedirectResponse(f"/report-a-concern/sent/{referral_id}", status.HTTP_303_SEE_OTHER)
+
+    @router.get("/report-a-concern/sent/{referral_id}")
+    async def sent(request: Request, referral_id: str) -> Response:
+        if referral_id not in request.session.get("reports", {}):
+            return pages.render(request, "error.html", status_code=404, title="Page not found",
+                                message="This report was not made in this browser.")
+        return pages.render(request, "concern/sent.html", title="Your report has been sent", referral_id=referral_id)
+
+    @router.get("/report-a-concern/status/{referral_id}")
+    async def contact_status(request: Request, referral_id: str) -> Response:
+        token = request.session.get("reports", {}).get(referral_id)
+        if not isinstance(token, str):
+            return pages.render(request, "error.html", status_code=404, title="Page not found",
+                                message="This report was not made in this browser.")
+        try:
+            progress = await pages.api.contact_status(token, referral_id)
+        except ApiError as error:
+            return pages.refused(request, error)
+        return pages.render(request, "concern/status.html", title="What has happened to your report",
+                            progress=progress, referral_id=referral_id)
+
+    return router

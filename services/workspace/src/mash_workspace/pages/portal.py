@@ -1,0 +1,122 @@
+"""The agency portal: a school, nursery or GP practice with no IT integration answers the hub's requests.
+
+An agency user sees only their own agency's requests: the page refuses another agency's path with 403
+before asking enquiry for anything (and enquiry refuses it again). The answer goes to enquiry, which
+publishes it on the agency's own response topic, where it is taken exactly like the kit's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette import status
+from starlette.datastructures import FormData
+
+from mash_workspace.hub_api import ApiError
+from mash_workspace.security import csrf_form
+from mash_workspace.web import Forbidden, Pages, SignedIn, require
+
+ITEM_SLOTS = 3
+RATINGS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("blue", "Blue")]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _own(request: Request, agency: str) -> SignedIn:
+    user = require(request, "agency")
+    if user.agency != agency:
+        raise Forbidden("You can see and answer only your own agency's requests.")
+    return user
+
+
+def answer_from(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
+    """The portal's answer from the form: up to three items, each shareable or sensitive."""
+    outcome = _text(form, "outcome")
+    items: list[dict[str, Any]] = []
+    for n in range(1, ITEM_SLOTS + 1):
+        summary = _text(form, f"item-{n}-summary")
+        if not summary:
+            continue
+        sensitivity = _text(form, f"item-{n}-sensitivity")
+        if sensitivity not in ("non_sensitive", "sensitive"):
+            errors[f"item-{n}-sensitivity"] = f"Say whether item {n} may be shared or is sensitive"
+        permitted = _text(form, f"item-{n}-release") == "permitted"
+        wording = _text(form, f"item-{n}-permitted_wording")
+        if sensitivity == "sensitive" and permitted and not wording:
+            errors[f"item-{n}-permitted_wording"] = f"Give the words in which item {n} may be shared"
+        items.append({
+            "about": _text(form, f"item-{n}-about") or "the family",
+            "summary": summary,
+            "sensitivity": sensitivity or "sensitive",
+            "rating_reason": _text(form, f"item-{n}-rating_reason") or None,
+            "release_permitted": sensitivity == "sensitive" and permitted,
+            "permitted_wording": wording if sensitivity == "sensitive" and permitted else None,
+        })
+    if outcome not in ("information_held", "nothing_known"):
+        errors["outcome"] = "Say whether your agency holds information about this family"
+    elif outcome == "information_held":
+        if not items:
+            errors["item-1-summary"] = "Describe at least one thing your agency knows"
+        if not _text(form, "rating"):
+            errors["rating"] = "Give your agency's view of the level of need"
+    return {"outcome": outcome or None, "rating": _text(form, "rating") or None,
+            "items": items if outcome == "information_held" else []}
+
+
+def portal_routes(pages: Pages) -> APIRouter:
+    """Routes for partner agencies' users."""
+    router = APIRouter()
+    api = pages.api
+
+    @router.get("/portal")
+    async def portal(request: Request) -> Response:
+        user = require(request, "agency")
+        return RedirectResponse(f"/portal/{user.agency}", status.HTTP_303_SEE_OTHER)
+
+    @router.get("/portal/{agency}")
+    async def requests(request: Request, agency: str) -> Response:
+        user = _own(request, agency)
+        try:
+            found = await api.agency_requests(user.access_token, agency)
+        except ApiError as error:
+            return pages.refused(request, error)
+        return pages.render(request, "portal/requests.html", title="Requests for information", agency=agency,
+                            requests=found)
+
+    async def request_page(request: Request, user: SignedIn, agency: str, enquiry_id: str, **extra: Any) -> Response:
+        try:
+            found = await api.agency_request(user.access_token, agency, enquiry_id)
+        except ApiError as error:
+            return pages.refused(request, error)
+        return pages.render(request, "portal/request.html", title="Answer a request", agency=agency,
+                            enquiry_id=enquiry_id, request_for=found, ratings=RATINGS, slots=range(1, ITEM_SLOTS + 1),
+                            **extra)
+
+    @router.get("/portal/{agency}/requests/{enquiry_id}")
+    async def one_request(request: Request, agency: str, enquiry_id: str) -> Response:
+        user = _own(request, agency)
+        return await request_page(request, user, agency, enquiry_id, form={})
+
+    @router.post("/portal/{agency}/requests/{enquiry_id}")
+    async def answer(request: Request, agency: str, enquiry_id: str, form: csrf_form) -> Response:
+        user = _own(request, agency)
+        errors: dict[str, str] = {}
+        body = answer_from(form, errors)
+        echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
+        if not errors:
+            try:
+                await api.agency_answer(user.access_token, agency, enquiry_id, body)
+            except ApiError as error:
+                if error.status in (401, 403, 404):
+                    return pages.refused(request, error)
+                errors = {"outcome": error.message}
+        if errors:
+            return await request_page(request, user, agency, enquiry_id, form=echo, errors=errors)
+        return RedirectResponse(f"/portal/{agency}?answered={enquiry_id}", status.HTTP_303_SEE_OTHER)
+
+    return router

@@ -1,0 +1,203 @@
+"""Hub staff pages: the queue, the case file, screening, routing, the enquiry and the decision.
+
+Every page reads from the decision (and enquiry, notify) service as the signed-in person; a form
+posts to the service and, if refused, comes back with the service's message on the field it named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette import status
+from starlette.datastructures import FormData
+
+from mash_workspace.hub_api import ApiError
+from mash_workspace.security import csrf_form
+from mash_workspace.web import Pages, SignedIn, require
+
+STATES = [("awaiting_screening", "Awaiting screening"), ("awaiting_decision", "Awaiting decision")]
+RATINGS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("blue", "Blue")]
+OUTCOMES = [
+    ("child_protection", "Child protection (section 47)", "assessment-team"),
+    ("statutory_assessment", "Statutory assessment (section 17)", "assessment-team"),
+    ("early_help", "Early help", "early-help"),
+    ("targeted_family_support", "Targeted family support", "family-support"),
+    ("universal_services", "Universal services and advice", "universal-services"),
+    ("no_further_action", "No further action (information only)", ""),
+    ("allocated_worker", "Pass to the allocated social worker", ""),
+]
+VIEW_REASON = "screening and decision"
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _errors(error: ApiError, default_field: str) -> dict[str, str]:
+    """The service's refusal on the form's fields (its message on `default_field` if it named none)."""
+    return dict(error.fields) if error.fields else {default_field: error.message}
+
+
+def staff_routes(pages: Pages) -> APIRouter:
+    """Routes for screeners, MASH managers and analysts."""
+    router = APIRouter()
+    api = pages.api
+
+    async def case_page(request: Request, user: SignedIn, referral_id: str, template: str, **extra: Any) -> Response:
+        try:
+            view = await api.case_file(user.access_token, referral_id, VIEW_REASON)
+            trail = await api.audit_trail(user.access_token, referral_id) if user.is_manager else None
+            progress = None
+            enquiry = view["case_file"].get("enquiry")
+            if enquiry and user.may_screen:
+                progress = await api.enquiry_progress(user.access_token, enquiry["enquiry_id"])
+        except ApiError as error:
+            return pages.refused(request, error)
+        return pages.render(request, template, view=view, case=view["case_file"], trail=trail, progress=progress,
+                            referral_id=referral_id, ratings=RATINGS, outcomes=OUTCOMES, **extra)
+
+    @router.get("/queue")
+    async def queue(request: Request, state: str | None = None, rating: str | None = None) -> Response:
+        user = require(request, "screener", "manager", "analyst")
+        state = state if state in dict(STATES) else None
+        rating = rating if rating in dict(RATINGS) else None
+        try:
+            entries = await api.queue(user.access_token, state, rating)
+        except ApiError as error:
+            return pages.refused(request, error)
+        return pages.render(request, "queue.html", title="Queue", entries=entries, states=STATES, ratings=RATINGS,
+                            chosen_state=state, chosen_rating=rating)
+
+    @router.get("/cases/{referral_id}")
+    async def case_file(request: Request, referral_id: str) -> Response:
+        user = require(request, "screener", "manager", "analyst")
+        return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}")
+
+    @router.post("/cases/{referral_id}/screening")
+    async def screen(request: Request, referral_id: str, form: csrf_form) -> Response:
+        user = require(request, "screener", "manager")
+        body = {"rating": _text(form, "rating") or None, "rationale": _text(form, "rationale") or None}
+        try:
+            await api.screen(user.access_token, referral_id, body)
+        except ApiError as error:
+            if error.status in (401, 403, 404):
+                return pages.refused(request, error)
+            return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}",
+                                   errors=_errors(error, "rationale"), screening_form=body)
+        return RedirectResponse(f"/cases/{referral_id}?done=screened", status.HTTP_303_SEE_OTHER)
+
+    @router.post("/cases/{referral_id}/routing")
+    async def route(request: Request, referral_id: str, form: csrf_form) -> Response:
+        user = require(request, "screener", "manager")
+        try:
+            await api.route(user.access_token, referral_id, {"rationale": _text(form, "routing_rationale") or None})
+        except ApiError as error:
+            if error.status in (401, 403, 404):
+                return pages.refused(request, error)
+            return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}",
+                                   errors={"routing_rationale": error.message})
+        return RedirectResponse(f"/cases/{referral_id}?done=routed", status.HTTP_303_SEE_OTHER)
+
+    async def enquiry_page(request: Request, user: SignedIn, referral_id: str, **extra: Any) -> Response:
+        try:
+            agencies = await api.agencies(user.access_token)
+        except ApiError as error:
+            return pages.refused(request, error)
+        return await case_page(request, user, referral_id, "enquiry.html", title="Open a MASH enquiry",
+                               agencies=agencies, **extra)
+
+    @router.get("/cases/{referral_id}/enquiry")
+    async def enquiry_form(request: Request, referral_id: str) -> Response:
+        user = require(request, "manager")
+        return await enquiry_page(request, user, referral_id, form={})
+
+    @router.post("/cases/{referral_id}/enquiry")
+    async def open_enquiry(request: Request, referral_id: str, form: csrf_form) -> Response:
+        user = require(request, "manager")
+        chosen = [value for value in form.getlist("agencies") if isinstance(value, str)]
+        consent = _text(form, "consent_check")
+        body: dict[str, Any] = {
+            "agencies": chosen,
+            "consent_check": consent or None,
+            "proceed_without_consent_reason": _text(form, "proceed_without_consent_reason") or None,
+            "questions": [line.strip() for line in _text(form, "questions").splitlines() if line.strip()],
+        }
+        errors: dict[str, str] = {}
+        if not chosen:
+            errors["agencies"] = "Select at least one agency to ask"
+        if not consent:
+            errors["consent_check"] = "Say whether consent was re-checked"
+        elif consent != "given" and not body["proceed_without_consent_reason"]:
+            errors["proceed_without_consent_reason"] = "Give the reason to proceed without consent"
+        if not errors:
+            try:
+                await api.open_enquiry(user.access_token, referral_id, body)
+            except ApiError as error:
+                if error.status in (401, 403, 404):
+                    return pages.refused(request, error)
+                errors = _errors(error, "agencies")
+        if errors:
+            return await enquiry_page(request, user, referral_id, form=body, errors=errors)
+        return RedirectResponse(f"/cases/{referral_id}?done=enquiry", status.HTTP_303_SEE_OTHER)
+
+    def decision_body(form: FormData) -> dict[str, Any]:
+        return {
+            "outcome": _text(form, "outcome") or None,
+            "receiving_service": _text(form, "receiving_service") or None,
+            "rationale": _text(form, "rationale"),
+            "handoff_item_ids": [value for value in form.getlist("handoff_item_ids") if isinstance(value, str)],
+            "rating": _text(form, "rating") or None,
+        }
+
+    def decision_errors(body: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not body["outcome"]:
+            errors["outcome"] = "Select the outcome"
+        if not body["rationale"]:
+            errors["rationale"] = "Give the reason for the decision"
+        return errors
+
+    @router.get("/cases/{referral_id}/decision")
+    async def decision_form(request: Request, referral_id: str) -> Response:
+        user = require(request, "manager")
+        return await case_page(request, user, referral_id, "decision.html", title="Decide", form={})
+
+    @router.post("/cases/{referral_id}/decision/preview")
+    async def preview(request: Request, referral_id: str, form: csrf_form) -> Response:
+        user = require(request, "manager")
+        body = decision_body(form)
+        errors = decision_errors(body)
+        if not errors:
+            try:
+                draft = await api.preview_decision(user.access_token, referral_id, body)
+                messages = await api.preview_handoff(user.access_token, draft["decision"])
+            except ApiError as error:
+                if error.status in (401, 403, 404):
+                    return pages.refused(request, error)
+                errors = _errors(error, "outcome")
+            else:
+                return pages.render(request, "preview.html", title="Check what will be sent",
+                                    referral_id=referral_id, form=body, decision=draft["decision"], messages=messages)
+        return await case_page(request, user, referral_id, "decision.html", title="Decide", form=body, errors=errors)
+
+    @router.post("/cases/{referral_id}/decision")
+    async def decide(request: Request, referral_id: str, form: csrf_form) -> Response:
+        user = require(request, "manager")
+        body = decision_body(form)
+        errors = decision_errors(body)
+        if not errors:
+            try:
+                await api.decide(user.access_token, referral_id, body)
+            except ApiError as error:
+                if error.status in (401, 403, 404):
+                    return pages.refused(request, error)
+                errors = _errors(error, "outcome")
+        if errors:
+            return await case_page(request, user, referral_id, "decision.html", title="Decide", form=body,
+                                   errors=errors)
+        return RedirectResponse(f"/cases/{referral_id}?done=decided", status.HTTP_303_SEE_OTHER)
+
+    return router

@@ -1,0 +1,171 @@
+"""What every page shares: the templates, the signed-in person, role checks and error pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
+from jinja2 import Environment as JinjaEnvironment
+from starlette import status
+
+from mash_workspace.hub_api import ApiError, HubApi
+from mash_workspace.security import csrf_token
+from mash_workspace.settings import WorkspaceSettings
+
+HERE = Path(__file__).parent
+HUB_ROLES = frozenset({"screener", "manager", "analyst"})
+
+BRAG_TAG = {"red": "govuk-tag--red", "amber": "govuk-tag--orange", "green": "govuk-tag--green",
+            "blue": "govuk-tag--blue"}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The person signed in, as their token says: what the pages show and which links they offer."""
+
+    subject: str
+    name: str
+    roles: frozenset[str]
+    agency: str | None
+    access_token: str
+
+    @property
+    def is_hub_staff(self) -> bool:
+        """Screeners, managers and analysts work in the hub."""
+        return bool(self.roles & HUB_ROLES)
+
+    @property
+    def is_manager(self) -> bool:
+        """MASH managers open enquiries and decide."""
+        return "manager" in self.roles
+
+    @property
+    def may_screen(self) -> bool:
+        """Screeners and managers screen and route."""
+        return bool(self.roles & {"screener", "manager"})
+
+
+class NotSignedIn(Exception):
+    """The page needs a signed-in person; they are sent to sign in and brought back."""
+
+
+class Forbidden(Exception):
+    """The signed-in person's role may not use this page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def signed_in(request: Request) -> SignedIn | None:
+    """The person in the session, or None."""
+    user = request.session.get("user")
+    if not isinstance(user, dict):
+        return None
+    return SignedIn(subject=user["sub"], name=user.get("name") or user["sub"], roles=frozenset(user.get("roles", [])),
+                    agency=user.get("agency"), access_token=user["access_token"])
+
+
+def require(request: Request, *roles: str) -> SignedIn:
+    """The signed-in person holding one of `roles`; NotSignedIn or Forbidden otherwise."""
+    user = signed_in(request)
+    if user is None:
+        raise NotSignedIn
+    if not user.roles & set(roles):
+        raise Forbidden(f"This page is for: {', '.join(sorted(roles))}. You are signed in as {user.name}.")
+    return user
+
+
+def _environment() -> JinjaEnvironment:
+    loader = ChoiceLoader([
+        FileSystemLoader(HERE / "templates"),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+    env = JinjaEnvironment(loader=loader, autoescape=select_autoescape(["html"]), trim_blocks=True,
+                           lstrip_blocks=True)
+    env.globals["brag_tag"] = BRAG_TAG
+    env.filters["words"] = lambda value: str(value or "").replace("_", " ")
+    env.filters["when"] = _when
+    env.filters["agency_item"] = lambda agency, chosen: {
+        "value": agency["agency"], "text": agency["display_name"], "checked": agency["agency"] in chosen}
+    env.filters["outcome_item"] = lambda outcome, picked: {
+        "value": outcome[0], "text": outcome[1], "checked": outcome[0] == picked}
+    env.filters["candidate_item"] = _candidate_item
+    env.filters["checked_in"] = lambda item, chosen: {**item, "checked": item["value"] in chosen}
+    return env
+
+
+def _supplied(case: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], bool]]:
+    """Every item agencies supplied, by 'agency:item_id': (agency, item, sealed)."""
+    found: dict[str, tuple[str, dict[str, Any], bool]] = {}
+    outcome = case.get("enquiry_outcome") or {}
+    parts = [(outcome.get("findings", []), outcome.get("sealed", []))]
+    parts += [([addendum["findings"]], addendum.get("sealed", [])) for addendum in case.get("addenda", [])]
+    for findings_list, sealed_list in parts:
+        for findings in findings_list:
+            for item in findings.get("items", []):
+                found[f"{findings['agency']}:{item['item_id']}"] = (findings["agency"], item, False)
+        for sealed in sealed_list:
+            found[f"{sealed['agency']}:{sealed['item']['item_id']}"] = (sealed["agency"], sealed["item"], True)
+    return found
+
+
+def _candidate_item(key: str, case: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
+    """A hand-off candidate as a checkbox: what it is, whose, and whether (and how) it may leave the hub."""
+    agency, item, sealed = _supplied(case).get(key, (key.split(":", 1)[0], {"summary": key}, False))
+    hint = "Shareable"
+    if sealed:
+        release = item.get("release") or {}
+        hint = (f"Sensitive: {agency} permits it as “{release.get('permitted_wording')}”" if release.get("permitted")
+                else f"Sensitive: {agency} has not permitted release; the hand-off will say whom to ask")
+    return {"value": key, "text": f"{agency.capitalize()}: {item.get('summary', '')}", "checked": key in chosen,
+            "hint": {"text": hint}}
+
+
+def _when(value: Any) -> str:
+    """An ISO time as a person reads it: '26 Nov 2026, 14:05' (UTC)."""
+    from datetime import datetime
+
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.strftime("%-d %b %Y, %H:%M")
+
+
+class Pages:
+    """Renders pages with what every page needs: the council, the person, the CSRF token."""
+
+    def __init__(self, settings: WorkspaceSettings, api: HubApi) -> None:
+        self.settings = settings
+        self.api = api
+        self.templates = Jinja2Templates(env=_environment())
+
+    def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """A page, with the layout's context filled in."""
+        context.setdefault("errors", {})
+        return self.templates.TemplateResponse(
+            request, template, {
+                "council": self.settings.council_name,
+                "hub_name": self.settings.hub_name,
+                "user": signed_in(request),
+                "csrf_token": csrf_token(request),
+                **context,
+            }, status_code=status_code)
+
+    def refused(self, request: Request, error: ApiError) -> Response:
+        """A service's refusal as a page: 401 signs the person in again; 403/404 say so and show nothing."""
+        if error.status == status.HTTP_401_UNAUTHORIZED:
+            request.session.pop("user", None)
+            return RedirectResponse(f"/sign-in?next={request.url.path}", status.HTTP_303_SEE_OTHER)
+        titles = {403: "You cannot see this page", 404: "Page not found"}
+        return self.render(request, "error.html", status_code=error.status if error.status in titles else 502,
+                           title=titles.get(error.status, "Sorry, there is a problem with the service"),
+                           message=error.message if error.status in titles else "Try again later.")

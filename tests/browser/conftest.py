@@ -1,0 +1,84 @@
+"""Browser tests: real Chromium against the whole hub, the workspace and the local OIDC provider.
+
+One hub per module (the services, the workspace, the identity provider and the simulated education
+and health agencies as processes on the real broker and store), and one browser for the run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Page
+
+from demo.hub import AgencyOptions, Hub, HubConfig
+from demo.postbox import Postbox
+from demo.scenarios import DEMO_DIR, write_timescales
+from tests.support.browser import browser, check_accessibility, page
+from tests.support.infrastructure import Infrastructure
+
+__all__ = ["browser", "page"]
+
+# Long enough for people to answer through the pages; completion comes when every agency has answered.
+ENQUIRY_WINDOW_SECONDS = 600.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark everything under tests/browser as `browser` and `e2e`."""
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def postbox() -> AsyncIterator[Postbox]:
+    """A real SMTP server and webhook receiver for notify's deliveries."""
+    async with Postbox().running() as box:
+        yield box
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def hub(
+    infrastructure: Infrastructure, postbox: Postbox, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Hub]:
+    """The whole hub with its pages: police answer on the portal, education and health with the kit."""
+    workdir: Path = tmp_path_factory.mktemp("people")
+    config = HubConfig(
+        kafka_bootstrap=infrastructure.kafka_bootstrap,
+        mongo_url=infrastructure.mongo_url,
+        namespace=f"web{uuid.uuid4().hex[:8]}",
+        workdir=workdir,
+        agencies={"education": AgencyOptions(), "health": AgencyOptions()},
+        people=True,
+        service_env={
+            "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "timescales.yaml",
+                                                                               ENQUIRY_WINDOW_SECONDS))},
+            "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
+                       "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.2"},
+            "enquiry": {"MASH_ENQUIRY_SWEEP_SECONDS": "0.5"},
+            "intake": {"MASH_INTAKE_REGISTER_FILE": str(DEMO_DIR / "register.csv")},
+        },
+    )
+    running = Hub(config)
+    try:
+        await running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+async def sign_in(page: Page, hub: Hub, user: str) -> None:
+    """Sign in through the real identity provider, as a person would: its page, the user's button."""
+    await page.goto(f"{hub.workspace_url}/sign-in")
+    await page.click(f"button[name='sub'][value='{user}']")
+    await page.wait_for_url(f"{hub.workspace_url}/**")
+
+
+async def visit(page: Page, url: str) -> None:
+    """Open a page and check it with axe-core: every page the tests see is checked."""
+    await page.goto(url)
+    await check_accessibility(page)
