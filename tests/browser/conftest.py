@@ -1,6 +1,6 @@
 """Browser tests: real Chromium against the whole hub, the workspace and the local OIDC provider.
 
-One hub per module (the services, the workspace, the identity provider and the simulated education
+One hub for the package (the services, the workspace, the identity provider and the simulated education
 and health agencies as processes on the real broker and store), and one browser for the run.
 """
 
@@ -34,14 +34,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def postbox() -> AsyncIterator[Postbox]:
     """A real SMTP server and webhook receiver for notify's deliveries."""
     async with Postbox().running() as box:
         yield box
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def hub(
     infrastructure: Infrastructure, postbox: Postbox, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Hub]:
