@@ -1,6 +1,6 @@
 # The two commands a newcomer needs: `make demo` (run the hub with realistic work) and `make test`.
-# Both install what they need: uv (from PyPI), the Python workspace, the Kafka jars (Maven Central)
-# and the FerretDB build (Go module proxy). Caches live in .cache/ (ignored by git).
+# Both install what they need: uv (from PyPI), the Python workspace, and the Kafka and
+# mongo-java-server jars (Maven Central). Caches live in .cache/ (ignored by git).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -15,25 +15,27 @@ STACK_ENV := MASH_KAFKA_BOOTSTRAP=127.0.0.1:$${MASH_KAFKA_PORT:-9092} MASH_MONGO
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: ## Install uv and the Python workspace (locked versions)
+install: ## Install uv, the Python workspace (locked versions) and the workspace's GOV.UK Frontend assets (npm)
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --quiet
+	@bash infra/assets.sh
 
-up: ## Start Kafka and FerretDB natively on 127.0.0.1 (fetches jars and builds FerretDB once)
+up: ## Start Kafka and mongo-java-server natively on 127.0.0.1 (fetches their jars once)
 	@bash infra/stack.sh up
 
 down: ## Stop what `up` started (by pid); `make down PURGE=1` also deletes their data
 	@bash infra/stack.sh down $(if $(PURGE),--purge,)
 
-status: ## Show whether Kafka and FerretDB are running
+status: ## Show whether Kafka and mongo-java-server are running
 	@bash infra/stack.sh status
 
-demo: install up ## Run the four services and simulated agencies, put the scenarios through, print outcomes
+demo: install up ## Run the hub (services, agencies, identity provider, workspace), carry the scenarios, print outcomes and sign-ins
 	@$(STACK_ENV) $(PY) -m demo
 
-test: install up ## Lint, type-check and run every test (unit, integration, end-to-end) on the real stack
+test: install up ## Lint, type-check and run every test (unit, integration, end-to-end, browser) on the real stack
 	@$(UV) run --frozen --quiet ruff check .
 	@$(UV) run --frozen --quiet mypy
+	@bash infra/browser.sh >/dev/null
 	@$(STACK_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## Only the fast in-memory tests (no servers)

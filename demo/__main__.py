@@ -1,13 +1,16 @@
 """`make demo`: run the hub on the real stack and put realistic work through it.
 
-Starts the four services and the simulated agencies as processes, sends the police feed's routine
-notifications, carries the eight SCENARIOS.md cases from contact to hand-off as hub staff would, and
-prints each outcome and a summary. Logs, spans and every email go to demo-output/.
+Starts the local identity provider, the four services, the simulated agencies and the workspace as
+processes, sends the police feed's routine notifications, carries the eight SCENARIOS.md cases from
+contact to hand-off as hub staff would, and prints each outcome and a summary, then the workspace's
+address and the demo sign-ins. Run from a terminal, it keeps the hub running for you to click through
+until Ctrl-C (MASH_DEMO_KEEP_RUNNING=0 ends it at once). Logs, spans and every email go to demo-output/.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -30,6 +33,8 @@ from demo.scenarios import (
     write_timescales,
 )
 from demo.waiting import eventually
+
+OIDC_USERS = Path(__file__).resolve().parents[1] / "infra" / "oidc" / "users.yaml"
 
 ENQUIRY_WINDOW_SECONDS = 45.0
 
@@ -77,6 +82,7 @@ async def main() -> int:
         config = HubConfig(
             kafka_bootstrap=kafka, mongo_url=mongo, namespace=namespace, workdir=workdir,
             agencies=agencies_for(scenarios),
+            people=True,
             service_env={
                 "decision": {"MASH_DECISION_TIMESCALES_FILE": str(
                     write_timescales(workdir / "timescales.yaml", ENQUIRY_WINDOW_SECONDS))},
@@ -115,10 +121,27 @@ async def main() -> int:
             referred_by_police = sum(c.scenario.arrives_as == "police_notification" for c, _ in results)
             _summary(results, deliveries, len(routine) + referred_by_police, kept, postbox)
             await client.close()
+            _print_workspace(hub)
+            if sys.stdin.isatty() and os.environ.get("MASH_DEMO_KEEP_RUNNING", "1") != "0":
+                print("\nThe hub keeps running for you to click through: press Ctrl-C to stop it.")
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.Event().wait()
         finally:
             hub.stop()
     print(f"\nDone. Stop the stack with `make down`. Everything the hub wrote is in {workdir}/.")
     return 0
+
+
+def _print_workspace(hub: Hub) -> None:
+    import yaml
+
+    users = yaml.safe_load(OIDC_USERS.read_text(encoding="utf-8"))["users"]
+    print(f"\nThe workspace: {hub.workspace_url}  (sign in at {hub.workspace_url}/sign-in; the local identity "
+          f"provider at {hub.oidc_issuer} asks no password: press a user's button)")
+    print("  report a concern (no sign-in)  : " f"{hub.workspace_url}/report-a-concern")
+    for name, claims in users.items():
+        who = ", ".join(claims["roles"]) + (f" ({claims['agency']})" if claims.get("agency") else "")
+        print(f"  {name:<32}: {who}")
 
 
 async def _contact_status(hub: Hub, referral_id: str) -> str | None:
