@@ -3,8 +3,9 @@
     python infra/smoke_check.py            # uses MASH_KAFKA_BOOTSTRAP / MASH_MONGO_URL or defaults
 
 Kafka: cluster metadata, explicit topic creation, idempotent producer (acks=all), consumer group
-read-back, and a transactional produce. FerretDB: ping, unique index -> DuplicateKeyError,
-find_one_and_update (upsert, $inc, ReturnDocument.AFTER). Exits non-zero on the first failure.
+read-back, and a transactional produce. MongoDB-protocol server (mongo-java-server locally): ping,
+unique index -> DuplicateKeyError, find_one_and_update (upsert, $inc, ReturnDocument.AFTER). Exits
+non-zero on the first failure.
 """
 
 from __future__ import annotations

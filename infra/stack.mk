@@ -1,4 +1,4 @@
-# Makefile fragment for the native Kafka + FerretDB stack. Include from the top-level Makefile:
+# Makefile fragment for the native Kafka + mongo-java-server stack. Include from the top-level Makefile:
 #     include infra/stack.mk
 # Integration/e2e targets can depend on `stack-up`; the variables below match what stack.sh uses,
 # so a recipe can use $(STACK_ENV) to pass MASH_KAFKA_BOOTSTRAP / MASH_MONGO_URL to pytest.
@@ -13,16 +13,16 @@ STACK_ENV = MASH_KAFKA_BOOTSTRAP=127.0.0.1:$(MASH_KAFKA_PORT) MASH_MONGO_URL=mon
 
 .PHONY: stack-provision stack-up stack-down stack-purge stack-status stack-smoke
 
-stack-provision: ## fetch Kafka jars + build FerretDB into .cache (starts nothing)
+stack-provision: ## fetch the Kafka and mongo-java-server jars into .cache (starts nothing)
 	$(STACK_SH) provision
 
-stack-up: ## start Kafka (KRaft) + FerretDB on 127.0.0.1 and wait until ready
+stack-up: ## start Kafka (KRaft) + mongo-java-server on 127.0.0.1 and wait until ready
 	$(STACK_SH) up
 
 stack-down: ## stop the processes stack-up started
 	$(STACK_SH) down
 
-stack-purge: ## stop and delete .cache/run (Kafka + FerretDB data, logs)
+stack-purge: ## stop and delete .cache/run (Kafka + MongoDB-protocol data, logs)
 	$(STACK_SH) down --purge
 
 stack-status: ## running/stopped per component (exit 3 unless both run)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Native (Docker-free) dev/test stack for the MASH: a single-node KRaft Kafka broker and FerretDB
-# (MongoDB wire protocol on SQLite), both bound to 127.0.0.1.
+# Native (Docker-free) dev/test stack for the MASH: a single-node KRaft Kafka broker and
+# mongo-java-server (MongoDB wire protocol on an H2 file), both bound to 127.0.0.1.
 #
-#   infra/stack.sh provision      fetch Kafka jars (Maven) + build FerretDB (Go); start nothing
+#   infra/stack.sh provision      fetch the Kafka and mongo-java-server jars (Maven); start nothing
 #   infra/stack.sh up             provision if needed, start both, wait until ready, print exports
 #   infra/stack.sh down [--purge] stop what `up` started (by pid file); --purge also wipes data
 #   infra/stack.sh status         running/stopped per component; exit 0 if both running, else 3
@@ -35,12 +35,14 @@ KAFKA_LOG4J="$RUN_DIR/log4j2.xml"
 KAFKA_PID="$RUN_DIR/kafka.pid"
 KAFKA_LOG="$LOG_DIR/kafka.log"
 
-FDB_SRC="$INFRA_DIR/ferretdb"
-FDB_BIN="$CACHE_DIR/ferretdb/ferretdb-sqlite"
-FDB_STAMP="$CACHE_DIR/ferretdb/ferretdb-sqlite.src.sha256"
-FDB_DATA="$RUN_DIR/ferretdb-data"
-FDB_PID="$RUN_DIR/ferretdb.pid"
-FDB_LOG="$LOG_DIR/ferretdb.log"
+MONGO_POM="$INFRA_DIR/mongo/pom.xml"
+MONGO_LAUNCHER="$INFRA_DIR/mongo/Launcher.java"
+MONGO_LIBS="$CACHE_DIR/mongo/libs"
+MONGO_STAMP="$CACHE_DIR/mongo/libs.pom.sha256"
+MONGO_DATA="$RUN_DIR/mongo-data"
+MONGO_FILE="$MONGO_DATA/mongo.mv"
+MONGO_PID="$RUN_DIR/mongo.pid"
+MONGO_LOG="$LOG_DIR/mongo.log"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -83,7 +85,8 @@ live_pid() {
 }
 
 kafka_pid() { live_pid "$KAFKA_PID" "kafka.Kafka"; }
-fdb_pid() { live_pid "$FDB_PID" "$FDB_BIN"; }
+# The data file's path is on the server's command line and is unique per cache dir.
+mongo_pid() { live_pid "$MONGO_PID" "$MONGO_FILE"; }
 
 # launch PIDFILE LOGFILE CMD...: start CMD in its own session, detached from this shell, stdin
 # from /dev/null, stdout+stderr appended to LOGFILE. The wrapper writes its own pid and then
@@ -131,51 +134,39 @@ stop() {
 
 # ---------------------------------------------------------------- provisioning
 
-provision_kafka() {
-  local want
-  want="$(sha_of "$KAFKA_POM")"
-  if compgen -G "$KAFKA_LIBS/kafka_2.13-*.jar" >/dev/null && [[ -f "$KAFKA_STAMP" ]] \
-     && [[ "$(cat "$KAFKA_STAMP")" == "$want" ]]; then
+# fetch_jars NAME POM LIBS STAMP MARKER_GLOB: copy POM's runtime dependencies into LIBS with Maven,
+# unless LIBS holds MARKER_GLOB and STAMP records the POM's current sha256.
+fetch_jars() {
+  local name="$1" pom="$2" libs="$3" stamp="$4" marker="$5" want
+  want="$(sha_of "$pom")"
+  if compgen -G "$libs/$marker" >/dev/null && [[ -f "$stamp" ]] && [[ "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
-  need mvn "Maven 3 is needed to fetch the Kafka jars"
-  need java "Java 17+ is needed to run Kafka"
-  log "kafka: fetching jars from Maven ($KAFKA_POM) -> $KAFKA_LIBS"
-  mkdir -p "$CACHE_DIR/kafka"
-  local tmp="$KAFKA_LIBS.new" t0=$SECONDS
+  need mvn "Maven 3 is needed to fetch the $name jars"
+  need java "Java 17+ is needed to run $name"
+  log "$name: fetching jars from Maven ($pom) -> $libs"
+  local dir
+  dir="$(dirname "$libs")"
+  mkdir -p "$dir"
+  local tmp="$libs.new" t0=$SECONDS
   rm -rf "$tmp"
-  if ! mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime \
-        -DoutputDirectory="$tmp" >"$CACHE_DIR/kafka/mvn.log" 2>&1 9>&-; then
-    tail -n 30 "$CACHE_DIR/kafka/mvn.log" >&2 || true
+  if ! mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+        -DoutputDirectory="$tmp" >"$dir/mvn.log" 2>&1 9>&-; then
+    tail -n 30 "$dir/mvn.log" >&2 || true
     rm -rf "$tmp"
-    die "kafka: Maven dependency fetch failed (log: $CACHE_DIR/kafka/mvn.log)"
+    die "$name: Maven dependency fetch failed (log: $dir/mvn.log)"
   fi
-  compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || die "kafka: no kafka_2.13 jar after fetch"
-  rm -rf "$KAFKA_LIBS"
-  mv "$tmp" "$KAFKA_LIBS"
-  printf '%s\n' "$want" >"$KAFKA_STAMP"
-  log "kafka: $(ls "$KAFKA_LIBS" | wc -l) jars in $((SECONDS - t0)) s"
+  compgen -G "$tmp/$marker" >/dev/null || die "$name: no $marker after fetch"
+  rm -rf "$libs"
+  mv "$tmp" "$libs"
+  printf '%s\n' "$want" >"$stamp"
+  log "$name: $(ls "$libs" | wc -l) jars in $((SECONDS - t0)) s"
 }
 
-provision_ferretdb() {
-  local want
-  want="$(sha_of "$FDB_SRC/main.go" "$FDB_SRC/go.mod" "$FDB_SRC/go.sum")"
-  if [[ -x "$FDB_BIN" && -f "$FDB_STAMP" ]] && [[ "$(cat "$FDB_STAMP")" == "$want" ]]; then
-    return 0
-  fi
-  need go "Go 1.24+ is needed to build FerretDB"
-  log "ferretdb: building $FDB_BIN (go build, CGO_ENABLED=0)"
-  mkdir -p "$CACHE_DIR/ferretdb"
-  local t0=$SECONDS
-  if ! (cd "$FDB_SRC" && CGO_ENABLED=0 go build -mod=readonly -trimpath -buildvcs=false \
-          -o "$FDB_BIN.new" .) >"$CACHE_DIR/ferretdb/build.log" 2>&1 9>&-; then
-    tail -n 30 "$CACHE_DIR/ferretdb/build.log" >&2 || true
-    rm -f "$FDB_BIN.new"
-    die "ferretdb: go build failed (log: $CACHE_DIR/ferretdb/build.log)"
-  fi
-  mv -f "$FDB_BIN.new" "$FDB_BIN"
-  printf '%s\n' "$want" >"$FDB_STAMP"
-  log "ferretdb: built in $((SECONDS - t0)) s"
+provision_kafka() { fetch_jars kafka "$KAFKA_POM" "$KAFKA_LIBS" "$KAFKA_STAMP" "kafka_2.13-*.jar"; }
+
+provision_mongo() {
+  fetch_jars mongo "$MONGO_POM" "$MONGO_LIBS" "$MONGO_STAMP" "mongo-java-server-h2-backend-*.jar"
 }
 
 # ---------------------------------------------------------------- kafka
@@ -260,29 +251,43 @@ start_kafka() {
   wait_ready kafka "$(cat "$KAFKA_PID")" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
 }
 
-# ---------------------------------------------------------------- ferretdb
+# ---------------------------------------------------------------- mongo (mongo-java-server, H2)
 
-start_ferretdb() {
+MONGO_READY="mongo-java-server ready on"
+MONGO_STARTED=$SECONDS
+
+# start_mongo launches the server if it is not running and returns at once; wait_mongo waits for
+# it, so that the JVM's start-up (about 3 s) overlaps Kafka's.
+start_mongo() {
   local pid
-  if pid="$(fdb_pid)"; then
-    log "ferretdb: already running (pid $pid)"
-    wait_ready ferretdb "$pid" "$MONGO_PORT" "$FDB_LOG" ""
+  if pid="$(mongo_pid)"; then
+    log "mongo: already running (pid $pid)"
     return 0
   fi
-  port_open "$MONGO_PORT" && die "ferretdb: $HOST:$MONGO_PORT is in use by a process this script did not start"
-  mkdir -p "$FDB_DATA" "$LOG_DIR"
-  [[ -f "$FDB_LOG" ]] && mv -f "$FDB_LOG" "$FDB_LOG.1"
-  log "ferretdb: starting on $HOST:$MONGO_PORT"
-  launch "$FDB_PID" "$FDB_LOG" "$FDB_BIN" -listen "$HOST:$MONGO_PORT" -data "$FDB_DATA"
-  wait_ready ferretdb "$(cat "$FDB_PID")" "$MONGO_PORT" "$FDB_LOG" ""
+  need java "Java 17+ is needed to run mongo-java-server"
+  port_open "$MONGO_PORT" && die "mongo: $HOST:$MONGO_PORT is in use by a process this script did not start"
+  mkdir -p "$MONGO_DATA" "$LOG_DIR"
+  [[ -f "$MONGO_LOG" ]] && mv -f "$MONGO_LOG" "$MONGO_LOG.1"
+  log "mongo: starting mongo-java-server on $HOST:$MONGO_PORT (data $MONGO_FILE)"
+  MONGO_STARTED=$SECONDS
+  # Launcher.java runs as a single source file (compiled in memory at start, no build step).
+  launch "$MONGO_PID" "$MONGO_LOG" \
+    java -Xms64m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -cp "$MONGO_LIBS/*" "$MONGO_LAUNCHER" "$HOST" "$MONGO_PORT" "$MONGO_FILE"
+}
+
+wait_mongo() {
+  local pid
+  pid="$(mongo_pid)" || { tail -n 40 "$MONGO_LOG" >&2 2>/dev/null || true; die "mongo: process exited during start-up"; }
+  wait_ready mongo "$pid" "$MONGO_PORT" "$MONGO_LOG" "$MONGO_READY" "$MONGO_STARTED"
 }
 
 # ---------------------------------------------------------------- readiness
 
-# wait_ready NAME PID PORT LOGFILE PATTERN: poll every 0.5 s until PORT accepts TCP and (if
+# wait_ready NAME PID PORT LOGFILE PATTERN [START]: poll every 0.5 s until PORT accepts TCP and (if
 # given) PATTERN appears in LOGFILE; fail early if the process dies, or after $TIMEOUT s.
 wait_ready() {
-  local name="$1" pid="$2" port="$3" logfile="$4" pattern="$5" start=$SECONDS
+  local name="$1" pid="$2" port="$3" logfile="$4" pattern="$5" start="${6:-$SECONDS}"
   while :; do
     if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 40 "$logfile" >&2 2>/dev/null || true
@@ -309,19 +314,19 @@ print_env() {
 cmd_provision() {
   lock
   if kafka_pid >/dev/null; then log "kafka: running; not touching its jars"; else provision_kafka; fi
-  if fdb_pid >/dev/null; then log "ferretdb: running; not touching its binary"; else provision_ferretdb; fi
-  log "provisioned: $KAFKA_LIBS, $FDB_BIN"
+  if mongo_pid >/dev/null; then log "mongo: running; not touching its jars"; else provision_mongo; fi
+  log "provisioned: $KAFKA_LIBS, $MONGO_LIBS"
 }
 
 cmd_up() {
   lock
   local t0=$SECONDS
   if ! kafka_pid >/dev/null; then provision_kafka; fi
-  if ! fdb_pid >/dev/null; then provision_ferretdb; fi
+  if ! mongo_pid >/dev/null; then provision_mongo; fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  # FerretDB first: it is ready in well under a second, Kafka takes several.
-  start_ferretdb
+  start_mongo
   start_kafka
+  wait_mongo
   log "stack up in $((SECONDS - t0)) s (logs: $LOG_DIR)"
   print_env
 }
@@ -335,7 +340,7 @@ cmd_down() {
   esac
   lock
   stop kafka "$KAFKA_PID" "kafka.Kafka"
-  stop ferretdb "$FDB_PID" "$FDB_BIN"
+  stop mongo "$MONGO_PID" "$MONGO_FILE"
   if ((purge)); then
     log "purging $RUN_DIR"
     rm -rf "$RUN_DIR"
@@ -350,17 +355,17 @@ cmd_status() {
     printf 'kafka     stopped  pid=%-7s port=%s controller=%s\n' "-" "$KAFKA_PORT" "$KAFKA_CTL_PORT"
     rc=3
   fi
-  if pid="$(fdb_pid)"; then
-    printf 'ferretdb  running  pid=%-7s port=%s\n' "$pid" "$MONGO_PORT"
+  if pid="$(mongo_pid)"; then
+    printf 'mongo     running  pid=%-7s port=%s\n' "$pid" "$MONGO_PORT"
   else
-    printf 'ferretdb  stopped  pid=%-7s port=%s\n' "-" "$MONGO_PORT"
+    printf 'mongo     stopped  pid=%-7s port=%s\n' "-" "$MONGO_PORT"
     rc=3
   fi
   return "$rc"
 }
 
 usage() {
-  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
