@@ -26,8 +26,15 @@ VerifyToken = Callable[[str], Awaitable[Principal]]
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect to somewhere else."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+    r"""Only a path on this site: never an open redirect to somewhere else.
+
+    Browsers read a backslash as a slash and drop tabs and newlines from a URL, so `/\evil.example`
+    and `/\t/evil.example` would reach another site as surely as `//evil.example`: refuse them too.
+    """
+    if (not target or not target.startswith("/") or "\\" in target
+            or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)):
+        return "/"
+    if target.startswith("//") or urlsplit(target).netloc:
         return "/"
     return target
 
