@@ -22,7 +22,7 @@ from mash_workspace.pages.staff import staff_routes
 from mash_workspace.security import SecurityHeadersMiddleware
 from mash_workspace.session import EncryptedSessionMiddleware
 from mash_workspace.settings import WorkspaceSettings
-from mash_workspace.web import HERE, Forbidden, NotSignedIn, Pages, signed_in
+from mash_workspace.web import HERE, Forbidden, NotSignedIn, Pages, sign_in_url, signed_in
 
 GOVUK_ASSETS = HERE / "static" / "govuk"
 
@@ -69,7 +69,7 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     app.include_router(portal_routes(pages))
 
     async def on_not_signed_in(request: Request, _: Exception) -> Response:
-        return RedirectResponse(f"/sign-in?next={request.url.path}", status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(sign_in_url(request), status.HTTP_303_SEE_OTHER)
 
     async def on_forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Forbidden)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -69,6 +70,12 @@ def signed_in(request: Request) -> SignedIn | None:
         return None
     return SignedIn(subject=user["sub"], name=user.get("name") or user["sub"], roles=frozenset(user.get("roles", [])),
                     agency=user.get("agency"), access_token=user["access_token"])
+
+
+def sign_in_url(request: Request) -> str:
+    """/sign-in, bringing the person back to this page (its filters too) once signed in."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/sign-in?next={quote(here, safe='/')}"
 
 
 def require(request: Request, *roles: str) -> SignedIn:
@@ -164,7 +171,7 @@ class Pages:
         """A service's refusal as a page: 401 signs the person in again; 403/404 say so and show nothing."""
         if error.status == status.HTTP_401_UNAUTHORIZED:
             request.session.pop("user", None)
-            return RedirectResponse(f"/sign-in?next={request.url.path}", status.HTTP_303_SEE_OTHER)
+            return RedirectResponse(sign_in_url(request), status.HTTP_303_SEE_OTHER)
         titles = {403: "You cannot see this page", 404: "Page not found"}
         return self.render(request, "error.html", status_code=error.status if error.status in titles else 502,
                            title=titles.get(error.status, "Sorry, there is a problem with the service"),
