@@ -67,7 +67,10 @@ class HubApi:
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"
-        response = await client.request(method, path, json=json, params=params, headers=sent)
+        try:
+            response = await client.request(method, path, json=json, params=params, headers=sent)
+        except httpx.HTTPError as exc:  # down, refusing connections or too slow: a refusal the pages can show
+            raise ApiError(503, f"{client.base_url.host} did not answer ({type(exc).__name__})") from exc
         if response.status_code >= 400:
             raise _error_of(response)
         return response.json()
