@@ -41,6 +41,9 @@ FIELDS = [
     "subject-nhs_number", "household-given_name", "household-family_name", "household-relationship",
     "concern-categories", "concern-narrative", "concern-actions_taken", "consent-status", "consent-reason",
 ]
+# The error summary links a date's message to the date's first input, as the GOV.UK date input pattern asks.
+ERROR_ANCHORS = {"subject-date_of_birth": "subject-date_of_birth-day",
+                 "subject-expected_date": "subject-expected_date-day"}
 
 
 def _text(form: FormData, name: str) -> str:
@@ -69,13 +72,15 @@ def field_of(path: str) -> str:
         parts = ["household", *parts[2:]]
     if parts[:2] == ["subject", "address"] and len(parts) > 2 and parts[2] == "lines":
         parts = ["subject", "address", "line"]
-    name = "-".join(parts)
-    if name in FIELDS:
-        return name
-    for known in FIELDS:  # a model-level message ('subjects.0') goes to the first input of that part
-        if known.startswith(name + "-"):
-            return known
-    return "concern-narrative" if name == "concern" else "referrer-name"
+    while parts:  # 'concern.categories.0' (one bad entry) goes to the input of the whole list
+        name = "-".join(parts)
+        if name in FIELDS:
+            return name
+        for known in FIELDS:  # a model-level message ('subjects.0') goes to the first input of that part
+            if known.startswith(name + "-"):
+                return known
+        parts = parts[:-1]
+    return "referrer-name"
 
 
 def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str, Any]:
@@ -162,7 +167,8 @@ def concern_routes(pages: Pages) -> APIRouter:
         title = "Report a concern as a professional" if kind == "professional" else "Report a concern about a child"
         ordered = {name: errors[name] for name in FIELDS if errors and name in errors}
         return pages.render(request, "concern/form.html", status_code=status_code, title=title, kind=kind,
-                            form=form, errors=ordered, subject_kinds=SUBJECT_KINDS, categories=CATEGORIES,
+                            form=form, errors=ordered, error_anchors=ERROR_ANCHORS, subject_kinds=SUBJECT_KINDS,
+                            categories=CATEGORIES,
                             consent=CONSENT, submission_id=form.get("submission_id") or str(uuid.uuid4()))
 
     @router.get("/report-a-concern")
