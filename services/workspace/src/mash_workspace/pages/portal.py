@@ -59,6 +59,9 @@ def answer_from(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
         })
     if outcome not in ("information_held", "nothing_known"):
         errors["outcome"] = "Say whether your agency holds information about this family"
+    elif outcome == "nothing_known" and items:  # never drop what someone typed: ask which they meant
+        errors["outcome"] = ("You have described information your agency holds: choose 'Yes, we hold information', "
+                             "or delete the items")
     elif outcome == "information_held":
         if not items:
             errors["item-1-summary"] = "Describe at least one thing your agency knows"
