@@ -1,0 +1,157 @@
+"""The workspace driven in memory: the real app, a fake hub behind httpx.MockTransport, signed-in sessions.
+
+`FakeHub` answers the workspace's calls to intake, decision, enquiry and notify (each at its own
+host, e.g. http://decision.test) from canned responses and records every call, so a test can say
+both what the page showed and what the services were asked (or that they were asked nothing).
+A signed-in person is an encrypted session cookie made with the workspace's own key, so no
+identity provider is needed.
+
+One app serves every test (its templates compile once); each test puts its own FakeHub behind it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet, MultiFernet
+from fastapi import FastAPI
+from mash_workspace.app import create_app
+from mash_workspace.hub_api import HubApi
+from mash_workspace.session import COOKIE_NAME
+from mash_workspace.settings import WorkspaceSettings
+
+CSRF = "known-token"
+BASE_URL = "https://127.0.0.1"  # https, so the client's cookie jar sends back the Secure session cookie
+SERVICES = ("intake", "decision", "enquiry", "notify")
+
+
+def settings() -> WorkspaceSettings:
+    """Test settings with each service at a host of its own."""
+    return WorkspaceSettings(
+        environment="test",
+        oidc_issuer="https://idp.test",
+        public_url=BASE_URL,
+        log_level="WARNING",
+        **{f"{service}_url": f"http://{service}.test" for service in SERVICES},
+    )
+
+
+@dataclass
+class Call:
+    """One request the workspace made to a service."""
+
+    service: str
+    method: str
+    path: str
+    params: dict[str, str]
+    headers: httpx.Headers
+    body: Any
+
+    @property
+    def bearer(self) -> str | None:
+        value = self.headers.get("authorization")
+        return value.removeprefix("Bearer ") if value else None
+
+
+@dataclass
+class FakeHub:
+    """Canned answers by (service, method, path); every call recorded; anything else is a 404."""
+
+    routes: dict[tuple[str, str, str], tuple[int, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+
+    def on(self, service: str, method: str, path: str, body: Any = None, status: int = 200) -> FakeHub:
+        self.routes[(service, method, path)] = (status, body)
+        return self
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        service = request.url.host.split(".")[0]
+        body = json.loads(request.content) if request.content else None
+        self.calls.append(Call(service, request.method, request.url.path, dict(request.url.params),
+                               request.headers, body))
+        status, answer = self.routes.get(
+            (service, request.method, request.url.path), (404, {"error": "not_found", "message": "no such thing"}))
+        return httpx.Response(status, json=answer)
+
+    def called(self, service: str, method: str, path: str) -> list[Call]:
+        return [c for c in self.calls if (c.service, c.method, c.path) == (service, method, path)]
+
+
+def session_cookie(workspace: WorkspaceSettings, session: dict[str, Any]) -> str:
+    """The session cookie's value, encrypted with the workspace's own key."""
+    fernet = MultiFernet([Fernet(key.encode()) for key in workspace.session_keys()])
+    return fernet.encrypt(json.dumps(session).encode()).decode()
+
+
+def person(role: str, agency: str | None = None, sub: str | None = None) -> dict[str, Any]:
+    """A signed-in person's session entry, as the sign-in callback writes it."""
+    return {"sub": sub or f"{role}-1", "name": f"Demo {role.capitalize()}", "roles": [role],
+            "agency": agency, "access_token": f"token-of-{sub or role}"}
+
+
+@dataclass
+class _Behind:
+    """The FakeHub the shared app is talking to now."""
+
+    hub: FakeHub = field(default_factory=FakeHub)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        return self.hub.handler(request)
+
+
+_BEHIND = _Behind()
+
+
+@functools.cache
+def _app() -> FastAPI:
+    config = settings()
+    return create_app(config, api=HubApi(config, transport=httpx.MockTransport(_BEHIND.handler)))
+
+
+def signed_in_cookie(user: dict[str, Any] | None = None, **session: Any) -> str:
+    """A session cookie for `user` (with the known CSRF token), as the sign-in callback would leave it."""
+    content = {"csrf": CSRF, **session} | ({"user": user} if user is not None else {})
+    return session_cookie(settings(), content)
+
+
+@asynccontextmanager
+async def workspace(hub: FakeHub, user: dict[str, Any] | None = None,
+                    **session: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on the real workspace app in front of `hub`, signed in as `user` (or signed out)."""
+    _BEHIND.hub = hub
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url=BASE_URL) as client:
+        if user is not None or session:
+            client.cookies.set(COOKIE_NAME, signed_in_cookie(user, **session), domain="127.0.0.1")
+        yield client
+
+
+def case_view(referral_id: str = "REF-1", state: str = "awaiting_decision") -> dict[str, Any]:
+    """What decision's GET /cases/{id} returns to a manager: a referral with one police finding and its clock."""
+    return {
+        "case_file": {
+            "referral_id": referral_id,
+            "state": state,
+            "referral": {
+                "referral_id": referral_id, "source": "web", "received_at": "2026-03-04T09:30:00+00:00",
+                "referrer": {"name": "Sam Teacher", "role": "designated safeguarding lead", "agency": "Hill School"},
+                "subjects": [{"subject_id": "S1", "kind": "child", "given_name": "Lily", "family_name": "Evans",
+                              "date_of_birth": "2018-06-01", "address": None}],
+                "household": [], "matches": [],
+                "concern": {"categories": ["neglect"], "narrative": "Often hungry at school.", "actions_taken": None},
+                "consent": {"status": "given", "reason": None},
+                "suggested_rating": {"rating": "amber", "reasons": ["neglect"]},
+            },
+            "screening": {"confirmed_rating": "amber"},
+            "decision": None, "enquiry": None, "enquiry_outcome": None, "addenda": [], "history": [],
+        },
+        "recommendation": {"outcome": "early_help", "rating": "amber", "receiving_service": "early-help",
+                           "reasons": ["amber after screening"]},
+        "handoff_candidates": [],
+        "timescale": {"status": "on_track", "minutes_left": 600, "due_at": "2026-03-05T09:30:00+00:00"},
+    }
