@@ -1,14 +1,12 @@
-"""The hub's default desk configuration, shipped as YAML next to this module."""
+"""The hub's default desk configuration, shipped as YAML (the timescales with mash_runtime, shared with insight)."""
 
 from importlib.resources import files
 
+from mash_runtime.timescales import default_timescales
+
 from mash_decision.domain.recommendation import RecommendationRules
-from mash_decision.domain.timescales import TimescaleConfig
 
-
-def default_timescales() -> TimescaleConfig:
-    """The timescales in the shipped timescales.yaml."""
-    return TimescaleConfig.from_yaml(files(__name__).joinpath("timescales.yaml").read_text(encoding="utf-8"))
+__all__ = ["default_recommendation_rules", "default_timescales"]
 
 
 def default_recommendation_rules() -> RecommendationRules:
