@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from mash_workspace.app import create_app
+from mash_workspace.hub_api import HubApi
 
-from tests.unit.workspace.workspace_builders import FakeHub, case_view, person, workspace
+from tests.unit.workspace.workspace_builders import BASE_URL, FakeHub, case_view, person, settings, workspace
 
 pytestmark = pytest.mark.unit
 
@@ -148,3 +151,14 @@ async def test_a_service_refusing_the_role_shows_nothing_of_the_case() -> None:
 
     assert response.status_code == 403
     assert "not for analysts" in response.text
+
+
+async def test_without_an_identity_provider_sign_in_says_so() -> None:
+    config = settings().model_copy(update={"oidc_issuer": None})
+    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(FakeHub().handler)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+        response = await client.get("/sign-in", params={"next": "/queue"})
+
+    assert response.status_code == 503
+    assert "Sign-in is not available" in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

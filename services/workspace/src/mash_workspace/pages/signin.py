@@ -65,6 +65,10 @@ def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken
 
     @router.get("/sign-in")
     async def sign_in(request: Request, next: str | None = None) -> Response:
+        if not issuer:  # no identity provider configured (MASH_OIDC_ISSUER): say so, not a server error
+            return pages.render(request, "error.html", status_code=503, title="Sign-in is not available",
+                                message="This hub has no identity provider set up yet. You can still report a "
+                                        "concern without signing in.")
         request.session["next"] = _safe_next(next)
         response: Response = await client.authorize_redirect(request, callback)
         return response
