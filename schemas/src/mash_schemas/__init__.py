@@ -21,9 +21,11 @@ from mash_schemas.common import (
     ConsentStatus,
     HouseholdMember,
     Referrer,
+    ReferrerSector,
     Subject,
     SubjectKind,
 )
+from mash_schemas.consultation import Consultation, ConsultationAsker, ConsultationRecorded
 from mash_schemas.deadletter import DeadLetter, DeadLetterRecord
 from mash_schemas.decision import Decision, DecisionMade, HandoffItem, Outcome
 from mash_schemas.enquiry import (
@@ -70,6 +72,9 @@ __all__ = [
     "ConcernCategory",
     "Consent",
     "ConsentStatus",
+    "Consultation",
+    "ConsultationAsker",
+    "ConsultationRecorded",
     "DeadLetter",
     "DeadLetterRecord",
     "Decision",
@@ -99,6 +104,7 @@ __all__ = [
     "ReferralAmendment",
     "ReferralReceived",
     "Referrer",
+    "ReferrerSector",
     "ReleaseCondition",
     "SealedItem",
     "Sensitivity",

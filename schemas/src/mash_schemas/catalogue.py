@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mash_schemas.agency import AgencyResponded
+from mash_schemas.consultation import ConsultationRecorded
 from mash_schemas.deadletter import DeadLetter
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted, EnquiryOpened, EnquiryRequested
@@ -27,6 +28,7 @@ EVENTS: dict[str, type[EventEnvelope]] = {  # type: ignore[type-arg]
     "notification.sent": NotificationSent,
     "notification.failed": NotificationFailed,
     "dead.letter": DeadLetter,
+    "consultation.recorded": ConsultationRecorded,
 }
 
 

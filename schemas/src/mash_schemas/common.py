@@ -145,6 +145,22 @@ class HouseholdMember(Model):
     address: Address | None = None
 
 
+class ReferrerSector(StrEnum):
+    """Where a contact or consultation comes from, as the hub reports it (by source)."""
+
+    POLICE = "police"
+    EDUCATION = "education"  # schools, colleges, their safeguarding leads
+    EARLY_YEARS = "early_years"  # nurseries, childminders, children's centres
+    HEALTH = "health"  # GPs, health visitors, midwives, hospitals, mental health, ambulance
+    SOCIAL_CARE = "social_care"  # children's and adult social care, Early Help
+    PROBATION = "probation"
+    YOUTH_OFFENDING = "youth_offending"
+    HOUSING = "housing"
+    VOLUNTARY = "voluntary"  # charities, faith groups, domestic-abuse services
+    PUBLIC = "public"  # members of the public, family, neighbours
+    OTHER = "other"
+
+
 class Referrer(Model):
     """Who made the contact. A member of the public's identity is protected: it never leaves the hub."""
 
@@ -154,6 +170,9 @@ class Referrer(Model):
     email: EmailStr | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = None
     is_member_of_public: bool = False
+    sector: ReferrerSector | None = Field(
+        None, description="The referrer's sector, for the hub's figures by source; intake fills it in when not given."
+    )
 
 
 class Consent(Model):

@@ -15,6 +15,7 @@ TIMESCALE_ALERT = "mash.case.timescale"
 NOTIFICATION_SENT = "mash.notification.sent"
 NOTIFICATION_FAILED = "mash.notification.failed"
 DEAD_LETTER = "mash.deadletter"
+CONSULTATION_RECORDED = "mash.consultation.recorded"
 
 ENQUIRY_REQUEST_PREFIX = "mash.enquiry.request."
 AGENCY_RESPONSE_PREFIX = "mash.agency.response."
