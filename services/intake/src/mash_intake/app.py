@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from mash_runtime.service import ServiceRuntime
-from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
+from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
 
 from mash_intake.domain.level_of_needs import load_level_of_needs
 from mash_intake.domain.register import parse_register_csv, parse_register_json
@@ -47,6 +47,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime.every(settings.register_reload_seconds, front_door.reload_register)
     runtime.topic(REFERRAL_RECEIVED)
     runtime.topic(REFERRAL_AMENDED)
+    runtime.topic(CONSULTATION_RECORDED)
     subscribe_all(runtime, front_door)
     app = runtime.http_app(
         "MASH intake", "The hub's front door: contacts from professionals and the public, and police notifications."

@@ -15,12 +15,14 @@ from typing import Any, Literal
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.store import Change
+from mash_schemas.consultation import ConsultationRecorded
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryOpened
 from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
 from mash_schemas.referral import Referral, ReferralAmended, ReferralReceived, SubjectMatch
-from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
+from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
 
+from mash_intake.domain.consultation import ConsultationSubmission, build_consultation
 from mash_intake.domain.contact_form import (
     ContactCorrection,
     ContactSubmission,
@@ -64,6 +66,12 @@ def new_referral_id(idempotency_key: str | None) -> str:
     return f"MASH-{value.hex[:12].upper()}"
 
 
+def new_consultation_id(idempotency_key: str | None) -> str:
+    """A consultation id; the same Idempotency-Key always gives the same id."""
+    value = uuid.uuid5(_KEY_NAMESPACE, f"consultation/{idempotency_key}") if idempotency_key else uuid.uuid4()
+    return f"CONS-{value.hex[:12].upper()}"
+
+
 def police_contact_id(notification: PoliceNotification) -> str:
     """The contact id of a police notification: stable, so a notification sent twice is one contact."""
     return f"POL-{notification.force[:16].upper().replace(' ', '-')}-{notification.notification_id}"
@@ -87,6 +95,7 @@ class FrontDoor:
         self._register_version: Any = None
         self._topic_received = settings.topic(REFERRAL_RECEIVED)
         self._topic_amended = settings.topic(REFERRAL_AMENDED)
+        self._topic_consultation = settings.topic(CONSULTATION_RECORDED)
 
     async def reload_register(self) -> None:
         """Rebuild the in-memory register index if the register was re-imported."""
@@ -187,6 +196,38 @@ class FrontDoor:
             return Change(state=state, events=[OutboxEntry.of(event, self._topic_amended)])
 
         await self._store.contacts.apply(referral_id, add)
+
+    async def record_consultation(
+        self, submission: ConsultationSubmission, idempotency_key: str | None, recorded_by: str
+    ) -> tuple[str, bool]:
+        """Store advice given without a referral, with its consultation.recorded event; (id, newly recorded)."""
+        consultation_id = new_consultation_id(idempotency_key)
+        consultation = build_consultation(
+            submission, consultation_id=consultation_id, recorded_at=datetime.now(UTC), recorded_by=recorded_by
+        )
+        fingerprint = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
+
+        def record(current: dict[str, Any] | None) -> Change | None:
+            if current is not None:
+                return None  # a retry with the same key
+            event = ConsultationRecorded.build(
+                consultation, correlation_id=consultation_id, producer=PRODUCER,
+                event_id=uuid.uuid5(_KEY_NAMESPACE, f"{consultation_id}/recorded"),
+            )
+            state = {"consultation_id": consultation_id, "recorded_at": consultation.recorded_at,
+                     "fingerprint": fingerprint, "consultation": consultation.model_dump(mode="json")}
+            return Change(state=state, events=[OutboxEntry.of(event, self._topic_consultation)])
+
+        created = await self._store.consultations.apply(consultation_id, record)
+        if not created:
+            existing = await self._store.consultations.get(consultation_id)
+            if existing is not None and existing.get("fingerprint") != fingerprint:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used for a different consultation", field="Idempotency-Key"
+                )
+        log.info("consultation recorded" if created else "consultation retry recognised",
+                 extra={"fields": {"consultation_id": consultation_id}})
+        return consultation_id, created
 
     async def status(self, referral_id: str) -> dict[str, Any]:
         """What the referrer may see of their contact: status and outcome, no case detail."""

@@ -1,4 +1,4 @@
-"""Intake's MongoDB adapter: contacts (one document each, with outbox) and the known-people register."""
+"""Intake's MongoDB adapter: contacts and consultations (one document each, with outbox) and the register."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class IntakeStore:
 
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.contacts: AggregateStore = runtime.store("contacts")
+        self.consultations: AggregateStore = runtime.store("consultations")
         self._register = runtime.db["known_people"]
         self._meta = runtime.db["register_meta"]
 

@@ -15,6 +15,7 @@ from mash_schemas.common import (
     ConsentStatus,
     HouseholdMember,
     Referrer,
+    ReferrerSector,
     ShortText,
     Subject,
 )
@@ -30,6 +31,8 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from mash_intake.domain.sectors import with_sector
 
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -110,7 +113,7 @@ def build_referral(
         referral_id=referral_id,
         source=source,
         received_at=received_at,
-        referrer=submission.referrer,
+        referrer=with_sector(submission.referrer, source),
         subjects=submission.subjects,
         household=submission.household,
         concern=submission.concern,
@@ -224,7 +227,8 @@ def police_referrer(notification: PoliceNotification) -> Referrer:
         except ValidationError:
             # A malformed address must not cost the child a referral; feedback then goes via the force.
             email = None
-    return Referrer(role="police officer", agency=notification.force, name=notification.reporting_officer, email=email)
+    return Referrer(role="police officer", agency=notification.force, name=notification.reporting_officer, email=email,
+                    sector=ReferrerSector.POLICE)
 
 
 def referral_from_police_notification(

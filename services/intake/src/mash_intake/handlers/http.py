@@ -1,4 +1,4 @@
-"""HTTP routes of the front door: submit a contact, read its status, correct it before screening."""
+"""HTTP routes of the front door: submit a contact, read its status, correct it; record a consultation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from mash_runtime.http import DomainError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mash_intake.domain.consultation import ConsultationSubmission
 from mash_intake.domain.contact_form import ContactCorrection, ContactSubmission
 from mash_intake.front_door import FrontDoor
 
@@ -129,7 +130,26 @@ def contact_routes(front_door: FrontDoor, jwt_secret: str) -> APIRouter:
     return router
 
 
+def consultation_routes(front_door: FrontDoor) -> APIRouter:
+    """Hub staff record the advice they gave a partner who asked before deciding whether to refer."""
+    router = APIRouter(tags=["consultations"])
+    staff = require_roles(Role.SCREENER, Role.MANAGER)
+
+    @router.post("/consultations", status_code=202, summary="Record a consultation (advice given, no referral)")
+    async def record_consultation(
+        submission: ConsultationSubmission, idempotency_key: IdempotencyKey = None, principal: Principal = staff
+    ) -> dict[str, Any]:
+        """Answered 202 once the consultation and its consultation.recorded event are durably stored."""
+        consultation_id, created = await front_door.record_consultation(
+            submission, idempotency_key, principal.name or principal.subject
+        )
+        return {"consultation_id": consultation_id, "new": created}
+
+    return router
+
+
 def install_routes(app: FastAPI, front_door: FrontDoor, jwt_secret: str, max_request_bytes: int) -> None:
     """Mount intake's routes and the size limit."""
     app.add_middleware(RequestSizeLimit, max_bytes=max_request_bytes)
     app.include_router(contact_routes(front_door, jwt_secret))
+    app.include_router(consultation_routes(front_door))
