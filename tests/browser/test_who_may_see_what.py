@@ -17,8 +17,24 @@ from playwright.async_api import Browser, Page
 
 from demo.hub import Hub
 from tests.browser.conftest import sign_in, visit
-from tests.support.browser import new_page
+from tests.support.browser import check_accessibility, new_page
 from tests.support.oidc import sign_in as provider_sign_in
+
+
+async def test_the_public_pages_and_their_errors_are_accessible(hub: Hub, page: Page) -> None:
+    await visit(page, f"{hub.workspace_url}/")
+    await page.click("text=Report a concern")
+    await page.click("text=I am a member of the public")
+    await page.click("button:has-text('Send report')")
+    summary = page.locator(".govuk-error-summary")
+    assert "Enter your name" in await summary.inner_text()
+    assert (await page.title()).startswith("Error:")
+    await check_accessibility(page)
+    await page.click(".govuk-error-summary a[href='#referrer-name']")
+    assert await page.evaluate("document.activeElement.id") == "referrer-name"
+    response = await page.goto(f"{hub.workspace_url}/report-a-concern/somebody-else")
+    assert response is not None and response.status == 404
+    await check_accessibility(page)
 
 
 async def test_a_signed_out_browser_is_sent_to_sign_in(hub: Hub, page: Page) -> None:
@@ -37,7 +53,13 @@ async def test_a_screener_cannot_reach_the_decision_form(hub: Hub, browser: Brow
         assert response is not None and response.status == 403
         assert "You cannot see this page" in await screener.inner_text("main")
         assert await screener.locator("form[action$='/decision/preview']").count() == 0
+        await check_accessibility(screener)
         await visit(screener, f"{hub.workspace_url}/queue")
+        await screener.click("button:has-text('Sign out')")
+        assert "You have signed out" in await screener.inner_text("main")
+        await check_accessibility(screener)
+        await screener.goto(f"{hub.workspace_url}/queue")
+        assert screener.url.startswith(f"{hub.oidc_issuer}/oauth2/authorize"), "signed out means signed out"
 
 
 async def test_an_agency_user_cannot_see_another_agencys_requests(hub: Hub, browser: Browser) -> None:
