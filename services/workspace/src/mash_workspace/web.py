@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from jinja2 import Environment as JinjaEnvironment
 from starlette import status
+from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError, HubApi
 from mash_workspace.security import csrf_token
@@ -61,6 +62,12 @@ class Forbidden(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A form field's text, trimmed; '' when absent or a file."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def signed_in(request: Request) -> SignedIn | None:

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Pages
+from mash_workspace.web import Pages, form_text
 
 Kind = Literal["professional", "public"]
 SUBJECT_KINDS = [("child", "A child"), ("unborn_child", "An unborn child"), ("adult_at_risk", "An adult at risk")]
@@ -46,13 +46,9 @@ ERROR_ANCHORS = {"subject-date_of_birth": "subject-date_of_birth-day",
                  "subject-expected_date": "subject-expected_date-day"}
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
 
 def _date(form: FormData, name: str, errors: dict[str, str], label: str) -> date | None:
-    parts = [_text(form, f"{name}-{part}") for part in ("day", "month", "year")]
+    parts = [form_text(form, f"{name}-{part}") for part in ("day", "month", "year")]
     if not any(parts):
         return None
     try:
@@ -86,24 +82,24 @@ def field_of(path: str) -> str:
 def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str, Any]:
     """The contact intake takes, from the form; what a person must fix at once goes into `errors`."""
     public = kind == "public"
-    name = _text(form, "referrer-name")
+    name = form_text(form, "referrer-name")
     if not name:
         errors["referrer-name"] = "Enter your name"
-    role = "member of the public" if public else _text(form, "referrer-role")
-    if public and _text(form, "referrer-role"):
-        role = f"member of the public ({_text(form, 'referrer-role')})"
+    role = "member of the public" if public else form_text(form, "referrer-role")
+    if public and form_text(form, "referrer-role"):
+        role = f"member of the public ({form_text(form, 'referrer-role')})"
     if not role:
         errors["referrer-role"] = "Enter your role, for example designated safeguarding lead"
-    email, phone = _text(form, "referrer-email"), _text(form, "referrer-phone")
+    email, phone = form_text(form, "referrer-email"), form_text(form, "referrer-phone")
     if not public and not email:
         errors["referrer-email"] = "Enter your work email address, so the hub can tell you what happens next"
     referrer: dict[str, Any] = {"name": name, "role": role, "is_member_of_public": public,
                                 "email": email or None, "phone": phone or None}
     if not public:
-        referrer["agency"] = _text(form, "referrer-agency") or None
+        referrer["agency"] = form_text(form, "referrer-agency") or None
 
-    subject_kind = _text(form, "subject-kind") or "child"
-    family_name = _text(form, "subject-family_name")
+    subject_kind = form_text(form, "subject-kind") or "child"
+    family_name = form_text(form, "subject-family_name")
     if not family_name:
         errors["subject-family_name"] = "Enter their last name (or 'not known')"
     born = _date(form, "subject-date_of_birth", errors, "Date of birth")
@@ -112,37 +108,37 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
         errors["subject-expected_date"] = "Enter the expected date of birth of the unborn child"
     if born is not None and born > datetime.now(UTC).date():
         errors["subject-date_of_birth"] = "Date of birth must be in the past"
-    age_text = _text(form, "subject-estimated_age")
+    age_text = form_text(form, "subject-estimated_age")
     estimated_age: int | None = None
     if age_text:
         if age_text.isdigit() and int(age_text) <= 120:
             estimated_age = int(age_text)
         else:
             errors["subject-estimated_age"] = "Age must be a whole number of years, like 7"
-    line, town, postcode = (_text(form, f"subject-address-{part}") for part in ("line", "town", "postcode"))
+    line, town, postcode = (form_text(form, f"subject-address-{part}") for part in ("line", "town", "postcode"))
     subject: dict[str, Any] = {
-        "subject_id": "S1", "kind": subject_kind, "given_name": _text(form, "subject-given_name") or None,
+        "subject_id": "S1", "kind": subject_kind, "given_name": form_text(form, "subject-given_name") or None,
         "family_name": family_name, "estimated_age": estimated_age,
         "date_of_birth": born.isoformat() if born and subject_kind != "unborn_child" else None,
         "expected_date": expected.isoformat() if expected and subject_kind == "unborn_child" else None,
-        "nhs_number": _text(form, "subject-nhs_number").replace(" ", "") or None,
+        "nhs_number": form_text(form, "subject-nhs_number").replace(" ", "") or None,
         "address": {"lines": [line] if line else [], "town": town or None, "postcode": postcode or None}
         if (line or town or postcode) else None,
     }
     household = []
-    if _text(form, "household-family_name") or _text(form, "household-relationship"):
-        household.append({"given_name": _text(form, "household-given_name") or None,
-                          "family_name": _text(form, "household-family_name"),
-                          "relationship": _text(form, "household-relationship")})
+    if form_text(form, "household-family_name") or form_text(form, "household-relationship"):
+        household.append({"given_name": form_text(form, "household-given_name") or None,
+                          "family_name": form_text(form, "household-family_name"),
+                          "relationship": form_text(form, "household-relationship")})
 
     categories = [value for value in form.getlist("concern-categories") if isinstance(value, str)]
     if not categories:
         errors["concern-categories"] = "Select at least one thing you are worried about"
-    narrative = _text(form, "concern-narrative")
+    narrative = form_text(form, "concern-narrative")
     if not narrative:
         errors["concern-narrative"] = "Tell us what happened and what worries you"
-    consent_status = _text(form, "consent-status")
-    consent_reason = _text(form, "consent-reason")
+    consent_status = form_text(form, "consent-status")
+    consent_reason = form_text(form, "consent-reason")
     if not consent_status:
         errors["consent-status"] = "Select whether the family agreed to you contacting us"
     elif consent_status != "given" and not consent_reason:
@@ -152,7 +148,7 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
         "subjects": [subject],
         "household": household,
         "concern": {"categories": categories, "narrative": narrative,
-                    "actions_taken": _text(form, "concern-actions_taken") or None},
+                    "actions_taken": form_text(form, "concern-actions_taken") or None},
         "consent": {"status": consent_status or "not_sought", "reason": consent_reason or None,
                     "recorded_by": name or "referrer"},
     }
@@ -187,7 +183,7 @@ def concern_routes(pages: Pages) -> APIRouter:
         echo["concern-categories"] = ",".join(v for v in form.getlist("concern-categories") if isinstance(v, str))
         if errors:
             return form_page(request, kind, echo, errors, status.HTTP_400_BAD_REQUEST)
-        submission_id = _text(form, "submission_id") or str(uuid.uuid4())
+        submission_id = form_text(form, "submission_id") or str(uuid.uuid4())
         try:
             accepted = await pages.api.submit_contact(contact, f"workspace-{submission_id}")
         except ApiError as error:

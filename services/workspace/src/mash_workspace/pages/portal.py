@@ -16,15 +16,11 @@ from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Forbidden, Pages, SignedIn, require
+from mash_workspace.web import Forbidden, Pages, SignedIn, form_text, require
 
 ITEM_SLOTS = 3
 RATINGS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("blue", "Blue")]
 
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _own(request: Request, agency: str) -> SignedIn:
@@ -36,24 +32,24 @@ def _own(request: Request, agency: str) -> SignedIn:
 
 def answer_from(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
     """The portal's answer from the form: up to three items, each shareable or sensitive."""
-    outcome = _text(form, "outcome")
+    outcome = form_text(form, "outcome")
     items: list[dict[str, Any]] = []
     for n in range(1, ITEM_SLOTS + 1):
-        summary = _text(form, f"item-{n}-summary")
+        summary = form_text(form, f"item-{n}-summary")
         if not summary:
             continue
-        sensitivity = _text(form, f"item-{n}-sensitivity")
+        sensitivity = form_text(form, f"item-{n}-sensitivity")
         if sensitivity not in ("non_sensitive", "sensitive"):
             errors[f"item-{n}-sensitivity"] = f"Say whether item {n} may be shared or is sensitive"
-        permitted = _text(form, f"item-{n}-release") == "permitted"
-        wording = _text(form, f"item-{n}-permitted_wording")
+        permitted = form_text(form, f"item-{n}-release") == "permitted"
+        wording = form_text(form, f"item-{n}-permitted_wording")
         if sensitivity == "sensitive" and permitted and not wording:
             errors[f"item-{n}-permitted_wording"] = f"Give the words in which item {n} may be shared"
         items.append({
-            "about": _text(form, f"item-{n}-about") or "the family",
+            "about": form_text(form, f"item-{n}-about") or "the family",
             "summary": summary,
             "sensitivity": sensitivity or "sensitive",
-            "rating_reason": _text(form, f"item-{n}-rating_reason") or None,
+            "rating_reason": form_text(form, f"item-{n}-rating_reason") or None,
             "release_permitted": sensitivity == "sensitive" and permitted,
             "permitted_wording": wording if sensitivity == "sensitive" and permitted else None,
         })
@@ -65,9 +61,9 @@ def answer_from(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
     elif outcome == "information_held":
         if not items:
             errors["item-1-summary"] = "Describe at least one thing your agency knows"
-        if not _text(form, "rating"):
+        if not form_text(form, "rating"):
             errors["rating"] = "Give your agency's view of the level of need"
-    return {"outcome": outcome or None, "rating": _text(form, "rating") or None,
+    return {"outcome": outcome or None, "rating": form_text(form, "rating") or None,
             "items": items if outcome == "information_held" else []}
 
 

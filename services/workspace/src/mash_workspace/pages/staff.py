@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Pages, SignedIn, require
+from mash_workspace.web import Pages, SignedIn, form_text, require
 
 STATES = [("awaiting_screening", "Awaiting screening"), ("awaiting_decision", "Awaiting decision")]
 RATINGS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("blue", "Blue")]
@@ -30,10 +30,6 @@ OUTCOMES = [
 ]
 VIEW_REASON = "screening and decision"
 
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _errors(error: ApiError, default_field: str) -> dict[str, str]:
@@ -79,7 +75,7 @@ def staff_routes(pages: Pages) -> APIRouter:
     @router.post("/cases/{referral_id}/screening")
     async def screen(request: Request, referral_id: str, form: csrf_form) -> Response:
         user = require(request, "screener", "manager")
-        body = {"rating": _text(form, "rating") or None, "rationale": _text(form, "rationale") or None}
+        body = {"rating": form_text(form, "rating") or None, "rationale": form_text(form, "rationale") or None}
         try:
             await api.screen(user.access_token, referral_id, body)
         except ApiError as error:
@@ -93,7 +89,7 @@ def staff_routes(pages: Pages) -> APIRouter:
     async def route(request: Request, referral_id: str, form: csrf_form) -> Response:
         user = require(request, "screener", "manager")
         try:
-            await api.route(user.access_token, referral_id, {"rationale": _text(form, "routing_rationale") or None})
+            await api.route(user.access_token, referral_id, {"rationale": form_text(form, "routing_rationale") or None})
         except ApiError as error:
             if error.status in (401, 403, 404):
                 return pages.refused(request, error)
@@ -118,12 +114,12 @@ def staff_routes(pages: Pages) -> APIRouter:
     async def open_enquiry(request: Request, referral_id: str, form: csrf_form) -> Response:
         user = require(request, "manager")
         chosen = [value for value in form.getlist("agencies") if isinstance(value, str)]
-        consent = _text(form, "consent_check")
+        consent = form_text(form, "consent_check")
         body: dict[str, Any] = {
             "agencies": chosen,
             "consent_check": consent or None,
-            "proceed_without_consent_reason": _text(form, "proceed_without_consent_reason") or None,
-            "questions": [line.strip() for line in _text(form, "questions").splitlines() if line.strip()],
+            "proceed_without_consent_reason": form_text(form, "proceed_without_consent_reason") or None,
+            "questions": [line.strip() for line in form_text(form, "questions").splitlines() if line.strip()],
         }
         errors: dict[str, str] = {}
         if not chosen:
@@ -145,11 +141,11 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     def decision_body(form: FormData) -> dict[str, Any]:
         return {
-            "outcome": _text(form, "outcome") or None,
-            "receiving_service": _text(form, "receiving_service") or None,
-            "rationale": _text(form, "rationale"),
+            "outcome": form_text(form, "outcome") or None,
+            "receiving_service": form_text(form, "receiving_service") or None,
+            "rationale": form_text(form, "rationale"),
             "handoff_item_ids": [value for value in form.getlist("handoff_item_ids") if isinstance(value, str)],
-            "rating": _text(form, "rating") or None,
+            "rating": form_text(form, "rating") or None,
         }
 
     def decision_errors(body: dict[str, Any]) -> dict[str, str]:
