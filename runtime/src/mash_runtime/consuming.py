@@ -1,17 +1,24 @@
-"""Subscribing to a contract topic: validate, apply, commit — and dead-letter what cannot be applied.
+"""Subscribing to a contract topic: screen, apply, commit — and dead-letter what cannot be applied.
 
-The subscriber parses the raw bytes itself, so that a message that is not valid JSON or not a valid
-event never reaches a handler and never blocks its partition: it goes to the dead-letter topic with
-the reason, its origin and its bytes. The offset is committed only after the handler returns, i.e.
-after its effects are stored (ack policy NACK_ON_ERROR: a handler failure seeks back and retries).
-A handler that keeps failing on one message is dead-lettered after `consumer_max_attempts` so one bad
-message cannot stall the referrals queued behind it.
+The subscriber reads the raw bytes itself (mash_runtime.screening), so that a record with no value, one
+near the broker's size limit, bytes that are not JSON, an unsupported schema version or an event with no
+type never reaches a handler and never blocks its partition: it goes to the dead-letter topic with the
+reason, its origin and its bytes (bounded: see `DeadLetters`). The offset is committed only after the
+handler returns, i.e. after its effects are stored (ack policy NACK_ON_ERROR: a failure seeks back and
+retries).
+
+Every failure of an attempt counts towards `consumer_max_attempts`, whether the handler failed or the
+dead letter could not be written, so nothing escapes the limit and no record is redelivered forever.
+At the limit the record is dead-lettered; if even that fails, a last, minimal dead letter (origin,
+size and digest, no bytes) is tried, and only if the broker refuses that too is the record left to be
+redelivered — it is never dropped unrecorded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,13 +31,15 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from mash_schemas.deadletter import DeadLetter, DeadLetterRecord
 from mash_schemas.envelope import EventEnvelope
-from pydantic import ValidationError
 
+from mash_runtime.screening import Refusal, screen
 from mash_runtime.settings import HubSettings
 
 EventT = TypeVar("EventT", bound=EventEnvelope[Any])
 
 log = logging.getLogger(__name__)
+
+KEY_LIMIT = 256  # characters of a record's key kept on its dead letter
 
 
 class MessageRejected(Exception):
@@ -39,6 +48,14 @@ class MessageRejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class DeadLetterFailed(Exception):
+    """The dead-letter topic could not be written; the attempt counts as failed and is retried."""
+
+    def __init__(self, refusal: Refusal, cause: Exception) -> None:
+        super().__init__(f"could not dead-letter ({refusal.error_type}): {type(cause).__name__}: {cause}")
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -55,43 +72,51 @@ Handler = Callable[[EventT, MessageOrigin], Awaitable[None]]
 
 
 class DeadLetters:
-    """Publishes rejected messages to the dead-letter topic."""
+    """Publishes rejected messages to the dead-letter topic, never larger than that topic accepts.
+
+    The raw value is kept whole up to `dead_letter_raw_bytes`; a larger one keeps that many leading
+    bytes, with the whole value's size and SHA-256, so a dead letter stays far below the broker's
+    per-record limit (about 1 MB by default) whatever arrived.
+    """
 
     def __init__(self, broker: KafkaBroker, settings: HubSettings) -> None:
         self._broker = broker
         self._settings = settings
 
-    async def send(self, origin: MessageOrigin, raw: bytes, *, consumer: str, reason: str, error_type: str) -> None:
+    async def send(
+        self, origin: MessageOrigin, raw: bytes | None, *, consumer: str, reason: str, error_type: str,
+        keep_bytes: bool = True,
+    ) -> None:
         """Set the message aside with the reason; raises if the dead-letter topic cannot be written."""
+        value = raw or b""
+        kept = value[: self._settings.dead_letter_raw_bytes] if keep_bytes else b""
         record = DeadLetterRecord(
             origin_topic=origin.topic,
             origin_partition=origin.partition,
             origin_offset=origin.offset,
-            origin_key=origin.key,
+            origin_key=origin.key[:KEY_LIMIT] if origin.key is not None else None,
             consumer=consumer,
             reason=reason[:4000],
             error_type=error_type,
-            raw_base64=base64.b64encode(raw).decode("ascii"),
+            raw_base64=base64.b64encode(kept).decode("ascii"),
+            raw_size=len(value),
+            raw_sha256=hashlib.sha256(value).hexdigest(),
+            raw_truncated=len(kept) < len(value),
             dead_lettered_at=datetime.now(UTC),
         )
-        event = DeadLetter.build(record, correlation_id=origin.key or "unknown", producer=self._settings.service_name)
+        key = (origin.key or "unknown")[:KEY_LIMIT]
+        event = DeadLetter.build(record, correlation_id=key[:64], producer=self._settings.service_name)
         await self._broker.publish(
             event.model_dump_json(),
             topic=self._settings.topic(DeadLetter.TOPIC),
-            key=(origin.key or "unknown").encode(),
+            key=key.encode(),
             headers={"content-type": "application/json"},
         )
         log.warning(
             "message dead-lettered",
             extra={"fields": {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset,
-                              "error_type": error_type, "reason": reason[:300]}},
+                              "error_type": error_type, "reason": reason[:300], "size": len(value)}},
         )
-
-
-def _validation_reason(exc: ValidationError) -> str:
-    """Field paths and messages only: never the input values, which may hold case detail."""
-    problems = [f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()]
-    return "invalid event: " + "; ".join(problems[:20])
 
 
 def subscribe(
@@ -108,40 +133,65 @@ def subscribe(
     consumer_name = f"{settings.service_name}/{group_id}"
     failures: dict[tuple[str, int, int], int] = {}
 
+    async def dead_letter(origin: MessageOrigin, raw: bytes | None, refusal: Refusal) -> None:
+        try:
+            await dead_letters.send(origin, raw, consumer=consumer_name, reason=refusal.reason,
+                                    error_type=refusal.error_type)
+        except Exception as exc:
+            raise DeadLetterFailed(refusal, exc) from exc
+
+    async def attempt(origin: MessageOrigin, raw: bytes | None) -> None:
+        screened = screen(raw, event_model, settings.consumer_max_value_bytes)
+        if isinstance(screened, Refusal):
+            await dead_letter(origin, raw, screened)
+            return
+        try:
+            await handler(screened, origin)
+        except MessageRejected as exc:
+            await dead_letter(origin, raw, Refusal("rejected", exc.reason))
+
+    async def give_up(origin: MessageOrigin, raw: bytes | None, exc: Exception) -> None:
+        """The last attempt failed: dead-letter the record; without its bytes if that is all that goes."""
+        if isinstance(exc, DeadLetterFailed):
+            refusal = exc.refusal
+        else:
+            refusal = Refusal("handler_failed",
+                              f"handler failed {settings.consumer_max_attempts} times: {type(exc).__name__}: {exc}")
+        try:
+            await dead_letters.send(origin, raw, consumer=consumer_name, reason=refusal.reason,
+                                    error_type=refusal.error_type)
+        except Exception as again:
+            log.exception("dead letter refused; trying one without the record's bytes")
+            await dead_letters.send(
+                origin, raw, consumer=consumer_name, error_type=refusal.error_type, keep_bytes=False,
+                reason=f"{refusal.reason} [the record's bytes are left out: the full dead letter failed with "
+                       f"{type(again).__name__}: {again}]",
+            )
+
     async def consume(message: KafkaMessage) -> None:
         record = message.raw_message
         assert isinstance(record, ConsumerRecord)  # not a batch subscriber
-        raw: bytes = message.body
+        raw: bytes | None = record.value
         key = record.key.decode("utf-8", "replace") if isinstance(record.key, bytes) else None
         origin = MessageOrigin(topic=record.topic, partition=record.partition, offset=record.offset, key=key)
+        where = (origin.topic, origin.partition, origin.offset)
         try:
-            event = event_model.model_validate_json(raw)
-        except ValidationError as exc:
-            await dead_letters.send(
-                origin, raw, consumer=consumer_name, reason=_validation_reason(exc), error_type="invalid_event"
-            )
-            return
-        try:
-            await handler(event, origin)
-        except MessageRejected as exc:
-            await dead_letters.send(origin, raw, consumer=consumer_name, reason=exc.reason, error_type="rejected")
-            return
+            await attempt(origin, raw)
         except Exception as exc:
-            where = (origin.topic, origin.partition, origin.offset)
             failures[where] = failures.get(where, 0) + 1
-            if failures[where] >= settings.consumer_max_attempts:
-                failures.pop(where, None)
-                log.exception("handler failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
-                await dead_letters.send(
-                    origin, raw, consumer=consumer_name,
-                    reason=f"handler failed {settings.consumer_max_attempts} times: {type(exc).__name__}: {exc}",
-                    error_type="handler_failed",
-                )
-                return
-            # Back off before the redelivery so a store or broker blip is ridden out, not hammered.
-            await asyncio.sleep(min(0.2 * 2 ** failures[where], 10.0))
-            raise
-        failures.pop((origin.topic, origin.partition, origin.offset), None)
+            if failures[where] < settings.consumer_max_attempts:
+                log.warning("consuming a message failed; it will be redelivered",
+                            extra={"fields": {"topic": origin.topic, "partition": origin.partition,
+                                              "offset": origin.offset, "attempt": failures[where],
+                                              "error": f"{type(exc).__name__}: {exc}"[:300]}})
+                # Back off before the redelivery so a store or broker blip is ridden out, not hammered.
+                await asyncio.sleep(min(0.2 * 2 ** failures[where], 10.0))
+                raise
+            failures.pop(where, None)
+            log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
+            await give_up(origin, raw, exc)  # raises (and is redelivered) only if the broker refuses both
+            return
+        failures.pop(where, None)
 
     broker.subscriber(
         topic,

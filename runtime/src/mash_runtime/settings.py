@@ -39,6 +39,16 @@ class HubSettings(BaseSettings):
     topic_namespace: str = Field("", pattern=r"^[a-z0-9-]*$", description="Prefix for every topic name.")
     topic_partitions: int = Field(3, ge=1, le=64)
     consumer_max_attempts: int = Field(8, ge=1, description="Failures before a message is dead-lettered.")
+    consumer_max_value_bytes: int = Field(
+        512 * 1024, ge=1024,
+        description="A consumed value larger than this is dead-lettered unread: the contract's events are "
+        "kilobytes, and one near the broker's limit (about 1 MB) is a mistake or an attack.",
+    )
+    dead_letter_raw_bytes: int = Field(
+        64 * 1024, ge=0, le=256 * 1024,
+        description="Bytes of a rejected value kept on its dead letter; a longer one keeps this prefix, its size "
+        "and its SHA-256, so a dead letter always fits on the dead-letter topic.",
+    )
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "mash"

@@ -2,6 +2,10 @@
 
 Derived ids are deterministic (UUIDv5 of the causing event and a name) so that a handler replayed
 after a crash emits the very same events, which consumers then recognise and skip.
+
+Each event class gives `event_type` a default so that producers never spell it out, but every event on
+the wire carries it: the hub's consumers refuse a message without one (mash_runtime.screening), and the
+published JSON Schema lists it as required.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
@@ -22,19 +27,30 @@ def derived_event_id(cause: uuid.UUID | str, name: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"{cause}/{name}")
 
 
+def _event_type_required(schema: JsonDict) -> None:
+    """Publish `event_type` as required: consumers refuse an event without it, whatever the default."""
+    required = schema.setdefault("required", [])
+    assert isinstance(required, list)
+    if "event_type" not in required:
+        required.insert(0, "event_type")
+
+
 class EventEnvelope(BaseModel, Generic[PayloadT]):
     """Metadata common to every event; `payload` carries the event's own fields.
 
     Subclasses fix `event_type` with a Literal and set `TOPIC` (or a per-agency topic function).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_event_type_required)
 
     SCHEMA_VERSION: ClassVar[int] = 1
 
     event_id: uuid.UUID = Field(description="Unique id of this event; consumers skip ids already applied.")
     event_type: str
-    schema_version: int = Field(1, ge=1, description="Bumped only for a breaking change (with an upcaster).")
+    schema_version: int = Field(
+        1, ge=1, description="Bumped only for a breaking change (with an upcaster). Consumers apply the versions "
+        "they support (today 1) and set any other aside on the dead-letter topic with the reason.",
+    )
     occurred_at: AwareDatetime
     correlation_id: str = Field(min_length=1, max_length=64, description="The referral this event is about.")
     causation_id: uuid.UUID | None = Field(None, description="The event that caused this one, if any.")
