@@ -1,0 +1,1 @@
+"""Insight: the hub's figures, built from the event stream into read models of its own (no free text)."""

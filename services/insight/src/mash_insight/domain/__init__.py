@@ -1,0 +1,1 @@
+"""The rules of the figures: pure, no I/O."""

@@ -1,0 +1,1 @@
+"""Kafka subscribers and HTTP routes (thin)."""

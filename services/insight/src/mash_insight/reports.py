@@ -1,0 +1,73 @@
+"""Insight's use cases: read the facts, apply the rules of the figures, give the reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from mash_runtime.timescales import Timescales
+
+from mash_insight.domain import figures
+from mash_insight.domain.export import commissioners_csv
+from mash_insight.domain.periods import Grouping, Period
+from mash_insight.domain.rising_concern import RisingConcernReport, RisingConcernRule, rising_concern
+from mash_insight.store import FactStore
+
+MAX_DAYS = 731
+
+
+class PeriodRefused(ValueError):
+    """A period the reports cannot give (backwards, or longer than two years)."""
+
+
+class Reports:
+    """The figures over the facts in a store, on the hub's calendar."""
+
+    def __init__(self, store: FactStore, timescales: Timescales, rule: RisingConcernRule) -> None:
+        self.store = store
+        self.timescales = timescales
+        self.rule = rule
+
+    def today(self) -> date:
+        """Today in the hub's timezone."""
+        return datetime.now(self.timescales.working.zone).date()
+
+    def period(self, first: date | None, last: date | None, default_days: int = 30) -> Period:
+        """The period asked for: up to today, `default_days` long, when not given."""
+        last = last or self.today()
+        first = first or last - timedelta(days=default_days - 1)
+        if last < first:
+            raise PeriodRefused("the period ends before it starts")
+        if (last - first).days >= MAX_DAYS:
+            raise PeriodRefused(f"a period may be at most {MAX_DAYS} days")
+        return Period(first, last, self.timescales.working.zone)
+
+    async def performance(self, period: Period, grouping: Grouping) -> figures.PerformanceReport:
+        """The hub's performance."""
+        return figures.performance(await self.store.facts(), period, grouping, self.timescales)
+
+    async def agencies(self, period: Period) -> figures.AgencyReport:
+        """Agencies' answers to enquiries."""
+        return figures.agencies(await self.store.facts(), period, self.timescales)
+
+    async def areas(self, period: Period, grouping: Grouping) -> figures.AreaReport:
+        """Contacts and outcomes by postcode district."""
+        return figures.areas(await self.store.facts(), period, grouping)
+
+    async def consultations(self, period: Period) -> figures.ConsultationReport:
+        """Consultations."""
+        return figures.consultations(await self.store.facts(), period)
+
+    async def rising_concern(self, as_of: datetime) -> RisingConcernReport:
+        """Families to look at, as of `as_of`."""
+        facts = await self.store.facts()
+        decisions = {d.referral_id: d for d in facts.decisions}
+        return rising_concern(facts.contacts, decisions, self.rule, as_of)
+
+    async def commissioners_csv(self, period: Period, grouping: Grouping) -> str:
+        """The commissioners' export."""
+        return commissioners_csv(await self.store.facts(), period, grouping)
+
+    def end_of(self, day: date) -> datetime:
+        """The last moment of `day` in the hub's timezone (rising concern looks back from it)."""
+        return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=self.timescales.working.zone) \
+            - timedelta(microseconds=1)

@@ -1,0 +1,157 @@
+"""Insight's headline figures computed again, independently, straight from the raw events' JSON.
+
+Written apart from mash_insight on purpose (plain dicts and loops, no readers, no facts): a replay test
+compares what insight serves with what this computes from the same events. Only the desk's timescale
+rules (mash_runtime.timescales, the definition of "on time") are shared.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from mash_runtime.timescales import Timescales
+from mash_schemas import BragRating
+
+SOCIAL_CARE = {"child_protection", "statutory_assessment", "allocated_worker"}
+EARLY_HELP = {"early_help", "targeted_family_support"}
+
+
+def _t(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _sector(payload: dict[str, Any]) -> str:
+    referrer = payload["referrer"]
+    if referrer.get("sector"):
+        return str(referrer["sector"])
+    if payload["source"] == "police_notification":
+        return "police"
+    return "public" if referrer.get("is_member_of_public") else "not_stated"
+
+
+def _district(payload: dict[str, Any]) -> str | None:
+    for person in [*payload["subjects"], *payload.get("household", [])]:
+        postcode = (person.get("address") or {}).get("postcode")
+        if postcode:
+            return str(postcode).split(" ")[0]
+    return None
+
+
+def expected_figures(raw: dict[str, list[dict[str, Any]]], first: date, last: date,
+                     timescales: Timescales) -> dict[str, Any]:
+    """The figures for the days first..last from events by topic base name (mash.referral.received, ...)."""
+    zone = timescales.working.zone
+
+    def day(moment: datetime) -> date:
+        return moment.astimezone(zone).date()
+
+    def within(moment: datetime) -> bool:
+        return first <= day(moment) <= last
+
+    referrals = [e["payload"] for e in raw.get("mash.referral.received", [])]
+    decisions = {e["payload"]["referral_id"]: e["payload"] for e in raw.get("mash.decision.made", [])}
+    contacts = [r for r in referrals if within(_t(r["received_at"]))]
+
+    again = set()
+    for contact in referrals:
+        mine = {m["person_ref"] for m in contact["matches"]}
+        at = _t(contact["received_at"])
+        for other in referrals:
+            if other is contact or not mine & {m["person_ref"] for m in other["matches"]}:
+                continue
+            if at - timedelta(days=365) <= _t(other["received_at"]) < at:
+                again.add(contact["referral_id"])
+                break
+
+    per_day: dict[str, dict[str, Any]] = {}
+    worked: list[float] = []
+    for n in range((last - first).days + 1):
+        label = (first + timedelta(days=n)).isoformat()
+        per_day[label] = {"contacts": 0, "decided": 0, "to_social_care": 0, "to_early_help": 0, "within_target": 0,
+                          "within_one_working_day": 0, "re_referrals": 0}
+    by_source: Counter[str] = Counter()
+    by_district: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    for contact in contacts:
+        received = _t(contact["received_at"])
+        row = per_day[day(received).isoformat()]
+        row["contacts"] += 1
+        row["re_referrals"] += contact["referral_id"] in again
+        by_source[_sector(contact)] += 1
+        by_district[_district(contact) or "-"] += 1
+        decision = decisions.get(contact["referral_id"])
+        if decision is None:
+            continue
+        decided = _t(decision["decided_at"])
+        row["decided"] += 1
+        outcomes[decision["outcome"]] += 1
+        row["to_social_care"] += decision["outcome"] in SOCIAL_CARE
+        row["to_early_help"] += decision["outcome"] in EARLY_HELP
+        due = timescales.decision_deadline(BragRating(decision["rating"]), received).due_at
+        row["within_target"] += decided <= due
+        row["within_one_working_day"] += decided <= timescales.working.one_working_day_after(received)
+        start = timescales.working.clock_start(received)
+        worked.append(max(0.0, timescales.working.working_time_between(start, decided).total_seconds() / 3600))
+
+    totals = {key: sum(row[key] for row in per_day.values()) for key in next(iter(per_day.values()))}
+    totals["median_working_hours"] = round(statistics.median(worked), 2) if worked else None
+    return {
+        "per_day": per_day,
+        "total": totals,
+        "by_source": dict(by_source),
+        "by_district": dict(by_district),
+        "outcomes": dict(outcomes),
+        "agencies": _agencies(raw, within),
+        "consultations": sum(within(_t(e["payload"]["recorded_at"])) for e in raw.get("mash.consultation.recorded", [])),
+        "police_notifications": sum(within(_t(e["occurred_at"])) for e in raw.get("mash.police.notification", [])),
+    }
+
+
+def _agencies(raw: dict[str, list[dict[str, Any]]], within: Any) -> dict[str, dict[str, int]]:
+    completed = {e["payload"]["enquiry_id"]: e["payload"] for e in raw.get("mash.enquiry.completed", [])}
+    late = {(e["payload"]["enquiry_id"], e["payload"]["findings"]["agency"])
+            for e in raw.get("mash.enquiry.addendum", [])}
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for event in raw.get("mash.enquiry.opened", []):
+        if not within(_t(event["occurred_at"])):
+            continue
+        enquiry = event["payload"]
+        outcome = completed.get(enquiry["enquiry_id"])
+        for agency in enquiry["agencies"]:
+            table[agency]["asked"] += 1
+            answer = next((f for f in (outcome or {}).get("findings", []) if f["agency"] == agency), None)
+            if answer is not None and _t(answer["responded_at"]) <= _t(enquiry["due_at"]):
+                table[agency]["answered_in_time"] += 1
+            elif answer is not None or (enquiry["enquiry_id"], agency) in late:
+                table[agency]["answered_late"] += 1
+            elif outcome is not None:
+                table[agency]["silent"] += 1
+    return {agency: dict(counts) for agency, counts in table.items()}
+
+
+def flagged_families(raw: dict[str, list[dict[str, Any]]], as_of: datetime, window_days: int = 90,
+                     threshold: int = 3, low: frozenset[str] = frozenset({"blue", "green"})) -> dict[str, list[str]]:
+    """Families flagged as of `as_of`: their smallest person reference -> the referral ids that raised it."""
+    decisions = {e["payload"]["referral_id"]: e["payload"] for e in raw.get("mash.decision.made", [])}
+    since = as_of - timedelta(days=window_days)
+    contacts = [e["payload"] for e in raw.get("mash.referral.received", [])
+                if since < _t(e["payload"]["received_at"]) <= as_of and e["payload"]["matches"]]
+    groups: list[set[str]] = []
+    for contact in contacts:
+        refs = {m["person_ref"] for m in contact["matches"]}
+        joined = [g for g in groups if g & refs]
+        for g in joined:
+            groups.remove(g)
+            refs |= g
+        groups.append(refs)
+    flagged = {}
+    for group in groups:
+        raising = sorted(c["referral_id"] for c in contacts if {m["person_ref"] for m in c["matches"]} & group and (
+            decisions[c["referral_id"]]["rating"] if c["referral_id"] in decisions
+            else c["suggested_rating"]["rating"]) in low)
+        if len(raising) >= threshold:
+            flagged[min(group)] = raising
+    return flagged
