@@ -20,6 +20,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from faststream.kafka.annotations import KafkaMessage
 from mash_schemas.deadletter import DeadLetter, DeadLetterRecord
 from mash_schemas.envelope import EventEnvelope
 
+from mash_runtime import metrics
 from mash_runtime.screening import Refusal, screen
 from mash_runtime.settings import HubSettings
 
@@ -112,6 +114,7 @@ class DeadLetters:
             key=key.encode(),
             headers={"content-type": "application/json"},
         )
+        metrics.dead_lettered(self._settings.service_name, origin.topic, error_type)
         log.warning(
             "message dead-lettered",
             extra={"fields": {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset,
@@ -175,6 +178,7 @@ def subscribe(
         key = record.key.decode("utf-8", "replace") if isinstance(record.key, bytes) else None
         origin = MessageOrigin(topic=record.topic, partition=record.partition, offset=record.offset, key=key)
         where = (origin.topic, origin.partition, origin.offset)
+        started = time.perf_counter()
         try:
             await attempt(origin, raw)
         except Exception as exc:
@@ -190,8 +194,10 @@ def subscribe(
             failures.pop(where, None)
             log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
             await give_up(origin, raw, exc)  # raises (and is redelivered) only if the broker refuses both
-            return
         failures.pop(where, None)
+        metrics.consumed(settings.service_name, group_id, origin.topic, time.perf_counter() - started)
+        metrics.consumer_lag(settings.service_name, group_id, message.consumer, origin.topic, origin.partition,
+                             origin.offset)
 
     broker.subscriber(
         topic,

@@ -22,6 +22,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
+from mash_runtime import metrics
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import OUTBOX, AggregateStore
@@ -76,10 +77,14 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Full scan: publish every pending entry of every store once; returns how many were published."""
         count = 0
+        pending: list[tuple[AggregateStore, dict[str, Any]]] = []
         for store in self._stores:
             self._marked.pop(id(store), None)  # the scan covers them
-            for doc in await store.pending_outboxes():
-                count += await self._publish_document(store, doc)
+            pending += [(store, doc) for doc in await store.pending_outboxes()]
+        metrics.outbox_pending(self._settings.service_name, [e for _, doc in pending for e in doc.get(OUTBOX, [])])
+        for store, doc in pending:
+            count += await self._publish_document(store, doc)
+        metrics.outbox_pending(self._settings.service_name, [])  # every entry found is published
         return count
 
     async def publish_marked(self) -> int:
@@ -115,6 +120,7 @@ class OutboxRelay:
                 key=entry.key.encode(),
                 headers={"content-type": "application/json", "event-type": entry.event_type},
             )
+            metrics.produced(self._settings.service_name, entry.topic, entry.event_type)
         finally:
             if token is not None:
                 otel_context.detach(token)

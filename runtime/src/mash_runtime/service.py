@@ -14,13 +14,14 @@ from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from mash_schemas.deadletter import DeadLetter
 from mash_schemas.envelope import EventEnvelope
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from pymongo import AsyncMongoClient
 
+from mash_runtime import metrics
 from mash_runtime.audit import AuditLog
 from mash_runtime.broker import build_broker
 from mash_runtime.consuming import DeadLetters, Handler, subscribe
@@ -159,7 +160,13 @@ class ServiceRuntime:
                 return JSONResponse({"status": "not_ready", "reason": f"store: {type(exc).__name__}"}, 503)
             return JSONResponse({"status": "ready", "outbox_published": self.relay.published})
 
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider, excluded_urls="health,ready")
+        @app.get("/metrics", tags=["operations"], summary="Operations metrics (Prometheus text format)")
+        async def prometheus_metrics() -> Response:
+            body, content_type = metrics.exposition()
+            return Response(body, media_type=content_type)
+
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
+                                           excluded_urls="health,ready,metrics")
         return app
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from mash_runtime import metrics
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal
 from mash_runtime.http import DomainError
@@ -291,8 +292,11 @@ class ManagersDesk:
     async def watch_clock(self) -> None:
         """Raise a timescale alert once per case and status (near breach, breach)."""
         now = datetime.now(UTC)
+        in_breach: dict[str, int] = {}
         for case, state in await self._cases.open_cases():
             alert = self._timescales.watch(case.decision_deadline).alert(case.referral_id, now)
+            if alert is not None and alert.status == "breached":
+                in_breach[alert.rating.value] = in_breach.get(alert.rating.value, 0) + 1
             if alert is None or alert.status in state.get("alerts_raised", []):
                 continue
 
@@ -314,6 +318,7 @@ class ManagersDesk:
             await self._cases.store.apply(case.referral_id, raise_alert)
             log.warning("timescale alert", extra={"fields": {"referral_id": case.referral_id,
                                                              "status": alert.status}})
+        metrics.cases_in_breach(self._settings.service_name, in_breach)
 
     # --- helpers ----------------------------------------------------------------------------------
 
