@@ -16,7 +16,11 @@ What is relied on, and nothing more:
 - events queued with a change wait in the outbox until cleared, and clearing keeps what was queued
   after the relay read the outbox;
 - the pending scan finds exactly the aggregates with queued events, and returns only their id, version
-  and outbox.
+  and outbox;
+- what a write leaves for the relay (`recent_write`) is exactly what it stored, and clearing from it
+  while a writer has written since keeps the writer's events.
+The stores create their indexes first, as a service does at start-up (the unique (_id, _version) index
+is what serves the version-checked writes on mongo-java-server).
 """
 
 from __future__ import annotations
@@ -65,9 +69,11 @@ class StoreContract:
         raise NotImplementedError("a backend's subclass provides the replica's view of the collection")
 
     @pytest.fixture
-    def stores(self, collection: Any, replica_collection: Any) -> list[AggregateStore]:
-        """Two stores on the one collection: two replicas of a service."""
-        return [AggregateStore(collection), AggregateStore(replica_collection)]
+    async def stores(self, collection: Any, replica_collection: Any) -> list[AggregateStore]:
+        """Two stores on the one collection (two replicas of a service), its indexes created."""
+        pair = [AggregateStore(collection), AggregateStore(replica_collection)]
+        await pair[0].ensure_indexes()
+        return pair
 
     # ------------------------------------------------------------------ the collection itself
 
@@ -218,6 +224,33 @@ class StoreContract:
 
         await relay.clear_published("A", {"A-1"})
         assert [doc["_id"] for doc in await relay.pending_outboxes()] == ["B"]
+
+
+    async def test_the_relay_clears_from_what_a_write_left_and_keeps_events_queued_since(
+        self, stores: list[AggregateStore]
+    ) -> None:
+        writer, other = stores
+        writer.on_events = lambda _aggregate_id: None  # a relay listens
+        await writer.apply("A", lambda s: Change(state={"n": 1}, events=[entry("e1")]))
+        left = writer.recent_write("A")
+        assert left is not None
+        assert writer.recent_write("A") is None  # handed over once
+        stored = await writer.collection.find_one({"_id": "A"})
+        assert left == {"_id": "A", VERSION: stored[VERSION], OUTBOX: stored[OUTBOX]}
+
+        # Nobody wrote since: one version-checked write clears it.
+        await writer.clear_published("A", {"e1"}, seen=left)
+        assert await writer.pending_outbox("A") is None
+
+        # Another replica queues an event after the relay's view was taken: it is kept.
+        await writer.apply("A", lambda s: Change(state={"n": 2}, events=[entry("e2")]))
+        stale = writer.recent_write("A")
+        await other.apply("A", lambda s: Change(state={"n": 3}, events=[entry("e3")]))
+        await writer.clear_published("A", {"e2"}, seen=stale)
+        pending = await writer.pending_outbox("A")
+        assert pending is not None
+        assert [raw["event_id"] for raw in pending[OUTBOX]] == ["e3"]
+        assert await writer.get("A") == {"n": 3}
 
 
 def new_id() -> str:

@@ -166,10 +166,16 @@ class MemoryCollection:
         return UpdateResult({"n": 0, "nModified": 0, "ok": 1.0}, acknowledged=True)
 
     async def create_index(self, keys: Any, *args: Any, **kwargs: Any) -> str:
-        """Record the index (it changes nothing here) and return a MongoDB-style name."""
-        if kwargs.get("unique"):
-            raise _unsupported("unique secondary indexes")
+        """Record the index (it changes nothing here) and return its name.
+
+        A unique index is accepted only when it includes `_id`, which makes it unique already.
+        """
+        fields = [keys] if isinstance(keys, str) else [field for field, _ in keys]
+        if kwargs.get("unique") and "_id" not in fields:
+            raise _unsupported("unique secondary indexes without _id")
         self.indexes.append(keys)
+        if "name" in kwargs:
+            return str(kwargs["name"])
         if isinstance(keys, str):
             return f"{keys}_1"
         return "_".join(f"{field}_{direction}" for field, direction in keys)

@@ -12,6 +12,13 @@ pinned down by the store contract suite (tests/support/store_contract.py), run o
 on the in-memory fake (mash_runtime.memory_store). Only `find_one`, `insert_one`, `replace_one`,
 `update_one`, `find` and `create_index` are used, and never `find_one_and_update` returning the updated
 document (mongo-java-server was seen to return another writer's result under concurrency).
+
+Every read and write names the document by `_id` alone, or by `_id` and `_version` together, and a unique
+index on (`_id`, `_version`) serves the latter: mongo-java-server uses an index only when a filter names
+exactly that index's fields, so without it each version-checked write read the whole collection (measured:
+36 ms a write at 4,000 documents, 5 ms with the index; on MongoDB the `_id` index serves both anyway).
+A write that queues events leaves what it wrote (version and outbox) for the relay, which then publishes
+and clears without reading the document again (`recent_write`, `clear_published(..., seen=...)`).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ CLEAR_ATTEMPTS = 20
 _BACKOFF_FIRST = 0.005
 _BACKOFF_CEILING = 0.25
 _BOOKKEEPING = {"_id", VERSION, INBOX, OUTBOX, OUTBOX_PENDING}
+VERSION_INDEX = "_id_version"  # unique (_id, _version): serves the version-checked writes on every backend
 
 
 class ConcurrencyConflict(Exception):
@@ -83,6 +91,8 @@ class AggregateStore:
         self.on_events = on_events
         # Outbox values may carry sealed items: encrypted at rest when a cipher is given.
         self.cipher = cipher
+        # What the latest write of each aggregate with queued events left, for the relay (only when it listens).
+        self._written: dict[str, dict[str, Any]] = {}
 
     async def get(self, aggregate_id: str) -> dict[str, Any] | None:
         """The aggregate's state, or None."""
@@ -118,17 +128,19 @@ class AggregateStore:
                 else:
                     return False
             try:
-                await self._write(aggregate_id, doc, change, event_id)
+                written = await self._write(aggregate_id, doc, change, event_id)
             except ConcurrencyConflict:
                 continue
             if change.events and self.on_events is not None:
+                self._written[aggregate_id] = written
                 self.on_events(aggregate_id)
             return True
         raise ConcurrencyConflict(f"{aggregate_id}: still contended after {attempts} attempts")
 
     async def _write(
         self, aggregate_id: str, doc: dict[str, Any] | None, change: Change, event_id: str | None
-    ) -> None:
+    ) -> dict[str, Any]:
+        """Store the change on the version read; returns the id, new version and outbox written."""
         inbox = list(doc.get(INBOX, [])) if doc else []
         if event_id is not None:
             inbox = [*inbox, event_id][-INBOX_LIMIT:]
@@ -145,12 +157,21 @@ class AggregateStore:
                 await self.collection.insert_one({"_id": aggregate_id, VERSION: 1, **body})
             except DuplicateKeyError as exc:
                 raise ConcurrencyConflict(aggregate_id) from exc
-            return
+            return {"_id": aggregate_id, VERSION: 1, OUTBOX: outbox}
         result = await self.collection.replace_one(
             {"_id": aggregate_id, VERSION: doc[VERSION]}, {VERSION: doc[VERSION] + 1, **body}
         )
         if result.matched_count != 1:
             raise ConcurrencyConflict(aggregate_id)
+        return {"_id": aggregate_id, VERSION: doc[VERSION] + 1, OUTBOX: outbox}
+
+    def recent_write(self, aggregate_id: str) -> dict[str, Any] | None:
+        """What this store's latest write of the aggregate left (id, version, outbox), once; None if unknown.
+
+        The relay publishes from it instead of reading the document back. It may be stale (another replica
+        or the relay itself has written since): the version check of `clear_published` tells.
+        """
+        return self._written.pop(aggregate_id, None)
 
     def _stored(self, entry: OutboxEntry) -> dict[str, Any]:
         stored = entry.model_dump(mode="json")
@@ -174,17 +195,27 @@ class AggregateStore:
         return [doc async for doc in cursor]
 
     async def pending_outbox(self, aggregate_id: str) -> dict[str, Any] | None:
-        """One aggregate's pending outbox, looked up by id (the fast path: no collection scan)."""
-        return await self.collection.find_one({"_id": aggregate_id, OUTBOX_PENDING: True}, {OUTBOX: 1, VERSION: 1})
+        """One aggregate's pending outbox (id, version and outbox), or None: looked up by `_id` alone."""
+        doc = await self.collection.find_one({"_id": aggregate_id}, {OUTBOX: 1, VERSION: 1, OUTBOX_PENDING: 1})
+        if doc is None or not doc.pop(OUTBOX_PENDING, False):
+            return None
+        return doc
 
-    async def clear_published(self, aggregate_id: str, published: set[str]) -> None:
-        """Remove published entries, keeping any queued since the relay read the document."""
-        for attempt in range(CLEAR_ATTEMPTS):
-            if attempt:
-                await _back_off(attempt)
-            doc = await self.collection.find_one({"_id": aggregate_id}, {OUTBOX: 1, VERSION: 1})
+    async def clear_published(
+        self, aggregate_id: str, published: set[str], *, seen: dict[str, Any] | None = None
+    ) -> None:
+        """Remove published entries, keeping any queued since the relay read the document.
+
+        `seen` is the document as the relay found it (version and outbox): if nobody has written since, one
+        version-checked write clears it; otherwise the document is read afresh and the clear retried.
+        """
+        doc, conflicts = seen, 0
+        for _ in range(CLEAR_ATTEMPTS):
+            fresh = doc is None
             if doc is None:
-                return
+                doc = await self.collection.find_one({"_id": aggregate_id}, {OUTBOX: 1, VERSION: 1})
+                if doc is None:
+                    return
             remaining = [e for e in doc.get(OUTBOX, []) if e["event_id"] not in published]
             result = await self.collection.update_one(
                 {"_id": aggregate_id, VERSION: doc[VERSION]},
@@ -192,8 +223,13 @@ class AggregateStore:
             )
             if result.matched_count == 1:
                 return
+            doc = None
+            if fresh:  # lost a race with a writer (a stale `seen` is simply read again)
+                conflicts += 1
+                await _back_off(conflicts)
         # Left pending: the next pass publishes again and consumers skip the repeat.
 
     async def ensure_indexes(self) -> None:
-        """The relay looks up pending outboxes; index that flag."""
+        """Version-checked writes name `_id` and `_version`; the relay's periodic scan filters on the flag."""
+        await self.collection.create_index([("_id", 1), (VERSION, 1)], unique=True, name=VERSION_INDEX)
         await self.collection.create_index(OUTBOX_PENDING)
