@@ -155,3 +155,28 @@ def flagged_families(raw: dict[str, list[dict[str, Any]]], as_of: datetime, wind
         if len(raising) >= threshold:
             flagged[min(group)] = raising
     return flagged
+
+
+def served_figures(performance: dict[str, Any], agencies: dict[str, Any], areas: dict[str, Any],
+                   consultations: dict[str, Any]) -> dict[str, Any]:
+    """The parts of insight's reports (as JSON) that `expected_figures` computes, in its shape."""
+    total = performance["total"]
+
+    def day(group: dict[str, Any]) -> dict[str, Any]:
+        times = group["decision_times"]
+        return {"contacts": group["contacts"], "decided": group["decided"], "to_social_care": group["to_social_care"],
+                "to_early_help": group["to_early_help"], "within_target": times["within_target"],
+                "within_one_working_day": times["within_one_working_day"], "re_referrals": group["re_referrals"]}
+
+    return {
+        "per_day": {group["label"]: day(group) for group in performance["groups"]},
+        "total": {**day(total), "median_working_hours": total["decision_times"]["median_working_hours"]},
+        "by_source": {row["sector"]: row["contacts"] for row in performance["by_source"]},
+        "by_district": {**{a["district"]: a["contacts"] for a in areas["areas"]},
+                        **({"-": areas["without_district"]} if areas["without_district"] else {})},
+        "outcomes": total["outcomes"],
+        "agencies": {a["agency"]: {k: a[k] for k in ("asked", "answered_in_time", "answered_late", "silent") if a[k]}
+                     for a in agencies["agencies"]},
+        "consultations": consultations["consultations"],
+        "police_notifications": total["police_notifications"],
+    }

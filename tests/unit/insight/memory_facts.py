@@ -7,6 +7,7 @@ from typing import Any
 
 from mash_insight.domain.facts import Fact, kind_of
 from mash_insight.domain.figures import Facts
+from mash_insight.handlers.events import FactRecorder
 from mash_insight.readers import (
     ConsultationRecordedView,
     DecisionMadeView,
@@ -28,8 +29,6 @@ from mash_schemas.topics import (
     REFERRAL_RECEIVED,
     TIMESCALE_ALERT,
 )
-
-from mash_insight.handlers.events import FactRecorder
 
 READERS: dict[str, tuple[type[EventEnvelope[Any]], str]] = {
     REFERRAL_RECEIVED: (ReferralReceivedView, "on_referral"),

@@ -16,7 +16,7 @@ from mash_insight.reports import Reports
 from mash_runtime.timescales import Timescales, default_timescales
 
 from tests.support.insight_events import MARKER, SEALED_MARKER, Stream, generate_month
-from tests.support.insight_oracle import expected_figures, flagged_families
+from tests.support.insight_oracle import expected_figures, flagged_families, served_figures
 from tests.unit.insight.memory_facts import MemoryFactStore, feed
 
 pytestmark = pytest.mark.unit
@@ -34,36 +34,12 @@ async def _reports(stream: Stream, order: list[int] | None = None, times: int = 
     return Reports(store, TIMESCALES, default_rising_concern_rule()), store
 
 
-def served(report: Any) -> dict[str, Any]:
-    """The parts of insight's reports that the oracle computes, in the oracle's shape."""
-    performance, agencies, areas, consultations = report
-    return {
-        "per_day": {g.label: {"contacts": g.contacts, "decided": g.decided, "to_social_care": g.to_social_care,
-                              "to_early_help": g.to_early_help, "within_target": g.decision_times.within_target,
-                              "within_one_working_day": g.decision_times.within_one_working_day,
-                              "re_referrals": g.re_referrals} for g in performance.groups},
-        "total": {"contacts": performance.total.contacts, "decided": performance.total.decided,
-                  "to_social_care": performance.total.to_social_care, "to_early_help": performance.total.to_early_help,
-                  "within_target": performance.total.decision_times.within_target,
-                  "within_one_working_day": performance.total.decision_times.within_one_working_day,
-                  "re_referrals": performance.total.re_referrals,
-                  "median_working_hours": performance.total.decision_times.median_working_hours},
-        "by_source": {row.sector: row.contacts for row in performance.by_source},
-        "by_district": {**{a.district: a.contacts for a in areas.areas},
-                        **({"-": areas.without_district} if areas.without_district else {})},
-        "outcomes": performance.total.outcomes,
-        "agencies": {a.agency: {k: v for k, v in (("asked", a.asked), ("answered_in_time", a.answered_in_time),
-                                                  ("answered_late", a.answered_late), ("silent", a.silent)) if v}
-                     for a in agencies.agencies},
-        "consultations": consultations.consultations,
-        "police_notifications": performance.total.police_notifications,
-    }
-
-
 async def _all(reports: Reports) -> dict[str, Any]:
     period = reports.period(FIRST, LAST)
-    return served((await reports.performance(period, Grouping.DAY), await reports.agencies(period),
-                   await reports.areas(period, Grouping.WEEK), await reports.consultations(period)))
+    return served_figures((await reports.performance(period, Grouping.DAY)).model_dump(mode="json"),
+                          (await reports.agencies(period)).model_dump(mode="json"),
+                          (await reports.areas(period, Grouping.WEEK)).model_dump(mode="json"),
+                          (await reports.consultations(period)).model_dump(mode="json"))
 
 
 @pytest.fixture(scope="module")
