@@ -53,10 +53,11 @@ class HubApi:
         self.decision = client(settings.decision_url)
         self.enquiry = client(settings.enquiry_url)
         self.notify = client(settings.notify_url)
+        self.insight = client(settings.insight_url)
 
     async def close(self) -> None:
         """Close every client."""
-        for client in (self.intake, self.decision, self.enquiry, self.notify):
+        for client in (self.intake, self.decision, self.enquiry, self.notify, self.insight):
             await client.aclose()
 
     @staticmethod
@@ -169,3 +170,23 @@ class HubApi:
         """A contact's status, with the referrer's own status token."""
         result: dict[str, Any] = await self._call(self.intake, "GET", f"/contacts/{referral_id}", status_token)
         return result
+
+    # --- insight (the hub's figures; analysts and managers) ------------------------------------------------
+
+    async def figures(self, token: str, name: str, params: dict[str, str]) -> dict[str, Any]:
+        """One of insight's reports: performance, agencies, areas, consultations or rising-concern."""
+        result: dict[str, Any] = await self._call(self.insight, "GET", f"/figures/{name}", token, params=params)
+        return result
+
+    async def commissioners_csv(self, token: str, params: dict[str, str]) -> tuple[str, str]:
+        """The commissioners' export (small numbers suppressed) and its file name."""
+        try:
+            response = await self.insight.get("/export/commissioners.csv", params=params,
+                                              headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise ApiError(503, f"insight did not answer ({type(exc).__name__})") from exc
+        if response.status_code >= 400:
+            raise _error_of(response)
+        disposition = response.headers.get("content-disposition", "")
+        name = disposition.split("filename=")[-1].strip('"') if "filename=" in disposition else "mash-figures.csv"
+        return response.text, name

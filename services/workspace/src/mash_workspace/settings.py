@@ -28,6 +28,7 @@ class WorkspaceSettings(HubSettings):
     decision_url: str = "http://127.0.0.1:8002"
     enquiry_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
+    insight_url: str = "http://127.0.0.1:8005"
     api_timeout_seconds: float = Field(10.0, gt=0)
 
     oidc_client_id: str = "mash-workspace"
