@@ -1,7 +1,12 @@
 """Where the hub's deliveries land in a demo or a test: a real SMTP server and a real webhook receiver.
 
 Both listen on 127.0.0.1. The webhook receiver verifies the HMAC signature and can be told to fail
-the first N requests, to show retries.
+the first N requests, to show retries. The SMTP server can be told to take its time over each message
+(`smtp_delay`), so that a test can kill notify while a send is in flight.
+
+Both keep every arrival, repeats included. A receiving system recognises notify's rare repeat (after a
+crash between a server's acceptance and notify's record) by its Message-ID or Idempotency-Key, the
+notification id; `distinct_mail` and `distinct_hooks` are what such a receiver keeps.
 """
 
 from __future__ import annotations
@@ -58,6 +63,12 @@ class _SmtpHandler:
         self._postbox = postbox
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self._postbox.smtp_in_flight += 1
+        try:
+            if self._postbox.smtp_delay:
+                await asyncio.sleep(self._postbox.smtp_delay)  # a slow mail server, not a test's wait
+        finally:
+            self._postbox.smtp_in_flight -= 1
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         body = parsed.get_body(preferencelist=("plain",))
         self._postbox.mail.append(Mail(
@@ -75,6 +86,8 @@ class Postbox:
     hooks: list[Hook] = field(default_factory=list)
     fail_next_hooks: int = 0
     refused_hooks: int = 0
+    smtp_delay: float = 0.0
+    smtp_in_flight: int = 0
     smtp_port: int = field(default_factory=free_port)
     webhook_port: int = field(default_factory=free_port)
 
@@ -98,6 +111,14 @@ class Postbox:
     def mail_to(self, address: str) -> list[Mail]:
         """Emails delivered to `address`."""
         return [m for m in self.mail if address in m.to]
+
+    def distinct_mail(self) -> dict[str, Mail]:
+        """One email per Message-ID: what a receiving mail system that drops repeats keeps."""
+        return {m.message_id: m for m in reversed(self.mail)}
+
+    def distinct_hooks(self) -> dict[str, Hook]:
+        """One call per Idempotency-Key: what a receiver that honours the key applies."""
+        return {h.idempotency_key: h for h in reversed(self.hooks)}
 
     async def _hook(self, request: Request) -> JSONResponse:
         if self.fail_next_hooks > 0:

@@ -88,12 +88,13 @@ def decision(
     rationale: str = "Risk of significant harm; the threshold for a s47 enquiry is met.",
     agencies_consulted: list[str] | None = None,
     subjects: list[Subject] | None = None,
+    decision_id: str = "D-1001",
     **overrides: Any,
 ) -> Decision:
     chosen = [HandoffItem(agency=agency, item=item) for agency, item in (items or [])]
     consulted = agencies_consulted if agencies_consulted is not None else list(dict.fromkeys(a for a, _ in items or []))
     return Decision(
-        decision_id="D-1001",
+        decision_id=decision_id,
         referral_id="R-2025-0042",
         decided_by="Sam Okafor, MASH manager",
         decided_at=DECIDED_AT,

@@ -60,9 +60,17 @@ def test_a_redelivered_decision_yields_the_same_messages_and_ids() -> None:
     assert all(uuid.UUID(message_id).version == 5 for message_id in ids)
 
 
-def test_a_different_decision_event_yields_different_ids() -> None:
+def test_the_same_decision_published_again_under_a_new_event_id_yields_the_same_ids() -> None:
     first = messages_for(decision_made(decision(items=ITEMS)), RECIPIENTS)
-    other = messages_for(decision_made(decision(items=ITEMS), event_id=uuid.uuid4()), RECIPIENTS)
+    again = messages_for(decision_made(decision(items=ITEMS), event_id=uuid.uuid4()), RECIPIENTS)
+
+    assert [m.notification_id for m in again] == [m.notification_id for m in first]
+
+
+def test_another_decision_yields_different_ids() -> None:
+    first = messages_for(decision_made(decision(items=ITEMS)), RECIPIENTS)
+    other = messages_for(decision_made(decision(items=ITEMS, decision_id="D-2002"), event_id=uuid.uuid4()),
+                         RECIPIENTS)
 
     assert not {m.notification_id for m in first} & {m.notification_id for m in other}
 

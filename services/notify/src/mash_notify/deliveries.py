@@ -1,13 +1,16 @@
 """Notify's use cases: queue a decision's messages, deliver them with retries, re-send failed ones.
 
-One document per outgoing message (its id is deterministic from the decision event, recipient and
-kind), holding its status and delivery log. Queuing is idempotent, and a message is marked sent in
-the same write that queues its notification.sent event, so a redelivered decision or a restart
-never sends a message twice once it is recorded as sent.
+One document per outgoing message (its id is deterministic from the decision id, recipient and kind,
+never from the event id), holding its status and delivery log. Queuing is idempotent, so a redelivered
+or re-published decision queues nothing new. A due message is claimed before it is sent (mash_notify.claims)
+and marked sent in the same write that queues its notification.sent event, so two senders never both send
+it, and a restart never sends again what is recorded as sent. Due messages are sent several at a time
+(`send_concurrency`): each send waits on a remote server, and one slow recipient must not hold up the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -31,6 +34,7 @@ from mash_schemas.topics import NOTIFICATION_FAILED, NOTIFICATION_SENT
 
 from mash_notify.channels.email import EmailChannel
 from mash_notify.channels.webhook import WebhookChannel
+from mash_notify.claims import Claim, Claims, holds, released
 from mash_notify.domain.handoff import SealedHubBreachError
 from mash_notify.domain.messages import OutgoingMessage, messages_for
 from mash_notify.domain.recipients import ReceivingServiceNotConfiguredError, RecipientsConfig
@@ -69,9 +73,11 @@ class Deliveries:
         audit: AuditLog,
         email: EmailChannel,
         webhook: WebhookChannel,
+        claims: Claims,
     ) -> None:
         self._settings = settings
         self._store = store
+        self._claims = claims
         self._recipients = recipients
         self._audit = audit
         self._email = email
@@ -107,25 +113,41 @@ class Deliveries:
                                  what={"messages": [m.notification_id for m in messages]})
         return messages
 
-    async def deliver_due(self) -> None:
-        """Try every queued message whose time has come."""
-        now = datetime.now(UTC)
-        cursor = self._store.collection.find({"status": "queued", "next_attempt_at": {"$lte": now}}, {"_id": 1})
-        for notification_id in [doc["_id"] async for doc in cursor]:
-            await self._attempt(notification_id)
+    async def take_back_claims(self) -> None:
+        """At start-up: what this replica had claimed when it last stopped is due again at once."""
+        taken = await self._claims.take_back_own(datetime.now(UTC))
+        if taken:
+            log.warning("claims of a previous run taken back; their messages go again with the same ids",
+                        extra={"fields": {"replica": self._claims.replica, "claims": taken}})
 
-    async def _attempt(self, notification_id: str) -> None:
-        delivery = await self._store.get(notification_id)
-        if delivery is None or delivery["status"] != "queued":
-            return
-        message = OutgoingMessage.model_validate(delivery["message"])
+    async def deliver_due(self) -> None:
+        """Claim and send every message whose time has come, `send_concurrency` at a time."""
+        due = await self._claims.due(datetime.now(UTC), limit=self._settings.sweep_batch)
+        gate = asyncio.Semaphore(self._settings.send_concurrency)
+
+        async def one(delivery: dict[str, Any]) -> None:
+            async with gate:
+                claim = await self._claims.claim(delivery, datetime.now(UTC))
+                if claim is not None:  # else another sender has it
+                    await self._attempt(claim)
+
+        outcomes = await asyncio.gather(*(one(delivery) for delivery in due), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                # The store blipped: the claim stays and runs out, and the message goes again then.
+                log.error("delivery attempt failed", exc_info=outcome)
+
+    async def _attempt(self, claim: Claim) -> None:
+        notification_id = claim.notification_id
+        message = OutgoingMessage.model_validate(claim.delivery["message"])
         error: str | None = None
         try:
-            await self._send(message)
+            async with asyncio.timeout(self._settings.send_timeout_seconds):  # the lease outlasts it
+                await self._send(message)
         except Exception as exc:  # every channel failure is a reason to retry, and is logged with it
             error = f"{type(exc).__name__}: {exc}"[:500]
         now = datetime.now(UTC)
-        await self._store.apply(notification_id, lambda current: self._after_attempt(current, error, now))
+        await self._store.apply(notification_id, lambda current: self._after_attempt(current, claim, error, now))
         if error is None and message.kind is NotificationKind.HANDOFF:
             await self._audit.record(
                 who="notify", action="release_handoff", referral_id=message.referral_id,
@@ -143,12 +165,18 @@ class Deliveries:
                                      json_body=message.json_body, secret_name=message.secret_name)
         # "record": kept in the delivery log only (e.g. a referrer who gave no email address)
 
-    def _after_attempt(self, current: dict[str, Any] | None, error: str | None, now: datetime) -> Change | None:
-        if current is None or current["status"] != "queued":
+    def _after_attempt(
+        self, current: dict[str, Any] | None, claim: Claim, error: str | None, now: datetime
+    ) -> Change | None:
+        if not holds(current, claim):
+            # Our lease ran out mid-send and another sender took the message over: it records the result.
+            log.warning("claim lost before the result was recorded", extra={"fields": {
+                "notification_id": claim.notification_id, "sent": error is None}})
             return None
+        assert current is not None
         message = OutgoingMessage.model_validate(current["message"])
         attempts = current["attempts"] + 1
-        state = {**current, "attempts": attempts}
+        state = {**released(current), "attempts": attempts}
         if error is None:
             state.update(status="sent", sent_at=now, log=[*current["log"], _log_line(now, "sent", None)])
             sent = Notification(
@@ -176,7 +204,7 @@ class Deliveries:
                                                                "attempts": attempts, "reason": error}})
             return Change(state=state, events=[OutboxEntry.of(failed, self._settings.topic(NOTIFICATION_FAILED))])
         next_at = self._settings.retry.next_attempt_at(attempts, now, draw=random.random)
-        state.update(next_attempt_at=next_at, last_error=error,
+        state.update(status="queued", next_attempt_at=next_at, last_error=error,
                      log=[*current["log"], _log_line(now, "retry_scheduled", error)])
         log.info("delivery will be retried", extra={"fields": {"notification_id": message.notification_id,
                                                                "attempts": attempts, "next_attempt_at": next_at}})

@@ -1,7 +1,9 @@
 """The messages one decision leads to: hand-off, referrer feedback and agency outcome notices, per channel.
 
-Notification ids are derived from the decision event, so a redelivered `decision.made` yields the very
-same messages and the delivery log recognises the ones already sent.
+Notification ids are derived from the decision itself (its `decision_id`), never from the id of the
+event that carried it: a redelivered `decision.made`, or the same decision published again under a new
+`event_id`, yields the very same messages, and the delivery log recognises the ones already queued or
+sent. A message is one decision, one kind, one addressee, one channel and one recipient.
 """
 
 from __future__ import annotations
@@ -60,15 +62,24 @@ class OutgoingMessage(BaseModel):
         return self
 
 
+def decision_identity(decision: Decision) -> uuid.UUID:
+    """What makes two `decision.made` events the same decision: the decision id, whatever the event id.
+
+    It is the id the decision service gives its own `decision.made` (derived from the decision id), so the
+    notification ids of decisions queued before this rule are unchanged.
+    """
+    return derived_event_id(decision.decision_id, "made")
+
+
 def notification_id(
-    decision_event_id: uuid.UUID, kind: NotificationKind, addressee: str, channel: str, recipient: str
+    decision: uuid.UUID, kind: NotificationKind, addressee: str, channel: str, recipient: str
 ) -> str:
-    """A deterministic id for one message of one decision event.
+    """A deterministic id for one message of one decision (`decision` is its `decision_identity`).
 
     The addressee and channel are part of the name as well as the recipient, because two agencies
     may share one mailbox and must still get two distinct notices.
     """
-    return str(derived_event_id(decision_event_id, f"notification/{kind.value}/{addressee}/{channel}/{recipient}"))
+    return str(derived_event_id(decision, f"notification/{kind.value}/{addressee}/{channel}/{recipient}"))
 
 
 def _canonical_json(content: dict[str, Any]) -> str:
@@ -97,7 +108,7 @@ class _Builder:
         content: dict[str, Any] | None = None,
         secret_name: str | None = None,
     ) -> None:
-        message_id = notification_id(self.event.event_id, kind, addressee, channel, recipient)
+        message_id = notification_id(decision_identity(self.decision), kind, addressee, channel, recipient)
         if message_id in self._seen:  # the same address configured twice gets one message
             return
         self._seen.add(message_id)

@@ -33,7 +33,7 @@ def install_routes(app: FastAPI, deliveries: Deliveries) -> None:
 
     @router.get("/deliveries", summary="Deliveries with their status and log (no message bodies)")
     async def list_deliveries(
-        status: Annotated[Literal["queued", "sent", "failed"] | None, Query()] = None,
+        status: Annotated[Literal["queued", "sending", "sent", "failed"] | None, Query()] = None,
         referral_id: Annotated[str | None, Query(max_length=64)] = None,
         _: Principal = readers,
     ) -> list[dict[str, Any]]:
