@@ -89,6 +89,8 @@ async def main() -> int:
                 "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
                            "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.3"},
                 "intake": {"MASH_INTAKE_REGISTER_FILE": str(DEMO_DIR / "register.csv")},
+                # Insight reports on the desk's own timescales file.
+                "insight": {"MASH_INSIGHT_TIMESCALES_FILE": str(workdir / "timescales.yaml")},
             },
         )
         hub = Hub(config)
@@ -120,6 +122,7 @@ async def main() -> int:
                 kept += status == "kept_as_information"
             referred_by_police = sum(c.scenario.arrives_as == "police_notification" for c, _ in results)
             _summary(results, deliveries, len(routine) + referred_by_police, kept, postbox)
+            await _print_figures(hub, client, len(results))
             await client.close()
             _print_workspace(hub)
             if sys.stdin.isatty() and os.environ.get("MASH_DEMO_KEEP_RUNNING", "1") != "0":
@@ -130,6 +133,39 @@ async def main() -> int:
             hub.stop()
     print(f"\nDone. Stop the stack with `make down`. Everything the hub wrote is in {workdir}/.")
     return 0
+
+
+async def _print_figures(hub: Hub, client: HubClient, decided: int) -> None:
+    """The day's figures as insight serves them, once it has read every decision from the topics."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=hub.url("insight"), headers=client.analyst, timeout=30) as insight:
+        async def performance() -> dict[str, Any] | None:
+            report: dict[str, Any] = (await insight.get("/figures/performance", params={"by": "day"})).json()
+            return report if report["total"]["decided"] >= decided else None
+
+        today = (await eventually(performance, timeout=60, interval=0.5, what="insight has every decision"))["total"]
+        agencies = (await insight.get("/figures/agencies")).json()
+        rising = (await insight.get("/figures/rising-concern")).json()["families"]
+    times = today["decision_times"]
+    print("\nThe day's figures (insight, from the event stream; docs/insight.md defines each)")
+    print(f"  contacts                       : {today['contacts']} "
+          f"({', '.join(f'{k} {v}' for k, v in today['by_source'].items())})")
+    print(f"  decided                        : {today['decided']}; to children's social care {today['to_social_care']} "
+          f"({today['to_social_care_percent']}%), to early help {today['to_early_help']} "
+          f"({today['to_early_help_percent']}%)")
+    print(f"  contact to decision            : median {times['median_working_hours']} working hours; "
+          f"{times['within_one_working_day']} within one working day, {times['within_target']} within the "
+          f"rating's target, {times['late']} late")
+    print(f"  re-referrals within 12 months  : {today['re_referrals']}")
+    print(f"  police notifications           : {today['police_notifications']} received, "
+          f"{today['police_referrals']} became contacts")
+    for row in agencies["agencies"]:
+        print(f"  agency {row['agency']:<24}: asked {row['asked']}, in time {row['answered_in_time']}, "
+              f"late {row['answered_late']}, silent {row['silent']}, "
+              f"median {row['median_response_working_hours']} working hours")
+    print(f"  rising concern                 : {len(rising)} families to look at (a prompt, not a decision)")
+    print(f"  on the workspace               : {hub.workspace_url}/insight (analysts and managers)")
 
 
 def _print_workspace(hub: Hub) -> None:

@@ -1,4 +1,5 @@
-"""The hub as OS processes: four services and the simulated agencies, each with its own log and spans.
+"""The hub as OS processes: five services (insight reads what the other four publish) and the simulated
+agencies, each with its own log and spans.
 
 With `people=True` it also starts the pages people use: a local OpenID Connect provider (the demo
 users of infra/oidc/users.yaml) and the workspace, and every service accepts that provider's tokens.
@@ -19,7 +20,7 @@ import httpx
 
 from demo.waiting import eventually
 
-SERVICES = ("intake", "decision", "enquiry", "notify")
+SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
 ROOT = Path(__file__).resolve().parents[1]
 OIDC_PROVIDER = ROOT / "infra" / "oidc" / "provider.py"
 
