@@ -3,10 +3,19 @@
 At least once: after a crash between publish and clear, the entry is published again and consumers
 skip the event id they already applied. Each entry is published within the trace that queued it.
 
-Each write that queues events marks its aggregate, and the relay looks the marked ones up by id. A
-full scan for pending outboxes runs at start-up and every `relay_full_scan_seconds`, which is what
-publishes entries left by a crash (or by another replica). Scanning on every pass would be quadratic
-on the FerretDB stand-in, which filters on anything but `_id` by reading the whole collection.
+Each write that queues events marks its aggregate and leaves what it wrote (version and outbox) with its
+store, so the relay publishes from that without reading the document back, and clears it with one
+version-checked write (reading afresh only if someone wrote since). A full scan for pending outboxes runs
+at start-up and every `relay_full_scan_seconds`, which is what publishes entries left by a crash (or by
+another replica); scanning on every pass would cost a read of the whole collection each time on the
+mongo-java-server stand-in, which filters on anything but `_id` that way.
+
+A pass sends every entry it found before waiting for any acknowledgement, then waits for them together
+and clears each aggregate whose entries were all acknowledged: the producer batches what is sent together,
+and a burst of writes costs one round of broker acknowledgements, not one per event. Order is kept where it
+matters: one aggregate's entries are sent in the order queued, and the idempotent producer keeps a
+partition's records in the order sent. An aggregate whose send failed keeps its entries and is tried again
+on the next pass.
 """
 
 from __future__ import annotations
@@ -15,7 +24,9 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -28,6 +39,17 @@ from mash_runtime.settings import HubSettings
 from mash_runtime.store import OUTBOX, AggregateStore
 
 log = logging.getLogger(__name__)
+SENT_MEMORY = 10_000  # event ids this relay published lately: a later view still listing one skips it
+
+
+@dataclass
+class _Found:
+    """One aggregate's pending entries, as the relay found them, and their sends."""
+
+    store: AggregateStore
+    doc: dict[str, Any]  # _id, _version, _outbox (stored form)
+    entries: list[OutboxEntry]
+    acknowledgements: list[Awaitable[Any]] = field(default_factory=list)
 
 
 class OutboxRelay:
@@ -40,6 +62,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._marked: dict[int, set[str]] = {}
+        self._sent: OrderedDict[str, None] = OrderedDict()
         self.published = 0
 
     def wake(self) -> None:
@@ -76,51 +99,89 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Full scan: publish every pending entry of every store once; returns how many were published."""
-        count = 0
-        pending: list[tuple[AggregateStore, dict[str, Any]]] = []
+        found: list[_Found] = []
         for store in self._stores:
             self._marked.pop(id(store), None)  # the scan covers them
-            pending += [(store, doc) for doc in await store.pending_outboxes()]
-        metrics.outbox_pending(self._settings.service_name, [e for _, doc in pending for e in doc.get(OUTBOX, [])])
-        for store, doc in pending:
-            count += await self._publish_document(store, doc)
+            found += [self._found(store, doc) for doc in await store.pending_outboxes()]
+        metrics.outbox_pending(self._settings.service_name, [raw for f in found for raw in f.doc.get(OUTBOX, [])])
+        count = await self._publish(found)
         metrics.outbox_pending(self._settings.service_name, [])  # every entry found is published
         return count
 
     async def publish_marked(self) -> int:
         """Publish the pending entries of the aggregates marked since the last pass."""
-        count = 0
+        found: list[_Found] = []
         for store in self._stores:
-            marked = self._marked.pop(id(store), set())
-            for aggregate_id in sorted(marked):
-                doc = await store.pending_outbox(aggregate_id)
-                if doc is not None:
-                    count += await self._publish_document(store, doc)
+            marked = sorted(self._marked.pop(id(store), set()))
+            left = {aggregate_id: store.recent_write(aggregate_id) for aggregate_id in marked}
+            unknown = [aggregate_id for aggregate_id, doc in left.items() if doc is None]
+            read = dict(zip(unknown, await asyncio.gather(*map(store.pending_outbox, unknown)), strict=True))
+            for aggregate_id in marked:
+                doc = left[aggregate_id] or read.get(aggregate_id)
+                if doc is not None and doc.get(OUTBOX):
+                    found.append(self._found(store, doc))
+        return await self._publish(found)
+
+    @staticmethod
+    def _found(store: AggregateStore, doc: dict[str, Any]) -> _Found:
+        return _Found(store, doc, [store.published_form(raw) for raw in doc.get(OUTBOX, [])])
+
+    async def _publish(self, found: list[_Found]) -> int:
+        """Send every entry not sent lately, then wait for the broker, then clear what it acknowledged."""
+        failed: dict[int, BaseException] = {}
+        for n, each in enumerate(found):
+            try:
+                for entry in each.entries:  # handed to the producer one by one, in order; acknowledged later
+                    if entry.event_id in self._sent:
+                        continue
+                    if self._settings.fault_crash_before_publish:
+                        # Test-only: die like a killed process after the write and before the publish.
+                        log.error("fault injection: exiting before publishing %s", entry.event_id)
+                        os._exit(137)
+                    each.acknowledgements.append(await self._send(entry))
+            except Exception as exc:
+                failed[n] = exc
+        outcomes = await asyncio.gather(
+            *(asyncio.gather(*each.acknowledgements) for each in found), return_exceptions=True
+        )
+        outcomes = [failed.get(n, outcome) for n, outcome in enumerate(outcomes)]
+        count = 0
+        clears = []
+        for each, outcome in zip(found, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("outbox relay: publishing failed; the entries stay and go again", exc_info=outcome,
+                          extra={"fields": {"aggregate_id": each.doc["_id"]}})
+                self.mark(each.store, each.doc["_id"])
+                continue
+            fresh = [entry for entry in each.entries if entry.event_id not in self._sent]
+            for entry in fresh:
+                self._remember(entry.event_id)
+                metrics.produced(self._settings.service_name, entry.topic, entry.event_type)
+            count += len(fresh)
+            clears.append(each.store.clear_published(each.doc["_id"], {e.event_id for e in each.entries},
+                                                     seen=each.doc))
+        await asyncio.gather(*clears)
+        self.published += count
         return count
 
-    async def _publish_document(self, store: AggregateStore, doc: dict[str, Any]) -> int:
-        entries = [store.published_form(raw) for raw in doc.get(OUTBOX, [])]
-        for entry in entries:
-            if self._settings.fault_crash_before_publish:
-                # Test-only: die like a killed process after the write and before the publish.
-                log.error("fault injection: exiting before publishing %s", entry.event_id)
-                os._exit(137)
-            await self._publish(entry)
-        await store.clear_published(doc["_id"], {e.event_id for e in entries})
-        self.published += len(entries)
-        return len(entries)
+    def _remember(self, event_id: str) -> None:
+        self._sent[event_id] = None
+        if len(self._sent) > SENT_MEMORY:
+            self._sent.popitem(last=False)
 
-    async def _publish(self, entry: OutboxEntry) -> None:
+    async def _send(self, entry: OutboxEntry) -> Awaitable[Any]:
+        """Hand the entry to the producer (within its trace); returns what completes when the broker has it."""
         parent = propagate.extract({"traceparent": entry.traceparent}) if entry.traceparent else None
         token = otel_context.attach(parent) if parent is not None else None
         try:
-            await self._broker.publish(
+            acknowledged = await self._broker.publish(
                 entry.value,
                 topic=entry.topic,
                 key=entry.key.encode(),
                 headers={"content-type": "application/json", "event-type": entry.event_type},
+                no_confirm=True,
             )
-            metrics.produced(self._settings.service_name, entry.topic, entry.event_type)
         finally:
             if token is not None:
                 otel_context.detach(token)
+        return acknowledged
