@@ -1,7 +1,12 @@
-"""A client for the hub's HTTP APIs, acting as a referrer, a screener, a MASH manager or operations."""
+"""A client for the hub's HTTP APIs, acting as a referrer, a screener, a MASH manager or operations.
+
+Where a service runs as several copies (`HubConfig.replicas`), calls go to each copy in turn, as a load
+balancer in front of the replicas would send them.
+"""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
@@ -21,6 +26,12 @@ class HubClient:
         self.screener = {"Authorization": f"Bearer {issue_token(secret, 'Jo Reed (screener)', [Role.SCREENER])}"}
         self.analyst = {"Authorization": f"Bearer {issue_token(secret, 'Ali Shah (analyst)', [Role.ANALYST])}"}
         self.operations = {"Authorization": f"Bearer {issue_token(secret, 'Ops on call', [Role.OPERATIONS])}"}
+        self._turns = itertools.count()
+
+    def url(self, service: str) -> str:
+        """The base URL of the copy of `service` whose turn it is."""
+        urls = self.hub.urls(service)
+        return urls[next(self._turns) % len(urls)]
 
     async def close(self) -> None:
         """Release connections."""
@@ -29,16 +40,16 @@ class HubClient:
     async def submit_contact(self, contact: dict[str, Any], idempotency_key: str | None = None) -> httpx.Response:
         """POST /contacts as a referrer."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return await self._http.post(f"{self.hub.url('intake')}/contacts", json=contact, headers=headers)
+        return await self._http.post(f"{self.url('intake')}/contacts", json=contact, headers=headers)
 
     async def contact_status(self, referral_id: str, token: str) -> httpx.Response:
         """GET /contacts/{id} with the referrer's status token."""
-        return await self._http.get(f"{self.hub.url('intake')}/contacts/{referral_id}",
+        return await self._http.get(f"{self.url('intake')}/contacts/{referral_id}",
                                     headers={"Authorization": f"Bearer {token}"})
 
     async def case(self, referral_id: str, as_: dict[str, str] | None = None) -> dict[str, Any] | None:
         """The case file view, or None while it does not exist yet."""
-        response = await self._http.get(f"{self.hub.url('decision')}/cases/{referral_id}", headers=as_ or self.manager)
+        response = await self._http.get(f"{self.url('decision')}/cases/{referral_id}", headers=as_ or self.manager)
         if response.status_code == 404:
             return None
         response.raise_for_status()
@@ -48,12 +59,12 @@ class HubClient:
     async def desk(self, referral_id: str, step: str, body: dict[str, Any], as_: dict[str, str] | None = None
                    ) -> httpx.Response:
         """POST one of the desk's steps: screening, enquiry, routing, decision."""
-        return await self._http.post(f"{self.hub.url('decision')}/cases/{referral_id}/{step}", json=body,
+        return await self._http.post(f"{self.url('decision')}/cases/{referral_id}/{step}", json=body,
                                      headers=as_ or self.manager)
 
     async def queue(self) -> list[dict[str, Any]]:
         """The desk's queue."""
-        response = await self._http.get(f"{self.hub.url('decision')}/queue", headers=self.screener)
+        response = await self._http.get(f"{self.url('decision')}/queue", headers=self.screener)
         response.raise_for_status()
         queue: list[dict[str, Any]] = response.json()
         return queue
@@ -61,7 +72,7 @@ class HubClient:
     async def deliveries(self, referral_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """Notify's delivery log."""
         params = {k: v for k, v in {"referral_id": referral_id, "status": status}.items() if v}
-        response = await self._http.get(f"{self.hub.url('notify')}/deliveries", params=params,
+        response = await self._http.get(f"{self.url('notify')}/deliveries", params=params,
                                         headers=self.operations)
         response.raise_for_status()
         deliveries: list[dict[str, Any]] = response.json()

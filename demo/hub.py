@@ -4,6 +4,8 @@ agencies, each with its own log and spans.
 With `people=True` it also starts the pages people use: a local OpenID Connect provider (the demo
 users of infra/oidc/users.yaml) and the workspace, and every service accepts that provider's tokens.
 Used by `make demo`, the end-to-end and browser tests (which kill and restart processes) and `make bench`.
+`HubConfig.replicas` runs several copies of a service on the same database and topics, each on its own port,
+as a deployment scales a service out; `Hub.urls` lists them, and `demo.client.HubClient` spreads its calls.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class HubConfig:
     agencies: dict[str, AgencyOptions] = field(default_factory=dict)
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     people: bool = False  # also start the OIDC provider and the workspace
+    replicas: dict[str, int] = field(default_factory=dict)  # copies per service (1 when not named)
 
 
 class Hub:
@@ -125,7 +128,10 @@ class Hub:
     def __init__(self, config: HubConfig) -> None:
         self.config = config
         self.ports = {name: free_port() for name in SERVICES}
-        self.services: dict[str, HubProcess] = {}
+        # Ports of the second and further copies of a service (the first copy listens on `ports`).
+        self.more_ports = {name: [free_port() for _ in range(config.replicas.get(name, 1) - 1)] for name in SERVICES}
+        self.services: dict[str, HubProcess] = {}  # the first copy of each service
+        self.more_copies: dict[str, list[HubProcess]] = {name: [] for name in SERVICES}
         self.agencies: list[HubProcess] = []
         self.oidc_port = free_port() if config.people else None
         self.workspace_port = free_port() if config.people else None
@@ -162,23 +168,35 @@ class Hub:
         return self.config.workdir / "traces" / f"{name}.jsonl"
 
     def url(self, service: str) -> str:
-        """The service's HTTP base URL."""
+        """The service's HTTP base URL (its first copy)."""
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def service_process(self, service: str, extra_env: dict[str, str] | None = None) -> HubProcess:
-        """A (not yet started) process for `service` with this hub's settings."""
+    def urls(self, service: str) -> list[str]:
+        """The HTTP base URL of every copy of the service."""
+        return [f"http://127.0.0.1:{port}" for port in [self.ports[service], *self.more_ports[service]]]
+
+    def copies(self, service: str) -> list[HubProcess]:
+        """Every started copy of the service, the first one first."""
+        first = [self.services[service]] if service in self.services else []
+        return [*first, *self.more_copies[service]]
+
+    def service_process(self, service: str, extra_env: dict[str, str] | None = None, copy: int = 0) -> HubProcess:
+        """A (not yet started) process for `service` with this hub's settings; `copy` > 0 for a further replica."""
         prefix = f"MASH_{service.upper()}_"
+        name = service if copy == 0 else f"{service}-{copy}"
+        port = self.ports[service] if copy == 0 else self.more_ports[service][copy - 1]
         env = {
             **self.base_env(),
-            f"{prefix}HTTP_PORT": str(self.ports[service]),
+            f"{prefix}HTTP_PORT": str(port),
             f"{prefix}MONGO_DATABASE": self.database(service),
-            f"{prefix}TRACE_FILE": str(self.trace_file(service)),
-            f"{prefix}LOG_FILE": str(self.config.workdir / "logs" / f"{service}.log"),
+            f"{prefix}TRACE_FILE": str(self.trace_file(name)),
+            f"{prefix}LOG_FILE": str(self.config.workdir / "logs" / f"{name}.log"),
+            f"{prefix}REPLICA_ID": name,  # unique per copy, the same across restarts (notify's claims)
             **self.config.service_env.get(service, {}),
             **(extra_env or {}),
         }
-        return HubProcess(service, ["-m", f"mash_{service}"], env, self.config.workdir / "logs" / f"{service}.out",
-                          port=self.ports[service])
+        return HubProcess(name, ["-m", f"mash_{service}"], env, self.config.workdir / "logs" / f"{name}.out",
+                          port=port)
 
     async def start_service(self, service: str, extra_env: dict[str, str] | None = None, wait: bool = True) -> None:
         """Start (or restart) one service and wait until it is ready."""
@@ -203,8 +221,11 @@ class Hub:
             await self._start_identity_provider()
         for service in SERVICES:
             self.services[service] = self.service_process(service).start()
+            self.more_copies[service] = [self.service_process(service, copy=n).start()
+                                         for n in range(1, len(self.urls(service)))]
         for service in SERVICES:
-            await self.services[service].wait_ready()
+            for process in self.copies(service):
+                await process.wait_ready()
         self.start_agencies()
         if self.config.people:
             await self._start_workspace()
@@ -234,5 +255,6 @@ class Hub:
 
     def stop(self) -> None:
         """Stop every process this hub started."""
-        for process in [*self.people, *self.agencies, *self.services.values()]:
+        for process in [*self.people, *self.agencies, *self.services.values(),
+                        *(copy for copies in self.more_copies.values() for copy in copies)]:
             process.stop()
