@@ -48,8 +48,8 @@ lint: install ## ruff and mypy --strict
 schemas: install ## Regenerate schemas/json from the contract models
 	@$(PY) -m mash_schemas.generate
 
-bench: install up ## Throughput and latency of the whole hub on the real stack; prints figures
-	@$(STACK_ENV) $(PY) -m bench
+bench: install up ## The whole hub measured against the bare transport; figures and PNGs in docs/benchmark (BENCH_ARGS=--help)
+	@$(STACK_ENV) $(PY) -m bench $(BENCH_ARGS)
 
 clean: down ## Stop the stack and delete caches, data and the virtualenv
 	rm -rf .cache .venv

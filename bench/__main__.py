@@ -1,152 +1,363 @@
-"""`make bench`: the whole hub on the real stack, measured. Prints figures; asserts nothing about speed.
+"""`make bench`: the whole hub on the real stack, measured against the bare transport. Asserts nothing.
 
-1. Front door: N contacts POSTed with C in flight; 202 latency and accepted contacts per second.
-2. Referral to case file: how fast the decision service has opened a case file for every one of them.
-3. Full cycle: M scenarios carried from contact to decision (screening, enquiry to 3 agencies, decision)
-   and until notify has delivered their hand-offs.
-4. Memory: resident set size of each service process afterwards.
+The hub runs as processes (four services, three simulated agencies answering at once) on the real Kafka
+broker and store; the benchmark acts as referrer, screener and MASH manager at machine speed.
+
+1. National rate: contacts offered at a fixed rate (default 0.28 a second, about 8,200 in an 8-hour
+   working day) for a short window, each carried through the whole machine: contact to decision-ready,
+   contact to hand-off sent.
+2. Front door at saturation: N contacts POSTed, C in flight: 202 latency and accepted contacts a second;
+   then intake to case file: how fast the desk has opened a case file for every one of them.
+3. Full machine cycle at saturation: M contacts carried through the whole machine at once.
+4. CPU-seconds per contact per service (each stage), and memory (RSS) per service.
+5. The bare transport: plain aiokafka producing and consuming as many messages, of the same mean size,
+   as the hub published in stages 2 and 3, on the same broker; the hub's figures as ratios to it.
+
+Figures go to stdout (Markdown), to <out>/<label>.json, and as PNGs (throughput over time, latency CDFs)
+to <out>/; `python -m bench.plots` draws several runs' JSON side by side. `--profile DIR` samples every
+service with py-spy for the whole run (DIR/<service>.txt, collapsed stacks: `flamegraph.pl`, speedscope).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
+import json
 import os
-import statistics
+import signal
+import subprocess
+import sys
 import time
 import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from bench.cycle import CycleTimes, machine_cycle, varied
+from bench.measure import Progress, cpu_seconds, load_average, percentile, rss_mib
+from bench.plots import plot_run
+from bench.tap import Tap
+from bench.transport import TransportFigures, measure_transport
 from demo.client import HubClient
-from demo.hub import AgencyOptions, Hub, HubConfig
+from demo.hub import SERVICES, AgencyOptions, Hub, HubConfig
 from demo.postbox import Postbox
-from demo.scenarios import carry, load_scenarios, write_timescales
-from demo.waiting import eventually
+from demo.scenarios import Scenario, load_scenarios, write_timescales
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+def _ms(values: list[float]) -> dict[str, float]:
+    return {f"p{round(q * 100)}": percentile(values, q) * 1000 for q in (0.5, 0.95, 0.99)}
 
 
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+class Meter:
+    """CPU-seconds of every service process between two moments."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._pids = {name: process.proc.pid for name, process in hub.services.items() if process.proc}
+        self._start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+
+    def used(self) -> dict[str, float]:
+        """CPU-seconds each service used since the meter started."""
+        now = self._now()
+        return {name: now[name] - self._start[name] for name in self._pids}
 
 
-def _varied(contact: dict[str, Any], n: int) -> dict[str, Any]:
-    varied = copy.deepcopy(contact)
-    for subject in varied["subjects"]:
-        subject["subject_id"] = f"{subject['subject_id']}-{n}"
-        subject["family_name"] = f"{subject['family_name']}{n}"
-        subject.pop("nhs_number", None)
-    return varied
+def _cycles(times: list[CycleTimes]) -> dict[str, Any]:
+    return {
+        "accepted_ms": _ms([t.accepted for t in times]),
+        "decision_ready_ms": _ms([t.decision_ready for t in times]),
+        "handed_off_ms": _ms([t.handed_off for t in times]),
+        "samples": [asdict(t) for t in times],
+    }
 
 
-async def front_door(
-    client: HubClient, contact: dict[str, Any], count: int, in_flight: int
-) -> tuple[list[str], dict[str, float]]:
-    """POST `count` contacts, `in_flight` at a time."""
+async def national_rate(client: HubClient, tap: Tap, scenario: Scenario, rate: float, window: float,
+                        progress: Progress) -> tuple[list[CycleTimes], float]:
+    """Offer contacts at `rate` a second for `window` seconds, each carried to its hand-off."""
+    count = max(1, round(rate * window))
+    progress.stage(f"national rate ({rate:g}/s, {count})", count)
+    done: list[CycleTimes] = []
+    started = time.perf_counter()
+
+    async def one(n: int) -> None:
+        await asyncio.sleep(n / rate)  # an open-loop schedule of arrivals
+        done.append(await machine_cycle(client, tap, scenario, 10_000 + n))
+        progress.update(len(done))
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+    return done, time.perf_counter() - started
+
+
+async def front_door(client: HubClient, scenario: Scenario, count: int, in_flight: int,
+                     progress: Progress) -> tuple[list[str], list[float], list[float], float]:
+    """POST `count` contacts, `in_flight` at a time: ids, 202 latencies, acceptance moments, seconds."""
+    progress.stage(f"front door ({count}, {in_flight} in flight)", count)
     latencies: list[float] = []
+    accepted_at: list[float] = []
     ids: list[str] = []
     gate = asyncio.Semaphore(in_flight)
 
     async def one(n: int) -> None:
         async with gate:
-            started = time.perf_counter()
-            response = await client.submit_contact(_varied(contact, n), idempotency_key=f"bench-{uuid.uuid4()}")
-            latencies.append(time.perf_counter() - started)
+            began = time.perf_counter()
+            response = await client.submit_contact(varied(scenario.contact, n), idempotency_key=f"bench-{uuid.uuid4()}")
+            now = time.perf_counter()
             response.raise_for_status()
+            latencies.append(now - began)
+            accepted_at.append(now)
             ids.append(response.json()["referral_id"])
+            progress.update(len(ids))
 
     started = time.perf_counter()
     await asyncio.gather(*(one(n) for n in range(count)))
-    elapsed = time.perf_counter() - started
-    return ids, {"seconds": elapsed, "per_second": count / elapsed, "p50_ms": _percentile(latencies, 0.5) * 1000,
-                 "p95_ms": _percentile(latencies, 0.95) * 1000, "p99_ms": _percentile(latencies, 0.99) * 1000}
+    return ids, latencies, accepted_at, time.perf_counter() - started
 
 
-async def main() -> None:
-    """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--contacts", type=int, default=200)
-    parser.add_argument("--in-flight", type=int, default=20)
-    parser.add_argument("--cycles", type=int, default=30)
-    args = parser.parse_args()
+async def case_files_open(mongo: AsyncMongoClient[dict[str, Any]], hub: Hub, expected: int,
+                          progress: Progress) -> list[tuple[float, int]]:
+    """Count the desk's case files every 0.1 s until `expected` are open; returns (moment, count) samples."""
+    progress.stage("intake -> case file", expected)
+    cases = mongo[hub.database("decision")]["case_files"]
+    samples: list[tuple[float, int]] = []
+    deadline = time.perf_counter() + 900
+    while time.perf_counter() < deadline:
+        count = await cases.count_documents({})
+        samples.append((time.perf_counter(), count))
+        progress.update(count)
+        if count >= expected:
+            return samples
+        await asyncio.sleep(0.1)  # a sampling interval: the samples are the throughput-over-time figure
+    raise TimeoutError(f"only {samples[-1][1]} of {expected} case files opened")
+
+
+async def saturated_cycles(client: HubClient, tap: Tap, scenario: Scenario, count: int,
+                           progress: Progress) -> tuple[list[CycleTimes], float]:
+    """Carry `count` contacts through the whole machine all at once."""
+    progress.stage(f"full cycle at saturation ({count})", count)
+    done: list[CycleTimes] = []
+    started = time.perf_counter()
+
+    async def one(n: int) -> None:
+        done.append(await machine_cycle(client, tap, scenario, 20_000 + n))
+        progress.update(len(done))
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+    return done, time.perf_counter() - started
+
+
+def start_profilers(hub: Hub, directory: Path) -> list[subprocess.Popen[bytes]]:
+    """py-spy sampling each service process until stopped (SIGINT makes it write its file)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    py_spy = Path(sys.executable).with_name("py-spy")
+    return [
+        subprocess.Popen(  # noqa: S603 - the dev group's py-spy on our own processes
+            [str(py_spy), "record", "--pid", str(process.proc.pid), "--rate", "50", "--format", "raw",
+             "--nonblocking", "--output", str(directory / f"{name}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name, process in hub.services.items() if process.proc
+    ]
+
+
+def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
+    """Ask each py-spy to write its samples, and wait for it."""
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        try:
+            profiler.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            profiler.kill()
+
+
+def _per_contact(used: dict[str, float], contacts: int) -> dict[str, float]:
+    return {name: seconds / contacts for name, seconds in used.items()}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run every stage; returns the figures."""
     kafka = os.environ.get("MASH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     mongo_url = os.environ.get("MASH_MONGO_URL", "mongodb://127.0.0.1:27017")
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
-    workdir = Path("demo-output") / namespace
+    workdir = ROOT / "demo-output" / namespace
     scenario = next(s for s in load_scenarios() if s.key == "quiet-worry")
+    progress = Progress()
+    result: dict[str, Any] = {
+        "label": args.label, "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_before": load_average(), "cores": os.cpu_count(),
+        "settings": {k: v for k, v in vars(args).items() if k not in {"out", "profile"}},
+    }
     async with Postbox().running() as postbox:
         hub = Hub(HubConfig(
             kafka_bootstrap=kafka, mongo_url=mongo_url, namespace=namespace, workdir=workdir,
-            agencies={name: AgencyOptions(delay="0-0.05") for name in scenario.agencies},
+            agencies={name: AgencyOptions(delay="0-0") for name in scenario.agencies},
             service_env={
-                "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "t.yaml", 60))},
+                "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "t.yaml", 300))},
                 "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
-                           "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.2"},
+                           "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": str(args.notify_sweep)},
             },
         ))
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+        client = HubClient(hub)
+        tap = Tap(kafka, namespace)
+        profilers: list[subprocess.Popen[bytes]] = []
         try:
+            progress.stage("starting the hub", 1)
             started = time.perf_counter()
             await hub.start()
-            print(f"hub started in {time.perf_counter() - started:.1f}s (namespace {namespace})")
-            client = HubClient(hub)
+            result["hub_start_seconds"] = time.perf_counter() - started
+            progress.update(1, force=True)
+            if args.profile is not None:
+                profilers = start_profilers(hub, args.profile)
+            async with tap.running():
+                # A first contact through the whole machine warms every path (imports, connections).
+                await machine_cycle(client, tap, scenario, 0)
 
-            first_post = time.perf_counter()
-            ids, door = await front_door(client, scenario.contact, args.contacts, args.in_flight)
-            print(f"1. front door: {args.contacts} contacts, {args.in_flight} in flight: {door['per_second']:.1f} "
-                  f"accepted/s; 202 latency p50 {door['p50_ms']:.0f} ms, p95 {door['p95_ms']:.0f} ms, "
-                  f"p99 {door['p99_ms']:.0f} ms")
+                meter = Meter(hub)
+                times, seconds = await national_rate(client, tap, scenario, args.rate, args.window, progress)
+                result["national"] = {"rate": args.rate, "contacts": len(times), "seconds": seconds,
+                                      **_cycles(times), "cpu_per_contact": _per_contact(meter.used(), len(times))}
 
-            cases = mongo[hub.database("decision")]["case_files"]
+                meter = Meter(hub)
+                door_began = time.perf_counter()
+                ids, latencies, accepted_at, seconds = await front_door(
+                    client, scenario, args.contacts, args.in_flight, progress)
+                opened = await case_files_open(mongo, hub, len(ids) + len(times) + 1, progress)
+                desk_seconds = opened[-1][0] - door_began
+                result["front_door"] = {
+                    "contacts": len(ids), "in_flight": args.in_flight, "seconds": seconds,
+                    "accepted_per_second": len(ids) / seconds, "latency_ms": _ms(latencies),
+                    "latencies": latencies, "accepted_at": [t - door_began for t in accepted_at],
+                }
+                result["case_files"] = {
+                    "seconds": desk_seconds, "per_second": len(ids) / desk_seconds,
+                    "samples": [(t - door_began, n - len(times) - 1) for t, n in opened],
+                    "cpu_per_contact": _per_contact(meter.used(), len(ids)),
+                }
+                door_events = tap.count(door_began, opened[-1][0])
 
-            async def all_open() -> bool:
-                return await cases.count_documents({}) >= len(ids)
-
-            await eventually(all_open, timeout=600, interval=0.25, what="every case file opened")
-            desk_seconds = time.perf_counter() - first_post
-            print(f"2. referral to case file: all {len(ids)} case files open {desk_seconds:.1f}s after the first "
-                  f"POST: {len(ids) / desk_seconds:.1f} referrals/s through intake, Kafka and the desk")
-
-            cycle_started = time.perf_counter()
-            timings: list[float] = []
-
-            async def cycle() -> str:
-                began = time.perf_counter()
-                carried = await carry(client, scenario, enquiry_timeout=300)
-                timings.append(time.perf_counter() - began)
-                return carried.referral_id
-
-            decided = await asyncio.gather(*(cycle() for _ in range(args.cycles)))
-            deliveries = mongo[hub.database("notify")]["deliveries"]
-
-            async def handed_off() -> bool:
-                sent = await deliveries.count_documents({"referral_id": {"$in": decided}, "kind": "handoff",
-                                                         "status": "sent"})
-                return sent >= len(decided)
-
-            await eventually(handed_off, timeout=300, interval=0.25, what="every hand-off delivered")
-            cycle_seconds = time.perf_counter() - cycle_started
-            print(f"3. full cycle: {args.cycles} contacts carried concurrently through screening, an enquiry to "
-                  f"{len(scenario.agencies)} agencies and a decision: contact to decision p50 "
-                  f"{statistics.median(timings):.1f}s, p95 {_percentile(timings, 0.95):.1f}s; all hand-offs "
-                  f"delivered {cycle_seconds:.1f}s after the first contact")
-            rss = {name: _rss_mib(process.proc.pid) for name, process in hub.services.items() if process.proc}
-            print("4. memory (RSS): " + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in rss.items()))
-            await client.close()
+                meter = Meter(hub)
+                cycle_began = time.perf_counter()
+                times, seconds = await saturated_cycles(client, tap, scenario, args.cycles, progress)
+                result["saturation"] = {
+                    "contacts": len(times), "seconds": seconds, "cycles_per_second": len(times) / seconds,
+                    **_cycles(times), "cpu_per_contact": _per_contact(meter.used(), len(times)),
+                    "handed_off_at": sorted(t.handed_off for t in times),
+                }
+                cycle_events = tap.count(cycle_began)
+                result["events"] = {"front_door": door_events, "saturation": cycle_events,
+                                    "per_cycle": cycle_events / max(1, len(times)),
+                                    "mean_size": tap.mean_size(door_began)}
+                result["cpu_per_event_ms"] = {
+                    "front_door": 1000 * sum(result["case_files"]["cpu_per_contact"].values()) * len(ids)
+                    / max(1, door_events),
+                    "saturation": 1000 * sum(result["saturation"]["cpu_per_contact"].values()) * len(times)
+                    / max(1, cycle_events),
+                }
+            result["rss_mib"] = {name: rss_mib(process.proc.pid) for name, process in hub.services.items()
+                                 if process.proc}
         finally:
+            progress.finish()
+            stop_profilers(profilers)
+            await client.close()
             hub.stop()
             await mongo.close()
 
+    messages = result["events"]["front_door"] + result["events"]["saturation"]
+    progress.stage("bare transport (aiokafka)", messages)
+    transport = await measure_transport(kafka, messages=messages, size=round(result["events"]["mean_size"]),
+                                        partitions=3, probes=50, progress=progress)
+    progress.finish()
+    result["transport"] = _transport(transport)
+    result["load_after"] = load_average()
+    return result
+
+
+def _transport(figures: TransportFigures) -> dict[str, Any]:
+    return {"messages": figures.messages, "size": figures.size, "seconds": figures.seconds,
+            "per_second": figures.per_second, "cpu_ms_per_message": figures.cpu_ms_per_message,
+            "latency_ms": {f"p{round(q * 100)}": figures.latency_ms(q) for q in (0.5, 0.95, 0.99)},
+            "latencies": figures.latencies}
+
+
+def report(r: dict[str, Any]) -> str:
+    """The figures as Markdown, the hub's as ratios to the bare transport where that means something."""
+    t = r["transport"]
+    door, cases, national, sat = r["front_door"], r["case_files"], r["national"], r["saturation"]
+
+    def pct(block: dict[str, float]) -> str:
+        return f"p50 {block['p50']:.0f} ms, p95 {block['p95']:.0f} ms, p99 {block['p99']:.0f} ms"
+
+    def cpu(block: dict[str, float]) -> str:
+        return ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in block.items())
+
+    lines = [
+        f"## {r['label']} — {r['when']}",
+        f"Load average before {r['load_before']}, after {r['load_after']} ({r['cores']} cores); "
+        f"hub started in {r['hub_start_seconds']:.1f} s.",
+        "",
+        "| stage | hub | bare transport | hub ÷ transport |",
+        "|---|---|---|---|",
+        f"| transport: {t['messages']} messages of {t['size']} B, produced and consumed | | "
+        f"{t['per_second']:.0f} msg/s; {t['cpu_ms_per_message']:.3f} ms CPU/msg; one message "
+        f"{pct(t['latency_ms'])} | |",
+        f"| front door: {door['contacts']} contacts, {door['in_flight']} in flight | "
+        f"{door['accepted_per_second']:.1f} accepted/s; 202 {pct(door['latency_ms'])} | "
+        f"{t['per_second']:.0f} msg/s | {door['accepted_per_second'] / t['per_second']:.4f} |",
+        f"| intake → case file | {cases['per_second']:.1f} referrals/s | {t['per_second']:.0f} msg/s | "
+        f"{cases['per_second'] / t['per_second']:.4f} |",
+        f"| national rate {national['rate']:g}/s, {national['contacts']} contacts: contact → decision-ready | "
+        f"{pct(national['decision_ready_ms'])} | one message p50 {t['latency_ms']['p50']:.1f} ms | "
+        f"{national['decision_ready_ms']['p50'] / t['latency_ms']['p50']:.0f}x (p50) |",
+        f"| national rate: contact → hand-off sent | {pct(national['handed_off_ms'])} | | |",
+        f"| saturation, {sat['contacts']} at once: contact → decision-ready | {pct(sat['decision_ready_ms'])} | | |",
+        f"| saturation: contact → hand-off sent | {pct(sat['handed_off_ms'])}; "
+        f"{sat['cycles_per_second']:.2f} cycles/s | | |",
+        f"| services' CPU per event (all services), front door stage | "
+        f"{r['cpu_per_event_ms']['front_door']:.2f} ms | {t['cpu_ms_per_message']:.3f} ms | "
+        f"{r['cpu_per_event_ms']['front_door'] / t['cpu_ms_per_message']:.0f}x |",
+        f"| services' CPU per event (all services), full cycle ({r['events']['per_cycle']:.1f} events a cycle) | "
+        f"{r['cpu_per_event_ms']['saturation']:.2f} ms | {t['cpu_ms_per_message']:.3f} ms | "
+        f"{r['cpu_per_event_ms']['saturation'] / t['cpu_ms_per_message']:.0f}x |",
+        "",
+        "CPU-milliseconds per contact, per service:",
+        f"- national rate (includes idle work: sweeps, clocks, consumer polling): {cpu(national['cpu_per_contact'])}",
+        f"- front door and intake → case file: {cpu(cases['cpu_per_contact'])}",
+        f"- full cycle at saturation: {cpu(sat['cpu_per_contact'])}",
+        "",
+        "Memory (RSS) after the run: " + ", ".join(f"{n} {m:.0f} MiB" for n, m in r["rss_mib"].items()),
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse the options, run, print, save."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contacts", type=int, default=200, help="front door at saturation (N)")
+    parser.add_argument("--in-flight", type=int, default=20, help="POSTs in flight at the front door (C)")
+    parser.add_argument("--cycles", type=int, default=30, help="full cycles at saturation, all at once (M)")
+    parser.add_argument("--rate", type=float, default=0.28, help="national rate, contacts a second")
+    parser.add_argument("--window", type=float, default=60.0, help="seconds of contacts at the national rate")
+    parser.add_argument("--notify-sweep", type=float, default=0.05, help="notify's delivery sweep, seconds")
+    parser.add_argument("--label", default="latest", help="names the JSON and PNG files")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark", help="where figures go")
+    parser.add_argument("--profile", type=Path, default=None, help="sample every service with py-spy into DIR")
+    args = parser.parse_args()
+    assert set(SERVICES) >= {"intake", "decision", "enquiry", "notify"}
+    result = asyncio.run(run(args))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.label}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    for path in plot_run(result, args.out):
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    print(report(result))
+
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
