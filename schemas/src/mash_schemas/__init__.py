@@ -27,11 +27,20 @@ from mash_schemas.common import (
 )
 from mash_schemas.consultation import Consultation, ConsultationAsker, ConsultationRecorded
 from mash_schemas.deadletter import DeadLetter, DeadLetterRecord
-from mash_schemas.decision import Decision, DecisionMade, HandoffItem, Outcome
+from mash_schemas.decision import (
+    Decision,
+    DecisionMade,
+    HandoffItem,
+    Outcome,
+    ReleasedItem,
+    WithheldItem,
+    is_releasable,
+)
 from mash_schemas.enquiry import (
     AgencyFindings,
     Enquiry,
     EnquiryAddendum,
+    EncryptedItem,
     EnquiryAddendumRecorded,
     EnquiryCompleted,
     EnquiryOpened,
@@ -79,6 +88,7 @@ __all__ = [
     "DeadLetterRecord",
     "Decision",
     "DecisionMade",
+    "EncryptedItem",
     "Enquiry",
     "EnquiryAddendum",
     "EnquiryAddendumRecorded",
@@ -106,6 +116,7 @@ __all__ = [
     "Referrer",
     "ReferrerSector",
     "ReleaseCondition",
+    "ReleasedItem",
     "SealedItem",
     "Sensitivity",
     "Subject",
@@ -114,5 +125,7 @@ __all__ = [
     "SuggestedRating",
     "TimescaleAlert",
     "TimescaleAlertRaised",
+    "WithheldItem",
     "derived_event_id",
+    "is_releasable",
 ]

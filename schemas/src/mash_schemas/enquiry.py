@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from mash_schemas.agency import InformationItem
 from mash_schemas.common import AgencyName, BragRating, Consent, HouseholdMember, Model, ShortText, Subject
@@ -68,21 +68,63 @@ class AgencyFindings(Model):
 
 
 class SealedItem(Model):
-    """A sensitive item: stays inside the hub unless its agency's release condition permits."""
+    """A sensitive item in clear: stays inside the hub unless its agency's release condition permits.
+
+    The decision service holds items in this form on its case files (sealed at rest). On the wire the
+    hub sends them only as `EncryptedItem`s; `sealed` on the enquiry events is kept for reading events
+    written before that change and is empty in everything the hub now publishes.
+    """
 
     agency: AgencyName
     item: InformationItem
 
 
+Base64Text = Annotated[str, StringConstraints(min_length=1, max_length=100_000, pattern=r"^[A-Za-z0-9_-]+={0,2}$")]
+TransitAlgorithm = Literal["RSA-OAEP-256+A256GCM"]
+TRANSIT_ALGORITHM: TransitAlgorithm = "RSA-OAEP-256+A256GCM"
+
+
+class EncryptedItem(Model):
+    """A sensitive item sealed for one reader, the decision service: nobody else on the topic can open it.
+
+    Envelope encryption: the item's JSON is encrypted with a fresh AES-256-GCM data key, and that key is
+    wrapped with the decision service's RSA-OAEP (SHA-256) public key named by `key_id` (so keys can be
+    rotated: decision keeps its older private keys until nothing sealed for them is left). The
+    additional authenticated data binds the ciphertext to the referral, the agency and the item id, so it
+    cannot be replayed onto another case or passed off as another agency's. Only the agency and the
+    item's id (the agency's own reference) are in clear.
+    """
+
+    agency: AgencyName
+    item_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    algorithm: TransitAlgorithm = TRANSIT_ALGORITHM
+    key_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,64}$")] = Field(
+        description="SHA-256 fingerprint (hex, first 16 bytes) of the public key that wrapped the data key."
+    )
+    wrapped_key: Base64Text = Field(description="The AES-256 data key, RSA-OAEP-wrapped (url-safe base64).")
+    nonce: Base64Text = Field(description="The 96-bit AES-GCM nonce (url-safe base64).")
+    ciphertext: Base64Text = Field(description="The item's JSON, AES-GCM encrypted with its tag (url-safe base64).")
+
+
 class EnquiryOutcome(Model):
-    """The collated result of an enquiry. `findings` is the part that may be shared; `sealed` is not."""
+    """The collated result of an enquiry. `findings` is the part that may be shared; sensitive items are not.
+
+    Sensitive items travel in `encrypted`, sealed for the decision service; `sealed` (items in clear) is
+    only read, for events written before encryption in transit, and only the decision service fills it,
+    on its own case file, once it has opened `encrypted`.
+    """
 
     enquiry_id: ShortText
     referral_id: ShortText
     completed_at: AwareDatetime
     completion: Literal["all_answered", "due_time_passed"]
     findings: list[AgencyFindings] = Field(default_factory=list)
-    sealed: list[SealedItem] = Field(default_factory=list)
+    sealed: list[SealedItem] = Field(
+        default_factory=list, description="Deprecated on the wire (always empty from the hub): items in clear."
+    )
+    encrypted: list[EncryptedItem] = Field(
+        default_factory=list, description="Sensitive items, each encrypted for the decision service's key."
+    )
     not_answered: list[AgencyName] = Field(default_factory=list)
 
 
@@ -99,7 +141,12 @@ class EnquiryAddendum(Model):
     enquiry_id: ShortText
     referral_id: ShortText
     findings: AgencyFindings
-    sealed: list[SealedItem] = Field(default_factory=list)
+    sealed: list[SealedItem] = Field(
+        default_factory=list, description="Deprecated on the wire (always empty from the hub): items in clear."
+    )
+    encrypted: list[EncryptedItem] = Field(
+        default_factory=list, description="Sensitive items, each encrypted for the decision service's key."
+    )
 
 
 class EnquiryAddendumRecorded(EventEnvelope[EnquiryAddendum]):
