@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 from mash_runtime.settings import HubSettings
-from pydantic import Field
+from mash_runtime.transit import (
+    DEVELOPMENT_TRANSIT_KEY_ID,
+    DEVELOPMENT_TRANSIT_PRIVATE_KEY,
+    private_key_ids,
+    split_keys,
+)
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 
@@ -23,3 +30,22 @@ class DecisionSettings(HubSettings):
         True, description="Send a contact about a child with an allocated social worker straight to that worker."
     )
     clock_check_seconds: float = Field(30.0, gt=0, description="How often near-breaches and breaches are checked.")
+    transit_private_keys: SecretStr = Field(
+        SecretStr(DEVELOPMENT_TRANSIT_PRIVATE_KEY),
+        description="RSA private keys (base64 DER PKCS#8 or PEM), comma-separated, newest first, that open the "
+        "sensitive items the enquiry service encrypts for this service; older keys still open what was sealed "
+        "for them.",
+    )
+
+    def transit_private_key_list(self) -> list[str]:
+        """The private keys, newest first."""
+        return split_keys(self.transit_private_keys.get_secret_value())
+
+    @model_validator(mode="after")
+    def _no_development_transit_key_in_production(self) -> Self:
+        ids = private_key_ids(self.transit_private_key_list())  # also fails early on a malformed key
+        if not ids:
+            raise ValueError("transit_private_keys: at least one key is required")
+        if self.environment == "production" and DEVELOPMENT_TRANSIT_KEY_ID in ids:
+            raise ValueError("transit_private_keys: the development key may not be used in production")
+        return self
