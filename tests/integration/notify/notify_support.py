@@ -19,8 +19,11 @@ from mash_schemas import (
     Outcome,
     Referrer,
     ReleaseCondition,
+    ReleasedItem,
     Sensitivity,
     Subject,
+    WithheldItem,
+    is_releasable,
 )
 
 from tests.support.topics import Recorded, TopicRecorder
@@ -51,8 +54,13 @@ def decision_made(
     *,
     referrer_email: str | None = REFERRER_EMAIL,
     agencies: tuple[str, ...] = ("police", "health", "probation"),
+    legacy: bool = False,
 ) -> DecisionMade:
-    """A statutory assessment for the assessment team with a shared, a sealed and a released item."""
+    """A statutory assessment for the assessment team with a shared, a sealed and a released item.
+
+    As the decision service sends it: the shared and released items in their releasable form, the sealed
+    one as a reference only. `legacy=True` carries the whole items, as decisions written before did.
+    """
     decided_at = datetime.now(UTC)
     items = [
         HandoffItem(agency="health", item=InformationItem(
@@ -79,7 +87,10 @@ def decision_made(
                           email=referrer_email),
         subjects=[Subject(subject_id="S-1", given_name="Lily", family_name="Evans", date_of_birth=date(2018, 6, 1),
                           address=Address(lines=["12 Orchard Way"], town="Exeter", postcode="EX1 1AA"))],
-        handoff_items=items,
+        handoff_items=items if legacy else [],
+        released_items=[] if legacy else [ReleasedItem.of(c.agency, c.item) for c in items if is_releasable(c.item)],
+        withheld_items=[] if legacy else [WithheldItem.of(c.agency, c.item) for c in items
+                                          if not is_releasable(c.item)],
         agencies_consulted=list(agencies),
     )
     return DecisionMade.build(decision, correlation_id=referral_id, producer="decision", event_id=uuid.uuid4())

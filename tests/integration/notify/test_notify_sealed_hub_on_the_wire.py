@@ -38,6 +38,9 @@ async def test_hand_off_carries_shared_and_permitted_wording_and_feedback_carrie
 ) -> None:
     referral_id = new_referral_id()
     event = decision_made(referral_id)
+    on_the_topic = event.model_dump_json()
+    for sealed in SEALED:  # notify renders all of this without ever being sent the sealed text
+        assert sealed not in on_the_topic
     async with run_notify(notify_env) as (settings, http):
         await produce_raw(infrastructure.kafka_bootstrap, settings.topic(DECISION_MADE),
                           event.model_dump_json().encode(), key=referral_id.encode())

@@ -18,8 +18,11 @@ from mash_schemas import (
     Outcome,
     Referrer,
     ReleaseCondition,
+    ReleasedItem,
     Sensitivity,
     Subject,
+    WithheldItem,
+    is_releasable,
 )
 
 DECIDED_AT = datetime(2025, 3, 4, 14, 5, tzinfo=UTC)
@@ -89,9 +92,18 @@ def decision(
     agencies_consulted: list[str] | None = None,
     subjects: list[Subject] | None = None,
     decision_id: str = "D-1001",
+    legacy: bool = False,
     **overrides: Any,
 ) -> Decision:
+    """A decision handing off `items` as the decision service sends it: releasable items in their releasable
+    form, the others as references. `legacy=True` sends the whole items, as decisions written before did."""
     chosen = [HandoffItem(agency=agency, item=item) for agency, item in (items or [])]
+    if not legacy:
+        overrides.setdefault("released_items", [ReleasedItem.of(c.agency, c.item) for c in chosen
+                                                if is_releasable(c.item)])
+        overrides.setdefault("withheld_items", [WithheldItem.of(c.agency, c.item) for c in chosen
+                                                if not is_releasable(c.item)])
+        chosen = []
     consulted = agencies_consulted if agencies_consulted is not None else list(dict.fromkeys(a for a, _ in items or []))
     return Decision(
         decision_id=decision_id,

@@ -121,11 +121,14 @@ def test_a_professional_referrer_is_named() -> None:
     assert "Priya Shah, designated safeguarding lead, Hill Primary School" in text
 
 
-def test_sealed_text_quoted_in_the_rationale_is_cut_out() -> None:
+def test_sealed_text_quoted_in_the_rationale_of_a_legacy_decision_is_cut_out() -> None:
+    # A decision written before decision.made stopped carrying whole items; the decision service now cuts
+    # sealed text out of the rationale itself (tests/unit/decision/test_case_file.py).
     summary = handoff_summary(
         decision(
             items=[("police", sealed_item("P1", INTELLIGENCE))],
             rationale=f"Red because police told us: {INTELLIGENCE.upper()} Education confirms a child lives there.",
+            legacy=True,
         )
     )
 
@@ -134,7 +137,7 @@ def test_sealed_text_quoted_in_the_rationale_is_cut_out() -> None:
     assert summary.rationale.endswith("Education confirms a child lives there.")
 
 
-def test_the_gate_stops_a_hand_off_that_would_carry_sealed_text_another_way() -> None:
+def test_the_gate_stops_a_legacy_hand_off_that_would_carry_sealed_text_another_way() -> None:
     # Health's shareable note happens to repeat police's sealed intelligence word for word.
     with pytest.raises(SealedHubBreachError) as stopped:
         handoff_summary(
@@ -142,7 +145,8 @@ def test_the_gate_stops_a_hand_off_that_would_carry_sealed_text_another_way() ->
                 items=[
                     ("police", sealed_item("P1", INTELLIGENCE)),
                     ("health", shared_item("H1", f"Neighbour told the health visitor: {INTELLIGENCE}")),
-                ]
+                ],
+                legacy=True,
             )
         )
 
@@ -151,9 +155,26 @@ def test_the_gate_stops_a_hand_off_that_would_carry_sealed_text_another_way() ->
 
 def test_an_agency_may_repeat_its_own_sealed_text_in_the_wording_it_permits() -> None:
     item = sealed_item("P1", INTELLIGENCE, permitted=True, wording=f"As held: {INTELLIGENCE}")
-    summary = handoff_summary(decision(items=[("police", item)]))
+    for legacy in (False, True):
+        summary = handoff_summary(decision(items=[("police", item)], legacy=legacy))
 
-    assert summary.shared_items[0].wording == f"As held: {INTELLIGENCE}"
+        assert summary.shared_items[0].wording == f"As held: {INTELLIGENCE}"
+
+
+def test_a_current_decision_carries_no_sealed_text_and_still_says_whom_to_ask() -> None:
+    wording = "Police hold information that a visitor to the home poses a risk to children."
+    items = [("police", sealed_item("P1", INTELLIGENCE)),
+             ("police", sealed_item("P2", "Second police intelligence item.", permitted=True, wording=wording)),
+             ("health", shared_item("H1", "Mother saw her GP three times in March."))]
+    current, legacy = decision(items=items), decision(items=items, legacy=True)
+
+    assert current.handoff_items == []
+    assert INTELLIGENCE not in current.model_dump_json()
+    assert "mother's partner" not in current.model_dump_json()
+    assert handoff_summary(current, {"police": "Police"}) == handoff_summary(legacy, {"police": "Police"})
+    assert [n.wording for n in handoff_summary(current, {"police": "Police"}).withheld_notices] == [
+        f"Police holds information relevant to Lily Evans's safety. To request it: {POLICE_ROUTE}."
+    ]
 
 
 def test_the_summary_models_have_nowhere_to_put_an_item_itself() -> None:

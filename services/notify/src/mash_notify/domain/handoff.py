@@ -5,6 +5,12 @@ full; a sensitive item goes only in the wording its owning agency permitted; a s
 permission becomes a notice saying who holds information and how to request it. The summary models
 below have no field that could carry a sealed item's own text, so templates rendered from them cannot
 leak it.
+
+Notify needs no sealed text to do this, and does not receive any: `decision.made` carries each chosen
+item already in its releasable form (`released_items`) and only references to the items whose release is
+not permitted (`withheld_items`), with the rationale already cleared of sealed text by the decision
+service. Decisions written before that change carried whole items (`handoff_items`); they are still
+read, through the same gate and the same last check as before.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from mash_schemas import (
     BragRating,
     Decision,
     HandoffItem,
-    InformationItem,
     Outcome,
     Referrer,
+    ReleasedItem,
     Sensitivity,
     Subject,
     SubjectKind,
+    WithheldItem,
+    is_releasable,
 )
 from pydantic import BaseModel, ConfigDict
 
@@ -156,61 +164,56 @@ def _named_referrer(referrer: Referrer) -> NamedReferrer | None:
     )
 
 
-def _is_released(item: InformationItem) -> bool:
-    return item.sensitivity is Sensitivity.SENSITIVE and item.release is not None and item.release.permitted
+def _released_and_withheld(decision: Decision) -> tuple[list[ReleasedItem], list[WithheldItem]]:
+    """What may leave, and what is only referred to: from the decision's own lists, or its legacy whole items."""
+    released = list(decision.released_items)
+    withheld = list(decision.withheld_items)
+    for chosen in decision.handoff_items:
+        if is_releasable(chosen.item):
+            released.append(ReleasedItem.of(chosen.agency, chosen.item))
+        else:
+            withheld.append(WithheldItem.of(chosen.agency, chosen.item))
+    return released, withheld
 
 
-def _shared_item(chosen: HandoffItem, agency_name: str) -> SharedItem:
-    item = chosen.item
-    if item.sensitivity is Sensitivity.NON_SENSITIVE:
-        return SharedItem(
-            agency=chosen.agency,
-            agency_name=agency_name,
-            item_id=item.item_id,
-            basis="non_sensitive",
-            about=item.about,
-            wording=item.summary,
-        )
-    # Only released items reach here (see _is_released), and a released item has its wording.
-    assert item.release is not None
-    assert item.release.permitted_wording is not None
+def _shared_item(released: ReleasedItem, agency_name: str) -> SharedItem:
     return SharedItem(
-        agency=chosen.agency,
+        agency=released.agency,
         agency_name=agency_name,
-        item_id=item.item_id,
-        basis="released_by_agency",
-        about=None,
-        wording=item.release.permitted_wording,
+        item_id=released.item_id,
+        basis=released.basis,
+        # Whom a released item concerns may be part of what the agency sealed: only its wording goes.
+        about=released.about if released.basis == "non_sensitive" else None,
+        wording=released.wording,
     )
 
 
-def _withheld_notices(decision: Decision, agency_names: Mapping[str, str]) -> list[WithheldNotice]:
+def _withheld_notices(
+    decision: Decision, withheld: list[WithheldItem], agency_names: Mapping[str, str]
+) -> list[WithheldNotice]:
     # One notice per agency and route: the count of sealed items is itself not for the receiving service.
     notices: dict[tuple[str, str], WithheldNotice] = {}
     whose = subjects_possessive(decision.subjects)
-    for chosen in decision.handoff_items:
-        item = chosen.item
-        if item.sensitivity is not Sensitivity.SENSITIVE or _is_released(item):
-            continue
-        assert item.release is not None  # a sensitive item always has a release condition
-        key = (chosen.agency, item.release.request_route)
+    for reference in withheld:
+        key = (reference.agency, reference.request_route)
         if key in notices:
             continue
-        name = agency_title(chosen.agency, agency_names)
+        name = agency_title(reference.agency, agency_names)
         notices[key] = WithheldNotice(
-            agency=chosen.agency,
+            agency=reference.agency,
             agency_name=name,
-            request_route=item.release.request_route,
+            request_route=reference.request_route,
             wording=(
                 f"{name} holds information relevant to {whose} safety. "
-                f"To request it: {sentence(item.release.request_route)}"
+                f"To request it: {sentence(reference.request_route)}"
             ),
         )
     return list(notices.values())
 
 
 def _sensitive_texts(decision: Decision) -> list[tuple[HandoffItem, str]]:
-    """The raw text of every sensitive item chosen: none of it may leave except as permitted wording."""
+    """The raw text of every sensitive item a legacy decision carried: none of it may leave except as permitted
+    wording. (A current decision carries none: the decision service sends no sealed text.)"""
     texts: list[tuple[HandoffItem, str]] = []
     for chosen in decision.handoff_items:
         if chosen.item.sensitivity is Sensitivity.SENSITIVE and len(chosen.item.summary) >= MIN_SEALED_MATCH:
@@ -258,11 +261,8 @@ def handoff_summary(decision: Decision, agency_names: Mapping[str, str] | None =
     Raises SealedHubBreachError rather than send a hand-off that would carry sealed text.
     """
     names = agency_names or {}
-    shared = [
-        _shared_item(chosen, agency_title(chosen.agency, names))
-        for chosen in decision.handoff_items
-        if chosen.item.sensitivity is Sensitivity.NON_SENSITIVE or _is_released(chosen.item)
-    ]
+    released, withheld = _released_and_withheld(decision)
+    shared = [_shared_item(item, agency_title(item.agency, names)) for item in released]
     summary = HandoffSummary(
         referral_id=decision.referral_id,
         decision_id=decision.decision_id,
@@ -284,7 +284,7 @@ def handoff_summary(decision: Decision, agency_names: Mapping[str, str] | None =
         actions_taken=(decision.concern.actions_taken
                        if decision.concern and not decision.referrer.is_member_of_public else None),
         shared_items=shared,
-        withheld_notices=_withheld_notices(decision, names),
+        withheld_notices=_withheld_notices(decision, withheld, names),
     )
     _check_nothing_sealed_leaves(decision, summary)
     return summary
