@@ -25,6 +25,7 @@ from mash_decision.app import create_app
 from mash_decision.settings import DecisionSettings
 from mash_intake.domain.contact_form import ContactSubmission, build_referral
 from mash_runtime.auth import Role, issue_token
+from mash_runtime.transit import DEVELOPMENT_TRANSIT_PUBLIC_KEY, TransitSealer
 from mash_schemas import (
     AgencyFindings,
     AllocatedWorker,
@@ -103,11 +104,14 @@ def enquiry_completed(
     sealed: list[SealedItem],
     not_answered: list[str],
 ) -> EnquiryCompleted:
-    """The research desk's collated outcome, as the enquiry service publishes it."""
+    """The research desk's collated outcome, as the enquiry service publishes it: sensitive items encrypted
+    for the decision service's (development) key."""
+    sealer = TransitSealer([DEVELOPMENT_TRANSIT_PUBLIC_KEY])
     outcome = EnquiryOutcome(
         enquiry_id=enquiry_id, referral_id=referral_id, completed_at=datetime.now(UTC),
         completion="due_time_passed" if not_answered else "all_answered",
-        findings=findings, sealed=sealed, not_answered=not_answered)
+        findings=findings, encrypted=[sealer.seal(referral_id, s.agency, s.item) for s in sealed],
+        not_answered=not_answered)
     return EnquiryCompleted.build(outcome, correlation_id=referral_id, producer="enquiry")
 
 

@@ -111,6 +111,7 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
         AgencyFindings(agency="police", outcome="information_held", rating=BragRating.AMBER, responded_at=now),
     ], sealed=[SealedItem(agency="police", item=sensitive("pol-1", "father's associate", POLICE_INTELLIGENCE))],
         not_answered=["education"])
+    assert POLICE_INTELLIGENCE not in outcome.model_dump_json()  # encrypted for decision's key on the wire
     await desk.publish(ENQUIRY_COMPLETED, outcome)
     as_manager = await desk.case_in(rid, "awaiting_decision")
 
@@ -126,7 +127,10 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
     assert "police rated amber, including 1 sealed item(s) that stay in the hub." in reasons
     assert any(line.startswith("No answer from education") for line in reasons)
     assert [s["item"]["summary"] for s in as_manager["case_file"]["enquiry_outcome"]["sealed"]] == [POLICE_INTELLIGENCE]
-    assert as_manager["handoff_candidates"] == ["health:gp-1", "police:pol-1", "probation:prob-1"]
+    # police did not permit release: never a hand-off candidate, only a reference saying whom to ask
+    assert as_manager["handoff_candidates"] == ["health:gp-1", "probation:prob-1"]
+    assert as_manager["withheld_items"] == [{"key": "police:pol-1", "agency": "police", "item_id": "pol-1",
+                                             "request_route": "Ask the police public protection unit, ext 4471"}]
     # at rest the case file is sealed: neither the intelligence nor the child's name is readable in the store
     stored = str(await desk.case_files.find_one({"_id": rid}))
     assert POLICE_INTELLIGENCE not in stored
@@ -137,6 +141,7 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
     assert as_analyst.status_code == 200
     assert as_analyst.json()["case_file"]["enquiry_outcome"]["sealed"] == []
     assert as_analyst.json()["handoff_candidates"] == ["health:gp-1", "probation:prob-1"]
+    assert as_analyst.json()["withheld_items"] == []
     assert POLICE_INTELLIGENCE not in as_analyst.text
 
     [waiting] = [e for e in await desk.queue() if e["referral_id"] == rid]
@@ -151,6 +156,15 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
                                                      "handoff_item_ids": ["police:pol-9"]})
     assert unknown_item.status_code == 409
     assert "'police:pol-9' is not on this case" in unknown_item.json()["message"]
+    for sealed_id in ("police:pol-1", "pol-1"):
+        not_releasable = await desk.step(rid, "decision", {"outcome": "statutory_assessment", "rationale": "x",
+                                                           "handoff_item_ids": ["gp-1", sealed_id]})
+        assert not_releasable.status_code == 422, not_releasable.text
+        refused = not_releasable.json()
+        assert refused["error"] == "HandoffRefused"
+        assert [f["field"] for f in refused["fields"]] == ["handoff_item_ids"]
+        assert f"{sealed_id!r} is sensitive and police has not permitted its release" in refused["message"]
+        assert POLICE_INTELLIGENCE not in not_releasable.text
 
     rationale = "Father's release and mother's mental health together meet the threshold for a s17 assessment."
     deciding = datetime.now(UTC)
@@ -170,8 +184,13 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
     assert (decision["outcome"], decision["rating"], decision["route"]) == ("statutory_assessment", "amber", "enquiry")
     assert decision["decided_by"] == "Mo Patel (MASH manager)"
     assert decision["rationale"] == rationale
-    assert sorted((h["agency"], h["item"]["item_id"]) for h in decision["handoff_items"]) == [
-        ("health", "gp-1"), ("probation", "prob-1")]
+    assert decision["handoff_items"] == []
+    assert sorted((h["agency"], h["item_id"], h["basis"]) for h in decision["released_items"]) == [
+        ("health", "gp-1", "non_sensitive"), ("probation", "prob-1", "non_sensitive")]
+    # the sealed item goes only as a reference: who holds it and how to ask (notify's "request it" notice)
+    assert decision["withheld_items"] == [{"agency": "police", "item_id": "pol-1",
+                                           "request_route": "Ask the police public protection unit, ext 4471"}]
+    assert "father's associate" not in str(made)
     assert decision["agencies_consulted"] == agencies
     assert POLICE_INTELLIGENCE not in str(made)
     assert len(await desk.events(ENQUIRY_OPENED, rid)) == 1

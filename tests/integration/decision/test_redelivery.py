@@ -96,7 +96,8 @@ async def test_a_redelivered_referral_or_enquiry_outcome_changes_nothing(desk: D
     assert len(await desk.events(ENQUIRY_OPENED, rid)) == 1
     [made] = await desk.events(DECISION_MADE, rid)
     assert made["payload"]["outcome"] == "early_help"
-    assert [h["item"]["item_id"] for h in made["payload"]["handoff_items"]] == ["gp-7"]
+    assert [h["item_id"] for h in made["payload"]["released_items"]] == ["gp-7"]
+    assert [w["item_id"] for w in made["payload"]["withheld_items"]] == ["pol-7"]
 
 
 async def test_an_event_the_desk_refuses_is_dead_lettered_at_once_and_the_partition_keeps_flowing(desk: Desk) -> None:

@@ -97,7 +97,8 @@ async def test_duplicate_late_and_silent_agencies(
         assert 0 <= overdue < 5, overdue
         # Health counted once, though its answer arrived twice.
         assert [findings["agency"] for findings in outcome["findings"]] == ["health", "education"]
-        assert [sealed["agency"] for sealed in outcome["sealed"]] == ["health"]  # health marked its item sensitive
+        assert [sealed["agency"] for sealed in outcome["encrypted"]] == ["health"]  # health marked its item sensitive
+        assert outcome["sealed"] == []
         assert len(recorder.on(responses["health"])) == 2
         assert len({r.json()["event_id"] for r in recorder.on(responses["health"])}) == 1
 

@@ -1,8 +1,8 @@
 """Sensitive item text stays sealed: an agency answers with a sensitive item whose summary carries a
 distinctive marker, and the enquiry service, running as its own process with its log and span files,
-never writes that text to its log, its spans, the shareable part of `enquiry.completed`, or its
-database in clear. The item is not lost either: it travels in the event's `sealed` part and opens
-with the hub's sealing key from the stored document.
+never writes that text to its log, its spans, anywhere on `enquiry.completed`, or its database in clear.
+The item is not lost either: it travels in the event's `encrypted` part, which only the decision
+service's private key opens, and opens with the hub's sealing key from the stored document.
 
 Each "absent" check has a positive control beside it (the item's id in the log, the topic in the
 spans, a non-sensitive marker in the findings and the document), so a file that was empty or never
@@ -21,7 +21,8 @@ import pytest
 from mash_agency import AgencyAnswer
 from mash_enquiry.domain.sealing import Sealer
 from mash_runtime.settings import DEVELOPMENT_SEALING_KEY
-from mash_schemas import BragRating, EnquiryRequest, InformationItem, ReleaseCondition, Sensitivity
+from mash_runtime.transit import DEVELOPMENT_TRANSIT_PRIVATE_KEY, TransitOpener
+from mash_schemas import BragRating, EncryptedItem, EnquiryRequest, InformationItem, ReleaseCondition, Sensitivity
 from mash_schemas.topics import ENQUIRY_COMPLETED, agency_response_topic
 from pymongo import AsyncMongoClient
 
@@ -89,15 +90,20 @@ async def test_sensitive_text_is_in_no_log_span_shareable_finding_or_clear_store
     finally:
         hub.services["enquiry"].stop()  # flushes and closes its log and span files
 
-    # The event: the secret only in `sealed`; the shareable item in `findings`.
-    event = recorder.on(completed_topic)[0].json()
+    # The event: the secret nowhere in its bytes; the shareable item in `findings`; the sensitive item
+    # encrypted for the decision service, and opened only with decision's private key.
+    raw = recorder.on(completed_topic)[0].value
+    assert SECRET.encode() not in raw
+    assert b"suspected of sexual offences" not in raw
+    event = json.loads(raw)
     outcome = event["payload"]
     assert outcome["completion"] == "all_answered"
-    assert SECRET not in json.dumps(outcome["findings"])
     assert SHAREABLE in json.dumps(outcome["findings"])
-    assert [sealed["item"]["item_id"] for sealed in outcome["sealed"]] == ["pol-intel-1"]
-    assert SECRET in outcome["sealed"][0]["item"]["summary"]
-    assert SECRET not in json.dumps({**event, "payload": {**outcome, "sealed": []}})
+    assert outcome["sealed"] == []
+    assert [(sealed["agency"], sealed["item_id"]) for sealed in outcome["encrypted"]] == [("police", "pol-intel-1")]
+    opened = TransitOpener([DEVELOPMENT_TRANSIT_PRIVATE_KEY]).open(
+        enquiry.referral_id, EncryptedItem.model_validate(outcome["encrypted"][0]))
+    assert SECRET in opened.summary
 
     # The service's log and spans: written, about this answer, without the secret.
     log_text = log_file.read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from mash_decision.domain.case_file import (
     EnquiryAlreadyCompleted,
     EnquiryNotOnCase,
     HandoffItemNotOnCase,
+    HandoffItemNotReleasable,
     NoAgenciesChosen,
     NoAllocatedWorker,
     NotThisReferral,
@@ -31,9 +32,12 @@ from mash_schemas import (
     Consent,
     ConsentStatus,
     HouseholdMember,
+    InformationItem,
     Outcome,
     ReferralAmendment,
+    ReleaseCondition,
     SealedItem,
+    Sensitivity,
 )
 
 from tests.unit.decision.casebook import (
@@ -318,10 +322,11 @@ def test_scenario_1_the_manager_decides_a_statutory_assessment_with_the_hand_off
     assert case.state is CaseState.DECIDED
     assert decision.rating is BragRating.AMBER
     assert decision.receiving_service == "assessment-team"
-    assert [(chosen.agency, chosen.item.item_id) for chosen in decision.handoff_items] == [
+    assert [(shared.agency, shared.item_id) for shared in decision.released_items] == [
         ("probation", "prob-1"),
         ("health", "gp-1"),
     ]
+    assert decision.handoff_items == []
     assert decision.route == "enquiry"
     assert decision.agencies_consulted == ["probation", "health"]
     assert decision.within_timescale
@@ -390,22 +395,70 @@ def test_an_item_id_two_agencies_share_must_name_the_agency() -> None:
     with pytest.raises(HandoffItemNotOnCase, match="several agencies"):
         case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["1"], RECEIVED)
     decision = case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["health:1"], RECEIVED)
-    assert decision.handoff_items[0].item.summary == "Health note."
+    assert decision.released_items[0].wording == "Health note."
 
 
-def test_a_sealed_item_can_be_chosen_for_the_hand_off_for_notify_to_apply_its_release_condition() -> None:
-    case = with_open_enquiry(("police",))
-    case.record_enquiry_outcome(
-        enquiry_outcome(
-            findings("police", BragRating.RED),
-            sealed=[SealedItem(agency="police", item=item("p-9", "Intelligence.", sensitive=True))],
-        )
+def _police_sealed(permitted: bool, summary: str = "Intelligence graded B2 about the visitor.") -> SealedItem:
+    release = ReleaseCondition(
+        permitted=permitted,
+        permitted_wording="Police hold information about a visitor to the home." if permitted else None,
+        request_route="Ask the police public protection unit",
     )
+    return SealedItem(agency="police", item=InformationItem(
+        item_id="p-9", about="Gary Pike", summary=summary, sensitivity=Sensitivity.SENSITIVE, release=release,
+        rating_reason="Suspected of offences against children."))
+
+
+def test_a_sealed_item_not_released_is_no_candidate_and_is_refused_by_name() -> None:
+    case = with_open_enquiry(("police",))
+    case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(False)]))
+    assert "police:p-9" in case.supplied_items()
+    assert "police:p-9" not in case.handoff_candidates()
+    for named in ("police:p-9", "p-9"):
+        with pytest.raises(HandoffItemNotReleasable, match="police has not permitted its release"):
+            case.decide("Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None, "Strategy.", [named], RECEIVED)
+    assert case.decision is None
+
+
+def test_every_withheld_item_goes_on_the_decision_as_a_reference_without_its_content() -> None:
+    case = with_open_enquiry(("police",))
+    case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(False)]))
+    decision = case.decide("Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None, "Strategy.", [], RECEIVED)
+    assert [(w.agency, w.item_id, w.request_route) for w in decision.withheld_items] == [
+        ("police", "p-9", "Ask the police public protection unit")]
+    assert decision.released_items == []
+    wire = decision.model_dump_json()
+    for secret in ("Gary Pike", "graded B2", "offences against children"):
+        assert secret not in wire
+
+
+def test_a_released_item_goes_only_in_its_permitted_wording() -> None:
+    case = with_open_enquiry(("police",))
+    case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(True)]))
+    assert "police:p-9" in case.handoff_candidates()
     decision = case.decide(
         "Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None, "Strategy.", ["police:p-9"], RECEIVED
     )
-    assert decision.rating is BragRating.RED
-    assert decision.handoff_items[0].item.release is not None
+    assert [(r.basis, r.about, r.wording) for r in decision.released_items] == [
+        ("released_by_agency", None, "Police hold information about a visitor to the home.")]
+    assert decision.withheld_items == []
+    assert "graded B2" not in decision.model_dump_json()
+
+
+def test_sealed_text_quoted_in_the_rationale_is_cut_out_of_the_decision() -> None:
+    case = with_open_enquiry(("police",))
+    case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(False)]))
+    decision = case.decide(
+        "Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None,
+        "Police say: INTELLIGENCE GRADED B2 ABOUT THE VISITOR. Also suspected of offences against children.",
+        [], RECEIVED,
+    )
+    assert "graded b2" not in decision.rationale.lower()
+    assert "offences against children" not in decision.rationale
+    assert decision.rationale.count("[withheld: sensitive information held by police]") == 2
+    # The case file's own history, sealed at rest and read only inside the hub, keeps the manager's words.
+    assert case.history[-1].why is not None
+    assert "GRADED B2" in case.history[-1].why
 
 
 def test_the_manager_can_set_the_rating_and_service_explicitly() -> None:

@@ -14,7 +14,7 @@ from mash_decision.domain.roles import (
     without_sealed_items,
 )
 from mash_decision.domain.timescales import Timescales
-from mash_schemas import BragRating, ConsentStatus, Outcome, SealedItem, Sensitivity
+from mash_schemas import BragRating, ConsentStatus, Outcome, SealedItem
 
 from tests.unit.decision.casebook import addendum, enquiry_outcome, findings, item, london, referral
 
@@ -77,7 +77,7 @@ def sealed_case(public_referrer: bool = False) -> CaseFile:
         Outcome.CHILD_PROTECTION,
         None,
         "Strategy discussion today.",
-        ["police:p-9", "education:e-1"],
+        ["education:e-1"],
         now,
     )
     return case
@@ -87,6 +87,8 @@ def test_inside_the_hub_the_case_file_is_whole() -> None:
     case = sealed_case()
     assert case_file_view(case, Role.MANAGER) is case
     assert SECRET in str(case_file_view(case, Role.SCREENER).to_document())
+    assert case.decision is not None
+    assert [(w.agency, w.item_id) for w in case.decision.withheld_items] == [("police", "p-9"), ("health", "h-9")]
 
 
 def test_an_analyst_sees_no_sealed_item_anywhere_in_the_case_file() -> None:
@@ -97,8 +99,9 @@ def test_an_analyst_sees_no_sealed_item_anywhere_in_the_case_file() -> None:
     assert "Sealed health note." not in text
     assert "A child lives at the address." in text
     assert view.decision is not None
-    assert [chosen.item.item_id for chosen in view.decision.handoff_items] == ["e-1"]
-    assert all(chosen.item.sensitivity is Sensitivity.NON_SENSITIVE for chosen in view.decision.handoff_items)
+    assert [shared.item_id for shared in view.decision.released_items] == ["e-1"]
+    assert all(shared.basis == "non_sensitive" for shared in view.decision.released_items)
+    assert view.decision.withheld_items == []
     # The hub's own copy is untouched.
     assert case.enquiry_outcome is not None
     assert len(case.enquiry_outcome.sealed) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from mash_runtime.service import ServiceRuntime
+from mash_runtime.transit import TransitOpener
 from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
 
 from mash_decision.config import default_recommendation_rules, default_timescales
@@ -26,7 +27,7 @@ def create_app(settings: DecisionSettings | None = None) -> FastAPI:
     rules = (RecommendationRules.from_yaml(settings.recommendation_file.read_text(encoding="utf-8"))
              if settings.recommendation_file else default_recommendation_rules())
     desk = ManagersDesk(settings, cases, Timescales(timescale_config), rules, runtime.audit,
-                        settings.route_allocated_automatically)
+                        settings.route_allocated_automatically, TransitOpener(settings.transit_private_key_list()))
     runtime.on_startup(cases.ensure_indexes)
     for produced in (ENQUIRY_OPENED, DECISION_MADE, TIMESCALE_ALERT):
         runtime.topic(produced)

@@ -18,15 +18,30 @@ from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import Change
+from mash_runtime.transit import TransitOpener
 from mash_schemas.common import BragRating, ConsentStatus
 from mash_schemas.decision import Decision, DecisionMade, Outcome
-from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted, EnquiryOpened
+from mash_schemas.enquiry import (
+    EncryptedItem,
+    EnquiryAddendum,
+    EnquiryAddendumRecorded,
+    EnquiryCompleted,
+    EnquiryOpened,
+    EnquiryOutcome,
+    SealedItem,
+)
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.timescale import TimescaleAlertRaised
 from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
 
-from mash_decision.domain.case_file import AmendmentAfterScreening, CaseFile, CaseFileError, CaseState
+from mash_decision.domain.case_file import (
+    AmendmentAfterScreening,
+    CaseFile,
+    CaseFileError,
+    CaseState,
+    HandoffItemNotReleasable,
+)
 from mash_decision.domain.queue import QueueEntry, desk_queue
 from mash_decision.domain.recommendation import RecommendationRules
 from mash_decision.domain.roles import NotPermitted, Role, case_file_view
@@ -48,6 +63,12 @@ class DeskRefused(DomainError):
     """A rule of the practice refused the step (out of order, rationale missing, ...)."""
 
     status = 409
+
+
+class HandoffRefused(DomainError):
+    """The decision names a hand-off item that may not leave the hub."""
+
+    status = 422
 
 
 class RoleRefused(DomainError):
@@ -75,6 +96,7 @@ class ManagersDesk:
         rules: RecommendationRules,
         audit: AuditLog,
         route_allocated_automatically: bool,
+        transit: TransitOpener,
     ) -> None:
         self._settings = settings
         self._cases = cases
@@ -82,6 +104,7 @@ class ManagersDesk:
         self._rules = rules
         self._audit = audit
         self._auto_route = route_allocated_automatically
+        self._transit = transit
 
     # --- events from other services -------------------------------------------------------------
 
@@ -131,16 +154,30 @@ class ManagersDesk:
 
         await self._on_case(amendment.referral_id, str(event.event_id), amend)
 
+    def _opened(self, referral_id: str, encrypted: list[EncryptedItem]) -> list[SealedItem]:
+        # Sensitive items arrive encrypted for this service's key; the case file (sealed at rest) keeps them.
+        return [SealedItem(agency=each.agency, item=self._transit.open(referral_id, each)) for each in encrypted]
+
+    def opened_outcome(self, outcome: EnquiryOutcome) -> EnquiryOutcome:
+        """The outcome with its encrypted items opened (TransitSealBroken if one cannot be)."""
+        opened = self._opened(outcome.referral_id, outcome.encrypted)
+        return outcome.model_copy(update={"sealed": [*outcome.sealed, *opened], "encrypted": []})
+
+    def opened_addendum(self, addendum: EnquiryAddendum) -> EnquiryAddendum:
+        """The addendum with its encrypted items opened (TransitSealBroken if one cannot be)."""
+        opened = self._opened(addendum.referral_id, addendum.encrypted)
+        return addendum.model_copy(update={"sealed": [*addendum.sealed, *opened], "encrypted": []})
+
     async def record_enquiry(self, event: EnquiryCompleted) -> None:
         """The enquiry completed: the case awaits the manager's decision, with a recommendation."""
-        outcome = event.payload
+        outcome = self.opened_outcome(event.payload)
         await self._on_case(outcome.referral_id, str(event.event_id), lambda case: case.record_enquiry_outcome(outcome))
         log.info("enquiry outcome on file", extra={"fields": {"referral_id": outcome.referral_id,
                                                               "not_answered": outcome.not_answered}})
 
     async def record_addendum(self, event: EnquiryAddendumRecorded) -> None:
         """A late agency answer: kept on the case file as an addendum, even after the decision."""
-        addendum = event.payload
+        addendum = self.opened_addendum(event.payload)
         now = datetime.now(UTC)
         await self._on_case(addendum.referral_id, str(event.event_id), lambda case: case.add_addendum(addendum, now))
 
@@ -158,6 +195,8 @@ class ManagersDesk:
                 events = step(case, role)
             except NotPermitted as exc:
                 raise RoleRefused(str(exc)) from exc
+            except HandoffItemNotReleasable as exc:
+                raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
             except CaseFileError as exc:
                 raise DeskRefused(str(exc)) from exc
             result["case"] = case
@@ -244,6 +283,10 @@ class ManagersDesk:
             "case_file": visible.to_document(),
             "recommendation": recommendation.model_dump(mode="json") if recommendation else None,
             "handoff_candidates": sorted(visible.handoff_candidates()),
+            # Sensitive items whose agency has not released them: never a candidate; each one becomes the
+            # hand-off's notice of who holds information and how to request it.
+            "withheld_items": [{"key": key, **withheld.model_dump(mode="json")}
+                               for key, withheld in sorted(visible.withheld_items().items())],
             "timescale": {"status": watch.status(now).value, "minutes_left": watch.minutes_left(now),
                           "due_at": case.decision_deadline.due_at.isoformat()},
         }
@@ -283,6 +326,8 @@ class ManagersDesk:
                 datetime.now(UTC), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
         except NotPermitted as exc:
             raise RoleRefused(str(exc)) from exc
+        except HandoffItemNotReleasable as exc:
+            raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
         except CaseFileError as exc:
             raise DeskRefused(str(exc)) from exc
         await self._audit.record(who=principal, action="preview_decision", referral_id=referral_id, why=rationale,

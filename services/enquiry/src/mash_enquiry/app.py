@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from mash_runtime.service import ServiceRuntime
+from mash_runtime.transit import TransitSealer
 from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED
 
 from mash_enquiry.domain.agencies import load_agencies
@@ -20,7 +21,8 @@ def create_app(settings: EnquirySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = runtime.store("enquiries")
     directory = load_agencies(settings.agencies_file)
-    desk = ResearchDesk(settings, store, directory, Sealer(settings.sealing_key_list()))
+    desk = ResearchDesk(settings, store, directory, Sealer(settings.sealing_key_list()),
+                        TransitSealer(settings.decision_public_key_list()))
 
     async def indexes() -> None:
         await store.collection.create_index([("state", 1), ("wake_at", 1)])

@@ -1,7 +1,9 @@
 """The research desk's use cases: open an enquiry, take agencies' answers, chase and complete on time.
 
 Each use case loads the enquiry record, lets the domain decide, and stores the record (sensitive items
-sealed) together with the events it gives rise to, in one write.
+sealed) together with the events it gives rise to, in one write. Sensitive items leave this service only
+encrypted for the decision service's key (`mash_runtime.transit`): on enquiry.completed and
+enquiry.addendum, a reader without that key sees the agency and the item's id, nothing else.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import AggregateStore, Change, state_of
 from mash_runtime.telemetry import current_traceparent
+from mash_runtime.transit import TransitSealer
 from mash_schemas.agency import AgencyResponded, agency_producer_name, agency_response_event_id
 from mash_schemas.enquiry import (
+    EncryptedItem,
+    EnquiryAddendum,
     EnquiryAddendumRecorded,
     EnquiryCompleted,
     EnquiryOpened,
+    EnquiryOutcome,
     EnquiryRequest,
     EnquiryRequested,
+    SealedItem,
 )
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.topics import (
@@ -46,12 +53,14 @@ class ResearchDesk:
     """Runs MASH enquiries across the partner agencies in the directory."""
 
     def __init__(
-        self, settings: HubSettings, store: AggregateStore, directory: AgencyDirectory, sealer: Sealer
+        self, settings: HubSettings, store: AggregateStore, directory: AgencyDirectory, sealer: Sealer,
+        transit: TransitSealer,
     ) -> None:
         self._settings = settings
         self._store = store
         self._directory = directory
         self._sealer = sealer
+        self._transit = transit
 
     def _load(self, state: dict[str, Any]) -> EnquiryRecord:
         return EnquiryRecord.from_document(state, self._sealer)
@@ -65,8 +74,21 @@ class ResearchDesk:
         )
         return OutboxEntry.of(event, self._settings.topic(enquiry_request_topic(request.agency)))
 
+    def _encrypted(self, referral_id: str, sealed: list[SealedItem]) -> list[EncryptedItem]:
+        return [self._transit.seal(referral_id, each.agency, each.item) for each in sealed]
+
+    def wire_outcome(self, outcome: EnquiryOutcome) -> EnquiryOutcome:
+        """The outcome as it goes on enquiry.completed: sensitive items encrypted for the decision service."""
+        encrypted = self._encrypted(outcome.referral_id, outcome.sealed)
+        return outcome.model_copy(update={"sealed": [], "encrypted": [*outcome.encrypted, *encrypted]})
+
+    def wire_addendum(self, addendum: EnquiryAddendum) -> EnquiryAddendum:
+        """The addendum as it goes on enquiry.addendum: sensitive items encrypted for the decision service."""
+        encrypted = self._encrypted(addendum.referral_id, addendum.sealed)
+        return addendum.model_copy(update={"sealed": [], "encrypted": [*addendum.encrypted, *encrypted]})
+
     def _completion_events(self, record: EnquiryRecord, now: datetime) -> list[OutboxEntry]:
-        outcome = record.complete(now)
+        outcome = self.wire_outcome(record.complete(now))
         event = EnquiryCompleted.build(
             outcome, correlation_id=outcome.referral_id, producer=PRODUCER,
             event_id=derived_event_id(outcome.enquiry_id, "completed"),
@@ -114,7 +136,7 @@ class ResearchDesk:
             events: list[OutboxEntry] = []
             if isinstance(verdict, Late):
                 addendum = EnquiryAddendumRecorded.build(
-                    verdict.addendum, correlation_id=response.referral_id, producer=PRODUCER,
+                    self.wire_addendum(verdict.addendum), correlation_id=response.referral_id, producer=PRODUCER,
                     event_id=derived_event_id(response.request_id, "addendum"),
                 )
                 events.append(OutboxEntry.of(addendum, self._settings.topic(ENQUIRY_ADDENDUM)))

@@ -8,6 +8,7 @@ who did what, when and why. The whole case file is one MongoDB document.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -26,7 +27,12 @@ from mash_schemas import (
     Outcome,
     Referral,
     ReferralAmendment,
+    ReleasedItem,
+    SealedItem,
+    Sensitivity,
     SubjectKind,
+    WithheldItem,
+    is_releasable,
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -98,6 +104,14 @@ class HandoffItemNotOnCase(CaseFileError):
     """A hand-off names an item that no agency supplied on this case (or names it ambiguously)."""
 
 
+class HandoffItemNotReleasable(CaseFileError):
+    """A hand-off names a sensitive item its agency has not permitted to leave the hub.
+
+    Such an item never goes into a hand-off: the receiving service is told only that the agency holds
+    information, and how to request it (every withheld item on the case produces that notice anyway).
+    """
+
+
 class AmendmentAfterScreening(CaseFileError):
     """A referrer's amendment arrived after screening; the referrer must make a new contact instead."""
 
@@ -130,6 +144,25 @@ class Screening(BaseModel):
 def _item_key(agency: str, item_id: str) -> str:
     # Agency ids never contain ':' (see AgencyName), so "agency:item" names an item without ambiguity.
     return f"{agency}:{item_id}"
+
+
+# Sealed text shorter than this is not searched for in the rationale: redacting a word like "dog"
+# everywhere would mangle it, and such fragments carry no intelligence on their own.
+MIN_SEALED_MATCH = 8
+WITHHELD_MARK = "[withheld: sensitive information held by {agency}]"
+
+
+def without_sealed_text(text: str, sealed: list[SealedItem]) -> str:
+    """`text` with every sensitive item's own words (summary, rating reason) cut out.
+
+    A manager may quote an agency's sealed text in a rationale; the rationale travels on decision.made
+    to services that may not read it, so the quotation is replaced by a mark naming the agency.
+    """
+    for each in sealed:
+        for words in (each.item.summary, each.item.rating_reason):
+            if words and len(words) >= MIN_SEALED_MATCH:
+                text = re.sub(re.escape(words), WITHHELD_MARK.format(agency=each.agency), text, flags=re.IGNORECASE)
+    return text
 
 
 def _lawful_basis(rating: BragRating, adults_only: bool, consent: Consent) -> str:
@@ -225,7 +258,7 @@ class CaseFile(BaseModel):
             return None
         return max(matched, key=lambda match: match.confidence).allocated_worker
 
-    def handoff_candidates(self) -> dict[str, HandoffItem]:
+    def supplied_items(self) -> dict[str, HandoffItem]:
         """Every item agencies supplied on this case (findings, sealed, late answers), by 'agency:item_id'."""
         supplied: list[HandoffItem] = []
         if self.enquiry_outcome is not None:
@@ -238,6 +271,23 @@ class CaseFile(BaseModel):
             supplied += [HandoffItem(agency=s.agency, item=s.item) for s in addendum.sealed]
         found = {_item_key(chosen.agency, chosen.item.item_id): chosen for chosen in supplied}
         return found
+
+    def handoff_candidates(self) -> dict[str, HandoffItem]:
+        """The items the manager may put into the hand-off: non-sensitive ones, and sensitive ones released.
+
+        A sensitive item whose agency has not permitted release is never a candidate (see `withheld_items`).
+        """
+        return {key: chosen for key, chosen in self.supplied_items().items() if is_releasable(chosen.item)}
+
+    def withheld_items(self) -> dict[str, WithheldItem]:
+        """Every sensitive item on the case its agency has not released, as a reference, by 'agency:item_id'."""
+        return {key: WithheldItem.of(chosen.agency, chosen.item) for key, chosen in self.supplied_items().items()
+                if chosen.item.sensitivity is Sensitivity.SENSITIVE and not is_releasable(chosen.item)}
+
+    def sealed_items(self) -> list[SealedItem]:
+        """Every sensitive item on the case, in clear (the case file itself is sealed at rest)."""
+        return [SealedItem(agency=chosen.agency, item=chosen.item) for chosen in self.supplied_items().values()
+                if chosen.item.sensitivity is Sensitivity.SENSITIVE]
 
     def recommendation(self, rules: RecommendationRules | None = None) -> Recommendation | None:
         """The desk's recommendation once the enquiry has completed; None before."""
@@ -440,6 +490,8 @@ class CaseFile(BaseModel):
         `rating` defaults to the recommendation's after an enquiry, else to the screening rating;
         `receiving_service` defaults to the hub's service for the outcome; items are named
         'agency:item_id' (or by item id alone when only one agency supplied an item with that id).
+        A sensitive item its agency has not released is refused (HandoffItemNotReleasable); every such
+        item on the case goes on the decision as a reference (who holds it, how to request it) instead.
         """
         require_permission(role, DeskAction.DECIDE)
         self._refuse_if_decided()
@@ -515,17 +567,25 @@ class CaseFile(BaseModel):
         return Consent(status=status or ConsentStatus.NOT_SOUGHT, reason=reason, recorded_by=by, recorded_at=now)
 
     def _chosen_items(self, item_ids: list[str]) -> list[HandoffItem]:
-        candidates = self.handoff_candidates()
+        supplied = self.supplied_items()
         chosen: list[HandoffItem] = []
         for wanted in dict.fromkeys(item_ids):
-            if wanted in candidates:
-                chosen.append(candidates[wanted])
-                continue
-            by_id = [item for key, item in candidates.items() if key.split(":", 1)[1] == wanted]
-            if len(by_id) != 1:
-                problem = "is not on this case" if not by_id else "was supplied by several agencies; name the agency"
-                raise HandoffItemNotOnCase(f"hand-off item {wanted!r} {problem}")
-            chosen.append(by_id[0])
+            if wanted in supplied:
+                found = supplied[wanted]
+            else:
+                by_id = [item for key, item in supplied.items() if key.split(":", 1)[1] == wanted]
+                if len(by_id) != 1:
+                    problem = ("is not on this case" if not by_id
+                               else "was supplied by several agencies; name the agency")
+                    raise HandoffItemNotOnCase(f"hand-off item {wanted!r} {problem}")
+                found = by_id[0]
+            if not is_releasable(found.item):
+                raise HandoffItemNotReleasable(
+                    f"hand-off item {wanted!r} is sensitive and {found.agency} has not permitted its release: it "
+                    f"cannot go into the hand-off; the receiving service is told that {found.agency} holds "
+                    "information and how to request it"
+                )
+            chosen.append(found)
         return chosen
 
     def _decision(
@@ -552,11 +612,12 @@ class CaseFile(BaseModel):
             outcome=outcome,
             receiving_service=receiving_service,
             allocated_worker=allocated_worker,
-            rationale=rationale,
+            rationale=without_sealed_text(rationale, self.sealed_items()),
             referrer=self.referral.referrer,
             subjects=self.referral.subjects,
             concern=self.referral.concern,
-            handoff_items=handoff_items,
+            released_items=[ReleasedItem.of(chosen.agency, chosen.item) for chosen in handoff_items],
+            withheld_items=list(self.withheld_items().values()),
             agencies_consulted=self.enquiry.agencies if self.enquiry is not None else [],
             within_timescale=now <= self.decision_deadline.due_at,
             route=route,

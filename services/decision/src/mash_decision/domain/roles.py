@@ -105,5 +105,7 @@ def without_sealed_items(case: CaseFile) -> CaseFile:
     if case.decision is not None:
         decision = case.decision
         items = [chosen for chosen in decision.handoff_items if chosen.item.sensitivity is Sensitivity.NON_SENSITIVE]
-        update["decision"] = decision.model_copy(update={"handoff_items": items, "referrer": referrer})
+        released = [shared for shared in decision.released_items if shared.basis == "non_sensitive"]
+        update["decision"] = decision.model_copy(update={
+            "handoff_items": items, "released_items": released, "withheld_items": [], "referrer": referrer})
     return case.model_copy(update=update, deep=True)

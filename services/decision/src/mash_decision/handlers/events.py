@@ -1,7 +1,8 @@
 """Subscribers: referrals from intake, corrections, and enquiry outcomes and addenda.
 
 An event a rule of the case file refuses (an outcome for an enquiry the case never opened, a second and
-different outcome for one already completed) is rejected to the dead-letter topic at once: the rule will
+different outcome for one already completed), or one holding an encrypted item this service's keys cannot
+open, is rejected to the dead-letter topic at once: the rule will
 refuse it again on every retry, and retrying would hold up the referrals behind it on the partition.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Awaitable
 
 from mash_runtime.consuming import MessageOrigin, MessageRejected
 from mash_runtime.service import ServiceRuntime
+from mash_runtime.transit import TransitSealBroken
 from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted
 from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED, REFERRAL_AMENDED, REFERRAL_RECEIVED
@@ -24,6 +26,9 @@ async def _refusal_rejected(step: Awaitable[None]) -> None:
         await step
     except CaseFileError as exc:
         raise MessageRejected(f"refused by the case file: {exc}") from exc
+    except TransitSealBroken as exc:
+        # Retrying opens nothing more; set aside with the reason (no content), replayable once keys are fixed.
+        raise MessageRejected(f"a sensitive item could not be opened: {exc}") from exc
 
 
 def subscribe_all(runtime: ServiceRuntime, desk: ManagersDesk) -> None:
