@@ -158,3 +158,22 @@ async def test_the_decision_form_offers_the_hand_off_candidates_and_marks_a_seal
     assert "Sensitive: police has not permitted release" in response.text
     assert [call.path for call in hub.calls] == ["/cases/REF-1", "/cases/REF-1/audit"]
     assert hub.calls[0].params == {"reason": "screening and decision"}
+
+
+async def test_an_item_decision_withholds_is_shown_but_cannot_be_ticked() -> None:
+    view = case_view()
+    view["handoff_candidates"] = []
+    view["withheld_items"] = [{"key": "police:P1", "agency": "police", "item_id": "P1", "request_route": "ask the PPU"}]
+    view["case_file"]["enquiry_outcome"] = {"findings": [], "not_answered": [], "sealed": [{
+        "agency": "police", "item": {"item_id": "P1", "about": "Mark Doyle", "summary": "Open investigation.",
+                                     "sensitivity": "sensitive",
+                                     "release": {"permitted": False, "request_route": "ask the PPU"}}}]}
+    hub = FakeHub().on("decision", "GET", "/cases/REF-1", view).on("decision", "GET", "/cases/REF-1/audit", [])
+    async with workspace(hub, MANAGER) as client:
+        response = await client.get("/cases/REF-1/decision")
+
+    assert response.status_code == 200
+    [box] = re.findall(r'<input[^>]*value="police:P1"[^>]*>', response.text)
+    assert "disabled" in box
+    assert "checked" not in box
+    assert "it stays in the hub and the hand-off will say whom to ask" in response.text
