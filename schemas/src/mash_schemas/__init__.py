@@ -38,9 +38,9 @@ from mash_schemas.decision import (
 )
 from mash_schemas.enquiry import (
     AgencyFindings,
+    EncryptedItem,
     Enquiry,
     EnquiryAddendum,
-    EncryptedItem,
     EnquiryAddendumRecorded,
     EnquiryCompleted,
     EnquiryOpened,
