@@ -163,7 +163,8 @@ async def _print_figures(hub: Hub, client: HubClient, decided: int) -> None:
     for row in agencies["agencies"]:
         print(f"  agency {row['agency']:<24}: asked {row['asked']}, in time {row['answered_in_time']}, "
               f"late {row['answered_late']}, silent {row['silent']}, "
-              f"median {row['median_response_working_hours']} working hours")
+              + (f"median {row['median_response_working_hours']} working hours"
+                 if row["median_response_working_hours"] is not None else "no answer to time"))
     print(f"  rising concern                 : {len(rising)} families to look at (a prompt, not a decision)")
     print(f"  on the workspace               : {hub.workspace_url}/insight (analysts and managers)")
 
