@@ -64,3 +64,42 @@ async def test_every_scenario_reaches_its_expected_outcome_and_the_sealed_items_
             if phrase.lower() in feedback:
                 problems.append(f"{name}: feedback leaks {phrase!r}")
     assert not problems, "\n".join(problems)
+
+
+async def test_insight_figures_for_the_scenarios_equal_an_independent_count_from_the_topics(hub: Hub) -> None:
+    """Insight joined by subscribing: what it serves equals what the raw events on the topics add up to."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+    from mash_runtime.auth import Role, issue_token
+    from mash_runtime.settings import DEVELOPMENT_JWT_SECRET
+    from mash_runtime.timescales import Timescales, default_timescales
+    from mash_schemas import topics
+
+    from tests.support.insight_oracle import expected_figures, served_figures
+    from tests.support.topics import TopicRecorder
+
+    timescales = Timescales(default_timescales())
+    today = datetime.now(UTC).astimezone(timescales.working.zone).date()
+    first, last = today - timedelta(days=1), today + timedelta(days=1)
+    bases = [topics.REFERRAL_RECEIVED, topics.DECISION_MADE, topics.ENQUIRY_OPENED, topics.ENQUIRY_COMPLETED,
+             topics.ENQUIRY_ADDENDUM, topics.CONSULTATION_RECORDED, topics.POLICE_NOTIFICATION]
+    named = {f"{hub.config.namespace}.{base}": base for base in bases}
+    analyst = {"Authorization": "Bearer " + issue_token(DEVELOPMENT_JWT_SECRET, "analyst-1", [Role.ANALYST])}
+    period = {"from": first.isoformat(), "to": last.isoformat()}
+    async with TopicRecorder(hub.config.kafka_bootstrap, list(named)).running() as recorder, \
+            httpx.AsyncClient(base_url=hub.url("insight"), headers=analyst, timeout=30) as insight:
+
+        async def agree() -> tuple[dict[str, object], dict[str, object]] | None:
+            raw = {base: [r.json() for r in recorder.on(name)] for name, base in named.items()}
+            expected = expected_figures(raw, first, last, timescales)
+            reports = [(await insight.get(f"/figures/{name}", params={**period, **extra})).json() for name, extra in
+                       (("performance", {"by": "day"}), ("agencies", {}), ("areas", {"by": "week"}),
+                        ("consultations", {}))]
+            served = served_figures(*reports)
+            decided = len(raw[topics.DECISION_MADE])
+            return (served, expected) if decided and served == expected else None
+
+        served, expected = await eventually(agree, timeout=60, interval=0.5,
+                                            what="insight's figures equal the count from the topics")
+    assert served == expected
