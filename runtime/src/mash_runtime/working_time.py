@@ -140,6 +140,10 @@ class WorkingCalendar:
         self._closed = frozenset(self.hours.closed_dates)
         self._weekdays = frozenset(day.number for day in self.hours.working_days)
         self._bank_holidays_by_year: dict[int, frozenset[date]] = {}
+        # The first look-up loads the country's holiday rules: about a CPU-second, over 20 s on a busy
+        # machine, which in a service's event loop stalled its consumers past their heartbeat on the
+        # first referral. Taken here, at start-up, instead.
+        self.bank_holidays(datetime.now(UTC).year)
 
     @property
     def working_day_length(self) -> timedelta:
