@@ -204,7 +204,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             },
         ))
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
-        client = HubClient(hub)
+        client = HubClient(hub, timeout=120.0)  # a starved service answers late; the figures say so
         tap = Tap(kafka, namespace)
         profilers: list[subprocess.Popen[bytes]] = []
         try:

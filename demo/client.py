@@ -19,9 +19,9 @@ from demo.hub import Hub
 class HubClient:
     """Calls intake, decision and notify as named hub staff (tokens signed with the development key)."""
 
-    def __init__(self, hub: Hub, secret: str = DEVELOPMENT_JWT_SECRET) -> None:
+    def __init__(self, hub: Hub, secret: str = DEVELOPMENT_JWT_SECRET, timeout: float = 15.0) -> None:
         self.hub = hub
-        self._http = httpx.AsyncClient(timeout=15.0)
+        self._http = httpx.AsyncClient(timeout=timeout)
         self.manager = {"Authorization": f"Bearer {issue_token(secret, 'Mo Patel (MASH manager)', [Role.MANAGER])}"}
         self.screener = {"Authorization": f"Bearer {issue_token(secret, 'Jo Reed (screener)', [Role.SCREENER])}"}
         self.analyst = {"Authorization": f"Bearer {issue_token(secret, 'Ali Shah (analyst)', [Role.ANALYST])}"}

@@ -120,6 +120,8 @@ class HubConfig:
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     people: bool = False  # also start the OIDC provider and the workspace
     replicas: dict[str, int] = field(default_factory=dict)  # copies per service (1 when not named)
+    services: tuple[str, ...] = SERVICES  # which services `start()` starts
+    ready_timeout: float = 90.0  # seconds a started service may take to answer /ready
 
 
 class Hub:
@@ -219,13 +221,13 @@ class Hub:
         """Start the identity provider (if people use this hub), all four services, the agencies, the workspace."""
         if self.config.people:
             await self._start_identity_provider()
-        for service in SERVICES:
+        for service in self.config.services:
             self.services[service] = self.service_process(service).start()
             self.more_copies[service] = [self.service_process(service, copy=n).start()
                                          for n in range(1, len(self.urls(service)))]
-        for service in SERVICES:
+        for service in self.config.services:
             for process in self.copies(service):
-                await process.wait_ready()
+                await process.wait_ready(self.config.ready_timeout)
         self.start_agencies()
         if self.config.people:
             await self._start_workspace()
