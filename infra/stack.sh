@@ -5,6 +5,8 @@
 #   infra/stack.sh provision      fetch the Kafka and mongo-java-server jars (Maven); start nothing
 #   infra/stack.sh up             provision if needed, start both, wait until ready, print exports
 #   infra/stack.sh down [--purge] stop what `up` started (by pid file); --purge also wipes data
+#   infra/stack.sh stop kafka     stop one component (kafka or mongo) by its pid file, keeping its data
+#   infra/stack.sh start kafka    start one stopped component again and wait until it is ready
 #   infra/stack.sh status         running/stopped per component; exit 0 if both running, else 3
 #   infra/stack.sh env            print the export lines only
 #
@@ -347,6 +349,25 @@ cmd_down() {
   fi
 }
 
+# stop/start one component: the fault suite restarts the broker mid-flow with these.
+cmd_stop_one() {
+  lock
+  case "${1:-}" in
+    kafka) stop kafka "$KAFKA_PID" "kafka.Kafka" ;;
+    mongo) stop mongo "$MONGO_PID" "$MONGO_FILE" ;;
+    *) die "usage: $0 stop kafka|mongo" ;;
+  esac
+}
+
+cmd_start_one() {
+  lock
+  case "${1:-}" in
+    kafka) provision_kafka; start_kafka ;;
+    mongo) provision_mongo; start_mongo; wait_mongo ;;
+    *) die "usage: $0 start kafka|mongo" ;;
+  esac
+}
+
 cmd_status() {
   local rc=0 pid
   if pid="$(kafka_pid)"; then
@@ -375,6 +396,8 @@ main() {
   case "$cmd" in
     up) cmd_up ;;
     down) cmd_down "$@" ;;
+    stop) cmd_stop_one "$@" ;;
+    start) cmd_start_one "$@" ;;
     status) cmd_status ;;
     provision) cmd_provision ;;
     env) print_env ;;

@@ -30,6 +30,7 @@ from mash_runtime.logs import configure_logging
 from mash_runtime.relay import OutboxRelay
 from mash_runtime.sealing import AtRestCipher
 from mash_runtime.settings import HubSettings
+from mash_runtime.shutdown import bounded, stop_tasks
 from mash_runtime.store import AggregateStore
 from mash_runtime.telemetry import setup_tracing
 from mash_runtime.topics_admin import ensure_topics
@@ -126,13 +127,13 @@ class ServiceRuntime:
         try:
             yield
         finally:
+            # Each step is bounded (mash_runtime.shutdown): with the broker down, none may hold up the exit.
             self._stopping.set()
             self.relay.stop()
-            for task in [relay_task, *jobs]:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(task, timeout=10)
-            await self.broker.stop()
-            await self.mongo.close()
+            grace = self.settings.shutdown_step_seconds
+            await stop_tasks([relay_task, *jobs], grace)
+            await bounded(self.broker.stop(), grace, "broker clients")
+            await bounded(self.mongo.close(), grace, "store client")
             self.tracer_provider.shutdown()
 
     def http_app(self, title: str, description: str) -> FastAPI:
@@ -172,4 +173,5 @@ class ServiceRuntime:
 
 def serve(app: FastAPI, settings: HubSettings) -> None:
     """Run the app under uvicorn on the configured address (loopback by default)."""
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=int(settings.shutdown_step_seconds) + 1)

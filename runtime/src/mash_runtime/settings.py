@@ -40,9 +40,10 @@ class HubSettings(BaseSettings):
     topic_partitions: int = Field(3, ge=1, le=64)
     consumer_max_attempts: int = Field(8, ge=1, description="Failures before a message is dead-lettered.")
     consumer_max_value_bytes: int = Field(
-        512 * 1024, ge=1024,
+        768 * 1024, ge=1024,
         description="A consumed value larger than this is dead-lettered unread: the contract's events are "
-        "kilobytes, and one near the broker's limit (about 1 MB) is a mistake or an attack.",
+        "kilobytes (intake refuses a contact over 512 KiB), and one near the broker's limit (about 1 MB) is a "
+        "mistake or an attack.",
     )
     dead_letter_raw_bytes: int = Field(
         64 * 1024, ge=0, le=256 * 1024,
@@ -89,6 +90,11 @@ class HubSettings(BaseSettings):
         description="Comma-separated Fernet keys, newest first; older keys still open old seals.",
     )
 
+    shutdown_step_seconds: float = Field(
+        3.0, gt=0, le=60,
+        description="On SIGTERM, how long each shutdown step (relay and clocks, Kafka clients, store client) may "
+        "take before it is abandoned; an exit is then prompt even with the broker down.",
+    )
     relay_poll_seconds: float = Field(0.5, gt=0, description="How often the outbox relay looks for work.")
     relay_full_scan_seconds: float = Field(
         30.0, gt=0, description="How often the relay scans every aggregate for pending events (crash recovery)."
