@@ -198,6 +198,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             kafka_bootstrap=kafka, mongo_url=mongo_url, namespace=namespace, workdir=workdir,
             agencies={name: AgencyOptions(delay="0-0") for name in scenario.agencies},
             service_env={
+                # One client address sends every contact: lift the front door's per-client rate limit.
+                "intake": {"MASH_INTAKE_CONTACTS_PER_MINUTE": "1000000", "MASH_INTAKE_CONTACTS_BURST": "100000"},
                 "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "t.yaml", 300))},
                 "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
                            "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": str(args.notify_sweep)},

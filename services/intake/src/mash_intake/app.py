@@ -52,6 +52,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app = runtime.http_app(
         "MASH intake", "The hub's front door: contacts from professionals and the public, and police notifications."
     )
-    install_routes(app, front_door, settings.jwt_secret.get_secret_value(), settings.max_request_bytes)
+    install_routes(app, front_door, settings.jwt_secret.get_secret_value(), settings.max_request_bytes,
+                   settings.contacts_per_minute, settings.contacts_burst)
     app.state.front_door = front_door
     return app

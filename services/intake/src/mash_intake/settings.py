@@ -24,3 +24,7 @@ class IntakeSettings(HubSettings):
     match_threshold: float = Field(0.85, gt=0, le=1)
     max_request_bytes: int = Field(512 * 1024, ge=1024, description="Largest contact accepted over HTTP.")
     register_reload_seconds: float = Field(30.0, gt=0)
+    contacts_per_minute: float = Field(
+        60.0, gt=0, description="POST /contacts per client address per minute, after the burst (429 beyond)."
+    )
+    contacts_burst: int = Field(30, ge=1, description="POST /contacts a client address may send at once.")

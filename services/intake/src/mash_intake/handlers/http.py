@@ -15,9 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mash_intake.domain.consultation import ConsultationSubmission
 from mash_intake.domain.contact_form import ContactCorrection, ContactSubmission
 from mash_intake.front_door import FrontDoor
+from mash_intake.rate_limit import ContactRateLimit
 
 STATUS_TOKEN_TTL = timedelta(days=30)
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, min_length=8)]
+# Visible ASCII only: HTTP trims a header's surrounding blanks, so a key with them would not be the key sent.
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=200, min_length=8, pattern=r"^[!-~]{8,200}$")
+]
 
 
 class NotYourContact(DomainError):
@@ -148,8 +152,12 @@ def consultation_routes(front_door: FrontDoor) -> APIRouter:
     return router
 
 
-def install_routes(app: FastAPI, front_door: FrontDoor, jwt_secret: str, max_request_bytes: int) -> None:
-    """Mount intake's routes and the size limit."""
+def install_routes(
+    app: FastAPI, front_door: FrontDoor, jwt_secret: str, max_request_bytes: int,
+    contacts_per_minute: float = 60.0, contacts_burst: int = 30,
+) -> None:
+    """Mount intake's routes, the size limit and the public endpoint's per-client rate limit (checked first)."""
     app.add_middleware(RequestSizeLimit, max_bytes=max_request_bytes)
+    app.add_middleware(ContactRateLimit, path="/contacts", per_minute=contacts_per_minute, burst=contacts_burst)
     app.include_router(contact_routes(front_door, jwt_secret))
     app.include_router(consultation_routes(front_door))
