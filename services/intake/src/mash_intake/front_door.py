@@ -294,13 +294,16 @@ class FrontDoor:
 
     async def follow_enquiry(self, event: EnquiryOpened) -> None:
         """Screening opened an enquiry: corrections now go to the hub directly."""
-        await self._follow(event.payload.referral_id, "enquiry_open", "MASH enquiry opened", str(event.event_id))
+        enquiry = event.payload
+        await self._follow(enquiry.referral_id, f"enquiry:{enquiry.enquiry_id}", "enquiry_open", "MASH enquiry opened",
+                           str(event.event_id))
 
     async def follow_decision(self, event: DecisionMade) -> None:
         """The hub decided: the status shows the outcome."""
         decision = event.payload
         await self._follow(
             decision.referral_id,
+            f"decision:{decision.decision_id}",
             "decided",
             f"decided: {decision.outcome.value}",
             str(event.event_id),
@@ -308,13 +311,20 @@ class FrontDoor:
         )
 
     async def _follow(
-        self, referral_id: str, status: str, what: str, event_id: str, outcome: str | None = None
+        self, referral_id: str, identity: str, status: str, what: str, event_id: str, outcome: str | None = None
     ) -> None:
+        """Show another service's step on the contact once per step: `identity` names the step in the domain
+        (the enquiry or decision id), so the same step published again under a new event id changes nothing."""
+
         def update(current: dict[str, Any] | None) -> Change | None:
             if current is None:
                 return None  # a referral from another front door (or another hub's namespace)
+            followed = current.get("followed", [])
+            if identity in followed:
+                return None
             state = {
                 **current,
+                "followed": [*followed, identity],
                 "status": status,
                 "history": [*current["history"], {"at": datetime.now(UTC), "what": what}],
             }
