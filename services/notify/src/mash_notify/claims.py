@@ -1,7 +1,7 @@
 """Claiming a due delivery before sending it, so that one message goes out once.
 
-A sender takes a delivery from `queued` to `sending` in one conditional update on its status and version
-(`_version`, the same counter every store write checks), naming itself and a lease. Of several senders
+A sender takes a delivery it found due from `queued` to `sending` in one update conditional on the version
+it read (`_version`, the same counter every store write checks), naming itself and a lease. Of several senders
 that found the same due message — two replicas, or one replica's sweep racing a restart — exactly one
 update matches, and only that one sends. The result is recorded afterwards, still conditional on the claim.
 
@@ -57,8 +57,10 @@ class Claims:
     async def claim(self, delivery: dict[str, Any], now: datetime) -> Claim | None:
         """Take `delivery` for this replica; None when another sender changed it first."""
         token = uuid.uuid4().hex
+        # The version alone says nobody changed the delivery since it was read (status included); a filter of
+        # exactly `_id` and `_version` is also the one mongo-java-server serves from an index.
         result = await self._collection.update_one(
-            {"_id": delivery["_id"], VERSION: delivery[VERSION], "status": delivery["status"]},
+            {"_id": delivery["_id"], VERSION: delivery[VERSION]},
             {"$set": {"status": "sending", "claimed_by": self.replica, "claim_token": token,
                       "claim_expires_at": now + self._lease},
              "$inc": {VERSION: 1}},
