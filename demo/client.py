@@ -19,9 +19,15 @@ from demo.hub import Hub
 class HubClient:
     """Calls intake, decision and notify as named hub staff (tokens signed with the development key)."""
 
-    def __init__(self, hub: Hub, secret: str = DEVELOPMENT_JWT_SECRET, timeout: float = 15.0) -> None:
+    def __init__(
+        self, hub: Hub, secret: str = DEVELOPMENT_JWT_SECRET, timeout: float = 15.0, keepalive: bool = True
+    ) -> None:
         self.hub = hub
-        self._http = httpx.AsyncClient(timeout=timeout)
+        # uvicorn closes a connection idle for 5 s. A client slow to read its last response (a crowded machine)
+        # can reuse it just after, and fail with "Server disconnected": idle connections are dropped after 2 s,
+        # and `keepalive=False` opens a connection per request.
+        limits = httpx.Limits(keepalive_expiry=2.0, max_keepalive_connections=None if keepalive else 0)
+        self._http = httpx.AsyncClient(timeout=timeout, limits=limits)
         self.manager = {"Authorization": f"Bearer {issue_token(secret, 'Mo Patel (MASH manager)', [Role.MANAGER])}"}
         self.screener = {"Authorization": f"Bearer {issue_token(secret, 'Jo Reed (screener)', [Role.SCREENER])}"}
         self.analyst = {"Authorization": f"Bearer {issue_token(secret, 'Ali Shah (analyst)', [Role.ANALYST])}"}

@@ -114,16 +114,20 @@ async def send_police_notification(bootstrap: str, namespace: str, notification:
     return police_contact_id(payload)
 
 
-async def _case_in(client: HubClient, referral_id: str, states: set[str], timeout: float) -> dict[str, Any]:
+async def _case_in(client: HubClient, referral_id: str, states: set[str], timeout: float,
+                   poll: float = 0.25) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         case = await client.case(referral_id)
         return case if case and case["case_file"]["state"] in states else None
 
-    return await eventually(probe, timeout=timeout, interval=0.25, what=f"{referral_id} in {sorted(states)}")
+    return await eventually(probe, timeout=timeout, interval=poll, what=f"{referral_id} in {sorted(states)}")
 
 
-async def carry(client: HubClient, scenario: Scenario, *, enquiry_timeout: float = 120.0) -> CarriedCase:
-    """Take one scenario from contact to decision, as the hub's staff would."""
+async def carry(
+    client: HubClient, scenario: Scenario, *, enquiry_timeout: float = 120.0, poll: float = 0.25,
+    case_timeout: float = 60.0,
+) -> CarriedCase:
+    """Take one scenario from contact to decision, as the hub's staff would (looking every `poll` seconds)."""
     hub = client.hub
     if scenario.arrives_as == "police_notification" and scenario.police_notification is not None:
         notification = {**scenario.police_notification,
@@ -135,7 +139,8 @@ async def carry(client: HubClient, scenario: Scenario, *, enquiry_timeout: float
         referral_id = response.json()["referral_id"]
     carried = CarriedCase(scenario=scenario, referral_id=referral_id)
 
-    case = await _case_in(client, referral_id, {"awaiting_screening", "routed_to_allocated_worker", "decided"}, 60)
+    case = await _case_in(client, referral_id, {"awaiting_screening", "routed_to_allocated_worker", "decided"},
+                          case_timeout, poll)
     carried.suggested_rating = case["case_file"]["referral"]["suggested_rating"]["rating"]
     if case["case_file"]["state"] == "awaiting_screening":
         screened = await client.desk(referral_id, "screening", {"rating": carried.suggested_rating},
@@ -149,7 +154,7 @@ async def carry(client: HubClient, scenario: Scenario, *, enquiry_timeout: float
             enquiry["proceed_without_consent_reason"] = PROCEED_WITHOUT_CONSENT
         opened = await client.desk(referral_id, "enquiry", enquiry)
         opened.raise_for_status()
-        case = await _case_in(client, referral_id, {"awaiting_decision"}, enquiry_timeout)
+        case = await _case_in(client, referral_id, {"awaiting_decision"}, enquiry_timeout, poll)
         recommendation = case["recommendation"]
         carried.recommendation = recommendation
         carried.not_answered = case["case_file"]["enquiry_outcome"]["not_answered"]
@@ -160,6 +165,6 @@ async def carry(client: HubClient, scenario: Scenario, *, enquiry_timeout: float
             "handoff_item_ids": case["handoff_candidates"],
         })
         decided.raise_for_status()
-    case = await _case_in(client, referral_id, {"decided", "routed_to_allocated_worker"}, 30)
+    case = await _case_in(client, referral_id, {"decided", "routed_to_allocated_worker"}, case_timeout, poll)
     carried.decision = case["case_file"]["decision"]
     return carried
