@@ -1,6 +1,7 @@
 """The benchmark's figures as PNGs: throughput over time and latency CDFs, of one run or several side by side.
 
-    python -m bench.plots docs/benchmark/before.json docs/benchmark/after.json   # writes compare-*.png
+    python -m bench.plots docs/benchmark/before.json docs/benchmark/after.json
+    # writes compare-*.png next to the first file, and prints the runs' figures side by side (Markdown)
 
 matplotlib draws off-screen (Agg); nothing here needs a display.
 """
@@ -106,14 +107,64 @@ def plot_compare(results: list[Result], out: Path) -> list[Path]:
     return paths
 
 
+def _row(label: str, values: list[str]) -> str:
+    return "| " + " | ".join([label, *values]) + " |"
+
+
+def side_by_side(results: list[Result]) -> str:
+    """The headline figures of several runs as one Markdown table, a column per run."""
+
+    def pct(block: dict[str, float]) -> str:
+        return f"{block['p50']:,.0f} / {block['p95']:,.0f} / {block['p99']:,.0f} ms"
+
+    def each(pick: Any) -> list[str]:
+        return [pick(r) for r in results]
+
+    rows = [
+        _row("", [r["label"] for r in results]),
+        _row("---", ["---"] * len(results)),
+        _row("load average (1 min) before / after", each(lambda r: f"{r['load_before'].split(',')[0]} / "
+                                                         f"{r['load_after'].split(',')[0]}")),
+        _row("hub start", each(lambda r: f"{r['hub_start_seconds']:.0f} s")),
+        _row("**front door** accepted/s", each(lambda r: f"{r['front_door']['accepted_per_second']:.1f}")),
+        _row("front door 202 latency p50 / p95 / p99", each(lambda r: pct(r["front_door"]["latency_ms"]))),
+        _row("**intake → case file** referrals/s", each(lambda r: f"{r['case_files']['per_second']:.1f}")),
+        _row("**national rate**: contact → decision-ready p50 / p95 / p99",
+             each(lambda r: pct(r["national"]["decision_ready_ms"]))),
+        _row("national rate: contact → hand-off sent p50 / p95 / p99",
+             each(lambda r: pct(r["national"]["handed_off_ms"]))),
+        _row("**saturation** (all at once): contact → decision-ready p50 / p95 / p99",
+             each(lambda r: pct(r["saturation"]["decision_ready_ms"]))),
+        _row("saturation: contact → hand-off sent p50 / p95 / p99",
+             each(lambda r: pct(r["saturation"]["handed_off_ms"]))),
+        _row("saturation: full cycles/s", each(lambda r: f"{r['saturation']['cycles_per_second']:.2f}")),
+        _row("services' CPU per event, full cycle", each(lambda r: f"{r['cpu_per_event_ms']['saturation']:.2f} ms")),
+        _row("**bare transport** msg/s (same run)", each(lambda r: f"{r['transport']['per_second']:,.0f}")),
+        _row("bare transport CPU per message", each(lambda r: f"{r['transport']['cpu_ms_per_message']:.3f} ms")),
+        _row("bare transport one message p50 / p95 / p99", each(lambda r: pct(r["transport"]["latency_ms"]))),
+        _row("intake → case file ÷ transport", each(
+            lambda r: f"{r['case_files']['per_second'] / r['transport']['per_second']:.4f}")),
+        _row("CPU per event ÷ transport CPU per message", each(
+            lambda r: f"{r['cpu_per_event_ms']['saturation'] / r['transport']['cpu_ms_per_message']:.0f}x")),
+    ]
+    nan = float("nan")
+    for service in results[0]["saturation"]["cpu_per_contact"]:
+        rows.append(_row(f"CPU per contact, full cycle: {service}", each(
+            lambda r, s=service: f"{r['saturation']['cpu_per_contact'].get(s, nan) * 1000:.0f} ms")))
+    for service in results[0]["rss_mib"]:
+        rows.append(_row(f"RSS: {service}", each(lambda r, s=service: f"{r['rss_mib'].get(s, nan):.0f} MiB")))
+    return "\n".join(rows)
+
+
 def main() -> None:
-    """Draw the runs named on the command line side by side, next to the first one's file."""
+    """Draw the runs named on the command line side by side, next to the first one's file; print their figures."""
     files = [Path(arg) for arg in sys.argv[1:]]
     if not files:
         raise SystemExit("usage: python -m bench.plots RUN.json [RUN.json ...]")
     results = [json.loads(path.read_text(encoding="utf-8")) for path in files]
     for path in plot_compare(results, files[0].parent):
         print(f"wrote {path}")
+    print(side_by_side(results))
 
 
 if __name__ == "__main__":
