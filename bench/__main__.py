@@ -197,6 +197,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         hub = Hub(HubConfig(
             kafka_bootstrap=kafka, mongo_url=mongo_url, namespace=namespace, workdir=workdir,
             agencies={name: AgencyOptions(delay="0-0") for name in scenario.agencies},
+            ready_timeout=300.0,  # five services start at once; on a crowded machine that takes minutes
             service_env={
                 # One client address sends every contact: lift the front door's per-client rate limit.
                 "intake": {"MASH_INTAKE_CONTACTS_PER_MINUTE": "1000000", "MASH_INTAKE_CONTACTS_BURST": "100000"},
