@@ -14,15 +14,22 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 AgencyName = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,39}$"),
     Field(description="A partner agency's id as configured in the hub, e.g. 'police', 'health'."),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    # Published with a non-space character required: blanks are stripped before the length is checked.
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}),
+]
 def _postcode_form(value: object) -> object:
     # Referrers type postcodes in any case and spacing; normalise before the pattern is checked.
     return " ".join(value.upper().split()) if isinstance(value, str) else value
@@ -32,6 +39,10 @@ Postcode = Annotated[
     str,
     BeforeValidator(_postcode_form),
     StringConstraints(pattern=r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"),
+    # What a client may send: the normalised form's pattern in any case and spacing (published, so that the
+    # contract names what is accepted instead of "any string").
+    WithJsonSchema({"type": "string", "pattern": r"^ *[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *[0-9][A-Za-z]{2} *$",
+                    "description": "A UK postcode, in any case and spacing (stored upper case, e.g. 'EX1 1AA')."}),
 ]
 NhsNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
 
@@ -109,8 +120,18 @@ class Address(Model):
     postcode: Postcode | None = None
 
 
+def _subject_dates_rule(schema: JsonDict) -> None:
+    """Publish `_kind_has_its_dates` in the JSON Schema, so a schema-valid subject is an accepted one."""
+    schema["if"] = {"properties": {"kind": {"const": "unborn_child"}}, "required": ["kind"]}
+    schema["then"] = {"required": ["expected_date"], "properties": {
+        "expected_date": {"type": "string", "format": "date"}, "date_of_birth": {"type": "null"}}}
+    schema["else"] = {"properties": {"expected_date": {"type": "null"}}}
+
+
 class Subject(Model):
     """A person the contact is about: a child, an unborn child or an adult at risk."""
+
+    model_config = ConfigDict(json_schema_extra=_subject_dates_rule)
 
     subject_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     kind: SubjectKind = SubjectKind.CHILD
@@ -175,8 +196,16 @@ class Referrer(Model):
     )
 
 
+def _consent_reason_rule(schema: JsonDict) -> None:
+    """Publish `_reason_unless_given` in the JSON Schema, so a schema-valid consent is an accepted one."""
+    schema["if"] = {"properties": {"status": {"const": "given"}}, "required": ["status"]}
+    schema["else"] = {"required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1}}}
+
+
 class Consent(Model):
     """The consent position: given, refused or not sought, with the reason and who recorded it."""
+
+    model_config = ConfigDict(json_schema_extra=_consent_reason_rule)
 
     status: ConsentStatus
     reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
