@@ -216,7 +216,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             },
         ))
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
-        client = HubClient(hub, timeout=120.0)  # a starved service answers late; the figures say so
+        # A starved service answers late (the figures say so); a connection per request, because a client slow to
+        # read a response can reuse a connection uvicorn is just closing (see demo.client).
+        client = HubClient(hub, timeout=120.0, keepalive=False)
         tap = Tap(kafka, namespace)
         profilers: list[subprocess.Popen[bytes]] = []
         try:
