@@ -44,6 +44,7 @@ from bench.tap import Tap
 from bench.transport import TransportFigures, measure_transport
 from demo.client import HubClient
 from demo.hub import SERVICES, AgencyOptions, Hub, HubConfig
+from demo.kafka_access import KafkaAccess, authenticate_raw_clients
 from demo.postbox import Postbox
 from demo.scenarios import Scenario, load_scenarios, write_timescales
 
@@ -369,6 +370,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark", help="where figures go")
     parser.add_argument("--profile", type=Path, default=None, help="sample every service with py-spy into DIR")
     args = parser.parse_args()
+    access = KafkaAccess.from_environment()
+    if access is not None:  # the bench's own taps and the bare-transport run read and write as the operator
+        authenticate_raw_clients(access)
     assert set(SERVICES) >= {"intake", "decision", "enquiry", "notify"}
     result = asyncio.run(run(args))
     args.out.mkdir(parents=True, exist_ok=True)

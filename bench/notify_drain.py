@@ -28,6 +28,7 @@ from mash_schemas.topics import DECISION_MADE
 from pymongo import AsyncMongoClient
 
 from demo.hub import Hub, HubConfig
+from demo.kafka_access import KafkaAccess, authenticate_raw_clients
 from demo.postbox import Postbox
 from demo.waiting import eventually
 
@@ -114,6 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--decisions", type=int, default=40)
     args = parser.parse_args()
+    access = KafkaAccess.from_environment()
+    if access is not None:  # the decisions are put on the topic as the operator
+        authenticate_raw_clients(access)
     settings = HubSettings()
     with TemporaryDirectory(prefix="notify-drain-") as tmp:
         figures = asyncio.run(drain(settings.kafka_bootstrap, settings.mongo_url, args.decisions, Path(tmp)))

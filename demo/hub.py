@@ -4,22 +4,28 @@ agencies, each with its own log and spans.
 With `people=True` it also starts the pages people use: a local OpenID Connect provider (the demo
 users of infra/oidc/users.yaml) and the workspace, and every service accepts that provider's tokens.
 Used by `make demo`, the end-to-end and browser tests (which kill and restart processes) and `make bench`.
+On the secured native broker (infra/stack.sh) every process connects as its own Kafka principal (intake as
+`intake`, the police kit as `agency-police`), and the hub grants those principals the ACLs of
+infra/kafka/acls.txt on its namespace before its first process starts (demo/kafka_access.py).
 `HubConfig.replicas` runs several copies of a service on the same database and topics, each on its own port,
 as a deployment scales a service out; `Hub.urls` lists them, and `demo.client.HubClient` spreads its calls.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from demo.kafka_access import KafkaAccess
 from demo.waiting import eventually
 
 SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
@@ -138,6 +144,39 @@ class Hub:
         self.oidc_port = free_port() if config.people else None
         self.workspace_port = free_port() if config.people else None
         self.people: list[HubProcess] = []
+        self.kafka_access = KafkaAccess.from_environment()
+        self._acls_granted = False
+
+    def _grant_acls(self) -> None:
+        """Give this hub's principals their ACLs on its namespace, once (before any of its processes starts).
+
+        Runs the grant on a loop of its own in a thread, since a hub is driven from synchronous and
+        asynchronous code alike; it is a few hundred milliseconds, once per hub.
+        """
+        if self._acls_granted or self.kafka_access is None:
+            return
+        access, failure = self.kafka_access, []
+
+        def grant() -> None:
+            try:
+                asyncio.run(access.grant(self.config.kafka_bootstrap, self.config.namespace))
+            except Exception as exc:  # re-raised below, in the caller's thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=grant, name="grant-acls")
+        worker.start()
+        worker.join()
+        if failure:
+            raise failure[0]
+        self._acls_granted = True
+
+    def kafka_env(self, service: str) -> dict[str, str]:
+        """The service's own Kafka credentials on the secured broker (none without authentication)."""
+        return self.kafka_access.service_env(service) if self.kafka_access else {}
+
+    def agency_env(self, agency: str) -> dict[str, str]:
+        """The agency kit's own Kafka credentials on the secured broker (none without authentication)."""
+        return self.kafka_access.agency_env(agency) if self.kafka_access else {}
 
     @property
     def oidc_issuer(self) -> str | None:
@@ -184,6 +223,7 @@ class Hub:
 
     def service_process(self, service: str, extra_env: dict[str, str] | None = None, copy: int = 0) -> HubProcess:
         """A (not yet started) process for `service` with this hub's settings; `copy` > 0 for a further replica."""
+        self._grant_acls()
         prefix = f"MASH_{service.upper()}_"
         name = service if copy == 0 else f"{service}-{copy}"
         port = self.ports[service] if copy == 0 else self.more_ports[service][copy - 1]
@@ -194,6 +234,7 @@ class Hub:
             f"{prefix}TRACE_FILE": str(self.trace_file(name)),
             f"{prefix}LOG_FILE": str(self.config.workdir / "logs" / f"{name}.log"),
             f"{prefix}REPLICA_ID": name,  # unique per copy, the same across restarts (notify's claims)
+            **self.kafka_env(service),
             **self.config.service_env.get(service, {}),
             **(extra_env or {}),
         }
@@ -209,13 +250,15 @@ class Hub:
 
     def start_agencies(self) -> None:
         """Start every configured simulated agency (each in its own consumer group, N copies)."""
+        self._grant_acls()
         for name, options in self.config.agencies.items():
             for copy in range(options.copies):
                 argv = ["-m", "mash_agency", "run", "--agency", name, "--delay", options.delay]
                 if options.never_answer:
                     argv.append("--never-answer")
                 log = self.config.workdir / "logs" / f"agency-{name}-{copy}.log"
-                self.agencies.append(HubProcess(f"agency-{name}-{copy}", argv, self.base_env(), log).start())
+                env = {**self.base_env(), **self.agency_env(name)}
+                self.agencies.append(HubProcess(f"agency-{name}-{copy}", argv, env, log).start())
 
     async def start(self) -> None:
         """Start the identity provider (if people use this hub), all four services, the agencies, the workspace."""

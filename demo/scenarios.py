@@ -21,6 +21,7 @@ from mash_schemas.topics import POLICE_NOTIFICATION
 
 from demo.client import HubClient
 from demo.hub import AgencyOptions
+from demo.kafka_access import POLICE_FEED, KafkaAccess
 from demo.waiting import eventually
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -104,7 +105,9 @@ async def send_police_notification(bootstrap: str, namespace: str, notification:
     payload = PoliceNotification.model_validate(notification)
     event = PoliceNotificationReceived.build(payload, correlation_id=payload.notification_id,
                                              producer=f"police:{payload.force}")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    access = KafkaAccess.from_environment()  # on the secured broker, the feed logs in as `police-feed`
+    login = access.client_options(POLICE_FEED) if access else {}
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **login)
     await producer.start()
     try:
         topic = f"{namespace}.{POLICE_NOTIFICATION}" if namespace else POLICE_NOTIFICATION

@@ -22,6 +22,22 @@ from pymongo import ASCENDING, MongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 BOOTSTRAP = os.environ.get("MASH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+
+
+def _login() -> dict[str, str]:
+    """On the secured stack, log in as its admin (MASH_KAFKA_CREDENTIALS, else <cache>/run/kafka-credentials.env)."""
+    cache = os.environ.get("MASH_CACHE_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".cache")
+    path = os.environ.get("MASH_KAFKA_CREDENTIALS") or os.path.join(cache, "run", "kafka-credentials.env")
+    if not os.path.isfile(path):
+        return {}
+    for line in open(path, encoding="utf-8"):  # noqa: SIM115 - read once at start
+        if line.startswith("MASH_KAFKA_PASSWORD_ADMIN="):
+            return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+                    "sasl_plain_username": "admin", "sasl_plain_password": line.split("=", 1)[1].strip()}
+    return {}
+
+
+LOGIN = _login()
 MONGO_URL = os.environ.get("MASH_MONGO_URL", "mongodb://127.0.0.1:27017")
 
 
@@ -33,7 +49,7 @@ def expect(ok: bool, what: object) -> None:
 
 async def check_kafka() -> None:
     topic = f"smoke-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **LOGIN)
     await admin.start()
     try:
         cluster = await admin.describe_cluster()
@@ -41,7 +57,7 @@ async def check_kafka() -> None:
         await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
         print(f"kafka: created topic {topic}")
 
-        producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
+        producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True, **LOGIN)
         await producer.start()
         try:
             for i in range(5):
@@ -50,7 +66,7 @@ async def check_kafka() -> None:
             await producer.stop()
         print("kafka: produced 5 records (acks=all, enable_idempotence=True)")
 
-        tx = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, transactional_id=f"smoke-tx-{topic}")
+        tx = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, transactional_id=f"smoke-tx-{topic}", **LOGIN)
         await tx.start()
         try:
             async with tx.transaction():
@@ -62,6 +78,7 @@ async def check_kafka() -> None:
         consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=BOOTSTRAP,
+            **LOGIN,
             group_id=f"smoke-group-{topic}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,

@@ -1,4 +1,10 @@
-"""Fixtures shared by every test: real servers, a private topic namespace and databases per test."""
+"""Fixtures shared by every test: real servers, a private topic namespace and databases per test.
+
+On the secured native broker (infra/stack.sh; demo/kafka_access.py) the harness is the operator: the
+aiokafka clients tests create to read and write topics directly log in as `admin`, and so do the
+services and agency kits a test runs in its own process. The hub's own processes (demo.hub) connect as
+their own principals, with ACLs on the test's namespace, exactly as deployed.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,27 @@ from pathlib import Path
 
 import pytest
 
+from demo.kafka_access import ADMIN, KafkaAccess, authenticate_raw_clients
 from tests.support.infrastructure import Infrastructure, locate
+
+KAFKA_ACCESS = KafkaAccess.from_environment()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Raw aiokafka clients in the harness log in as the operator when the broker asks for it."""
+    if KAFKA_ACCESS is not None:
+        authenticate_raw_clients(KAFKA_ACCESS, ADMIN)
+
+
+@pytest.fixture(autouse=True)
+def operator_credentials(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test on the real servers runs services and kits in this process as the operator (a super user)."""
+    if KAFKA_ACCESS is None or "infrastructure" not in request.fixturenames:
+        return
+    password = KAFKA_ACCESS.password(ADMIN)
+    for name, value in {"MASH_KAFKA_USERNAME": ADMIN, "MASH_KAFKA_PASSWORD": password,
+                        "MASH_AGENCY_USERNAME": ADMIN, "MASH_AGENCY_PASSWORD": password}.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
