@@ -13,9 +13,21 @@ from opentelemetry.trace import TracerProvider
 from mash_runtime.settings import HubSettings
 
 
+class KafkaCredentialsMissing(RuntimeError):
+    """In production a service connects to Kafka only as its own principal."""
+
+
 def broker_security(settings: HubSettings) -> BaseSecurity | None:
-    """SCRAM-SHA-512 credentials when configured (per-agency ACLs), else a plain connection."""
+    """SCRAM-SHA-512 credentials when configured (per-principal ACLs), else a plain connection.
+
+    A connection without authentication is for development and tests only: in production the service
+    refuses to start without MASH_KAFKA_USERNAME and MASH_KAFKA_PASSWORD.
+    """
     if settings.kafka_username is None or settings.kafka_password is None:
+        if settings.environment == "production":
+            raise KafkaCredentialsMissing(
+                "kafka: set MASH_KAFKA_USERNAME and MASH_KAFKA_PASSWORD; production connects only with SASL/SCRAM"
+            )
         return None
     ssl_context = ssl.create_default_context() if settings.environment == "production" else None
     return SASLScram512(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.unit
 
 # One generated pair per module: RSA key generation is the slow part.
 NEW_PRIVATE, NEW_PUBLIC = generate_key_pair(bits=2048)
-PRODUCTION = {"environment": "production", "jwt_secret": "a-production-secret-of-some-length-0123456789",
+PRODUCTION: dict[str, Any] = {"environment": "production", "jwt_secret": "a-production-secret-of-some-length-0123456789",
               "sealing_keys": Fernet.generate_key().decode(), "oidc_issuer": "https://login.example.org"}
 
 
