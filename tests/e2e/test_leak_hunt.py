@@ -186,8 +186,12 @@ class Run:
     infrastructure: Infrastructure
 
     def kit(self, agency: str) -> AgencyKit:
+        """The agency's kit, logged in as the agency itself on the secured broker (only its own topics)."""
+        own = self.hub.agency_env(agency)
+        login: dict[str, Any] = {"username": own["MASH_AGENCY_USERNAME"], "password": own["MASH_AGENCY_PASSWORD"],
+                                 "create_topics": False} if own else {}
         settings = AgencySettings(name=agency, bootstrap_servers=self.infrastructure.kafka_bootstrap,
-                                  namespace=self.hub.config.namespace, retry_backoff=0.5)
+                                  namespace=self.hub.config.namespace, retry_backoff=0.5, **login)
         return build_kit(settings, PlannedAgency(agency, self.answers))
 
 
@@ -214,6 +218,7 @@ async def run(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathF
             namespace=f"leak{uuid.uuid4().hex[:8]}",
             workdir=workdir,
             agencies={},  # the agencies are this test's own kits
+            ready_timeout=180.0,  # five services start at once on two shared cores
             service_env={
                 "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "timescales.yaml",
                                                                                    ENQUIRY_WINDOW_SECONDS))},
@@ -346,7 +351,7 @@ async def answer_late(run: Run, carried: list[CarriedCase]) -> None:
         await eventually(added, timeout=60, interval=0.25, what="the late answers on the case files")
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)  # about 2 minutes on a quiet machine; far longer on a crowded one
 @settings(max_examples=2, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @example(plans=EVERY_KIND)
