@@ -162,7 +162,7 @@ async def test_a_batch_with_good_and_bad_records_is_triaged_dead_lettered_and_ke
     assert letters[not_json]["origin_key"] == "WP-PPN-2026-118999"
     assert "json" in letters[not_json]["reason"].lower()
     assert "payload.subjects" in letters[no_subjects]["reason"]
-    assert "event_id" in letters[not_an_event]["reason"]
+    assert "event_type: missing" in letters[not_an_event]["reason"]  # refused before the envelope is read
     # The reason names fields, never the notice's content.
     assert "bare notice" not in letters[not_an_event]["reason"]
 
