@@ -167,8 +167,10 @@ class ServiceRuntime:
             body, content_type = metrics.exposition()
             return Response(body, media_type=content_type)
 
+        # One span per request; the ASGI "http send"/"http receive" sub-spans (three a request, 70-140 µs of CPU
+        # each) said nothing the request's span does not.
         FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
-                                           excluded_urls="health,ready,metrics")
+                                           excluded_urls="health,ready,metrics", exclude_spans=["send", "receive"])
         publish_absent_not_null(app)
         return app
 
