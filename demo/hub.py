@@ -66,7 +66,7 @@ class HubProcess:
         """Whether the process is alive."""
         return self.proc is not None and self.proc.poll() is None
 
-    async def wait_ready(self, timeout: float = 90.0, path: str = "/ready") -> None:
+    async def wait_ready(self, timeout: float = 180.0, path: str = "/ready") -> None:
         """Wait until GET `path` answers 200; fail early, naming the log, if the process died."""
         assert self.port is not None, f"{self.name} has no HTTP port"
 
@@ -127,7 +127,7 @@ class HubConfig:
     people: bool = False  # also start the OIDC provider and the workspace
     replicas: dict[str, int] = field(default_factory=dict)  # copies per service (1 when not named)
     services: tuple[str, ...] = SERVICES  # which services `start()` starts
-    ready_timeout: float = 90.0  # seconds a started service may take to answer /ready
+    ready_timeout: float = 180.0  # seconds a started service may take to answer /ready (a loaded CI machine)
 
 
 class Hub:
