@@ -56,12 +56,12 @@ async def _submit(client: HubClient, contact: dict[str, Any], carried: Carried) 
             return
         if response is not None and response.status_code == 429:  # the front door's rate limit: as asked
             carried.retries += 1
-            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))  # noqa: sleep-ok - the server asked
             continue
         if response is not None and response.status_code < 500:
             raise AssertionError(f"contact refused: {response.status_code} {response.text[:300]}")
         carried.retries += 1
-        await asyncio.sleep(RETRY_PAUSE)
+        await asyncio.sleep(RETRY_PAUSE)  # noqa: sleep-ok - a client's back-off between retries
 
 
 async def _case(client: HubClient, referral_id: str) -> dict[str, Any] | None:
@@ -112,4 +112,4 @@ async def carry_through(client: HubClient, contact: dict[str, Any], carried: Car
         if case is not None and await _step(client, carried, case, agencies):
             carried.decided_at = time.monotonic()
             return
-        await asyncio.sleep(RETRY_PAUSE)
+        await asyncio.sleep(RETRY_PAUSE)  # noqa: sleep-ok - polling interval of a driver bounded by its deadline

@@ -87,7 +87,7 @@ class Run:
             self.carried.append(carried)
             self.tasks.append(asyncio.create_task(carry_through(self.client, varied(CONTACT, n), carried, AGENCIES)))
             n += 1
-            await asyncio.sleep(ARRIVAL_PACE)
+            await asyncio.sleep(ARRIVAL_PACE)  # noqa: sleep-ok - paces the offered load, not a wait for a result
 
     def in_flight(self) -> list[str]:
         """What each unfinished contact is doing (for a failure's message)."""

@@ -73,7 +73,7 @@ def wait_for_discovery(issuer: str, process: subprocess.Popen[bytes] | None = No
             last = f"HTTP {answer.status_code}"
         except httpx.HTTPError as exc:
             last = type(exc).__name__
-        time.sleep(0.1)  # the polling interval of a condition wait bounded by `timeout`
+        time.sleep(0.1)  # noqa: sleep-ok - the polling interval of a condition wait bounded by `timeout`
     raise TimeoutError(f"the OIDC provider at {issuer} was not ready after {timeout}s ({last})")
 
 
