@@ -27,8 +27,9 @@ AgencyName = Annotated[
 ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    # Published with a non-space character required: blanks are stripped before the length is checked.
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}),
+    # Published with a non-blank character required: blanks are stripped before the length is checked. NEL (U+0085)
+    # is named: the server strips it, but JSON Schema's (ECMAScript's) \s does not count it as blank.
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"[^\s\x85]"}),
 ]
 def _postcode_form(value: object) -> object:
     # Referrers type postcodes in any case and spacing; normalise before the pattern is checked.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, WithJsonSchema
 
 from mash_schemas.common import (
     AllocatedWorker,
@@ -20,7 +20,12 @@ from mash_schemas.common import (
 from mash_schemas.envelope import EventEnvelope
 from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
 
-Narrative = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Narrative = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    # Published with a non-space character required: blanks are stripped before the length is checked.
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 20_000, "pattern": r"[^\s\x85]"}),
+]
 
 
 class Concern(Model):

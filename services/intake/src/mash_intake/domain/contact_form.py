@@ -29,6 +29,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -42,6 +43,9 @@ FileName = Annotated[
     str,
     # Metadata only, but a name with path separators or control characters is never a real upload.
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f\x7f]+$"),
+    # Published with one character that is neither blank nor forbidden: blanks are stripped first.
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200,
+                    "pattern": r"^[^/\\\x00-\x1f\x7f]*[^/\\\s\x85\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*$"}),
 ]
 MediaType = Annotated[
     str,
