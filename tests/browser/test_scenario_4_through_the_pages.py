@@ -129,8 +129,9 @@ async def test_scenario_4_through_the_pages(hub: Hub, postbox: Postbox, browser:
         await manager.click("text=Decide")
         await check_accessibility(manager)
         await manager.check("input[name='outcome'][value='child_protection']")
-        sealed_box = manager.locator("input[name='handoff_item_ids'][value^='police:']")
-        assert not await sealed_box.is_checked()
+        # Police did not permit release: the item is not a box to tick, only listed as what will be asked for.
+        assert await manager.locator("input[name='handoff_item_ids'][value^='police:']").count() == 0
+        assert "Police holds sensitive information" in await manager.get_by_test_id("withheld-item").inner_text()
         for box in await manager.locator("input[name='handoff_item_ids'][value^='education:']").all():
             await box.check()
         await manager.fill("#rationale", "Strategy discussion today: a child lives where the man will visit.")

@@ -160,9 +160,9 @@ async def test_the_decision_form_offers_the_hand_off_candidates_and_marks_a_seal
     assert hub.calls[0].params == {"reason": "screening and decision"}
 
 
-async def test_an_item_decision_withholds_is_shown_but_cannot_be_ticked() -> None:
+async def test_an_item_decision_withholds_is_listed_apart_never_as_a_box_to_tick() -> None:
     view = case_view()
-    view["handoff_candidates"] = []
+    view["handoff_candidates"] = ["education:E1"]
     view["withheld_items"] = [{"key": "police:P1", "agency": "police", "item_id": "P1", "request_route": "ask the PPU"}]
     view["case_file"]["enquiry_outcome"] = {"findings": [], "not_answered": [], "sealed": [{
         "agency": "police", "item": {"item_id": "P1", "about": "Mark Doyle", "summary": "Open investigation.",
@@ -173,7 +173,8 @@ async def test_an_item_decision_withholds_is_shown_but_cannot_be_ticked() -> Non
         response = await client.get("/cases/REF-1/decision")
 
     assert response.status_code == 200
-    [box] = re.findall(r'<input[^>]*value="police:P1"[^>]*>', response.text)
-    assert "disabled" in box
-    assert "checked" not in box
-    assert "it stays in the hub and the hand-off will say whom to ask" in response.text
+    assert 'value="education:E1"' in response.text
+    assert 'value="police:P1"' not in response.text
+    assert "Open investigation." not in response.text.split("Not offered for the hand-off")[1]
+    assert "Police holds sensitive information it has not permitted to leave the hub" in response.text
+    assert "how to request it: ask the PPU" in response.text

@@ -129,26 +129,20 @@ def _supplied(case: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], bool
     return found
 
 
-def _candidate_item(key: str, case: dict[str, Any], chosen: list[str], offered: list[str] | None = None
-                    ) -> dict[str, Any]:
+def _candidate_item(key: str, case: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
     """A hand-off candidate as a checkbox: what it is, whose, and whether (and how) it may leave the hub.
 
-    `offered` is what decision offers for the hand-off; any other key (a sensitive item its agency has
-    not released, from decision's `withheld_items`) is shown disabled: decision would refuse it, and the
-    hand-off says anyway that the agency holds information and how to request it.
+    Decision offers only items that may leave the hub; a sensitive item its agency has not released is
+    listed apart (decision's `withheld_items`), never as a box to tick.
     """
     agency, item, sealed = _supplied(case).get(key, (key.split(":", 1)[0], {"summary": key}, False))
     hint = "Shareable"
-    withheld = offered is not None and key not in offered
     if sealed:
         release = item.get("release") or {}
         hint = (f"Sensitive: {agency} permits it as “{release.get('permitted_wording')}”" if release.get("permitted")
                 else f"Sensitive: {agency} has not permitted release; the hand-off will say whom to ask")
-    if withheld:
-        hint = (f"Sensitive: {agency} has not permitted release; it stays in the hub and the hand-off will say "
-                "whom to ask")
-    return {"value": key, "text": f"{agency.capitalize()}: {item.get('summary', '')}",
-            "checked": key in chosen and not withheld, "disabled": withheld, "hint": {"text": hint}}
+    return {"value": key, "text": f"{agency.capitalize()}: {item.get('summary', '')}", "checked": key in chosen,
+            "hint": {"text": hint}}
 
 
 def _when(value: Any) -> str:
