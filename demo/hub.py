@@ -221,8 +221,13 @@ class Hub:
         first = [self.services[service]] if service in self.services else []
         return [*first, *self.more_copies[service]]
 
-    def service_process(self, service: str, extra_env: dict[str, str] | None = None, copy: int = 0) -> HubProcess:
-        """A (not yet started) process for `service` with this hub's settings; `copy` > 0 for a further replica."""
+    def service_process(self, service: str, extra_env: dict[str, str] | None = None, copy: int = 0,
+                        wrapper: str | None = None) -> HubProcess:
+        """A (not yet started) process for `service` with this hub's settings; `copy` > 0 for a further replica.
+
+        `wrapper` names a module that runs the service after preparing it (tests' fault hooks, e.g.
+        tests.support.crash_before_publish); it is given the service's module name.
+        """
         self._grant_acls()
         prefix = f"MASH_{service.upper()}_"
         name = service if copy == 0 else f"{service}-{copy}"
@@ -238,12 +243,13 @@ class Hub:
             **self.config.service_env.get(service, {}),
             **(extra_env or {}),
         }
-        return HubProcess(name, ["-m", f"mash_{service}"], env, self.config.workdir / "logs" / f"{name}.out",
-                          port=port)
+        argv = ["-m", wrapper, f"mash_{service}"] if wrapper else ["-m", f"mash_{service}"]
+        return HubProcess(name, argv, env, self.config.workdir / "logs" / f"{name}.out", port=port)
 
-    async def start_service(self, service: str, extra_env: dict[str, str] | None = None, wait: bool = True) -> None:
-        """Start (or restart) one service and wait until it is ready."""
-        process = self.service_process(service, extra_env).start()
+    async def start_service(self, service: str, extra_env: dict[str, str] | None = None, wait: bool = True,
+                            wrapper: str | None = None) -> None:
+        """Start (or restart) one service and wait until it is ready (`wrapper`: see `service_process`)."""
+        process = self.service_process(service, extra_env, wrapper=wrapper).start()
         self.services[service] = process
         if wait:
             await process.wait_ready()

@@ -16,16 +16,20 @@ and a burst of writes costs one round of broker acknowledgements, not one per ev
 matters: one aggregate's entries are sent in the order queued, and the idempotent producer keeps a
 partition's records in the order sent. An aggregate whose send failed keeps its entries and is tried again
 on the next pass.
+
+`BEFORE_SEND` is a hook point for tests that run a service as a process and want it to fail at the worst
+moment (tests/support/crash_before_publish.py exits after the write and before the publish); nothing in
+the services' own code adds to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-import os
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +44,7 @@ from mash_runtime.store import OUTBOX, AggregateStore
 
 log = logging.getLogger(__name__)
 SENT_MEMORY = 10_000  # event ids this relay published lately: a later view still listing one skips it
+BEFORE_SEND: list[Callable[[OutboxEntry], None]] = []  # test hooks (see the module's docstring)
 
 
 @dataclass
@@ -134,10 +139,8 @@ class OutboxRelay:
                 for entry in each.entries:  # handed to the producer one by one, in order; acknowledged later
                     if entry.event_id in self._sent:
                         continue
-                    if self._settings.fault_crash_before_publish:
-                        # Test-only: die like a killed process after the write and before the publish.
-                        log.error("fault injection: exiting before publishing %s", entry.event_id)
-                        os._exit(137)
+                    for hook in BEFORE_SEND:
+                        hook(entry)
                     each.acknowledgements.append(await self._send(entry))
             except Exception as exc:
                 failed[n] = exc
@@ -174,7 +177,7 @@ class OutboxRelay:
         parent = propagate.extract({"traceparent": entry.traceparent}) if entry.traceparent else None
         token = otel_context.attach(parent) if parent is not None else None
         try:
-            acknowledged = await self._broker.publish(
+            acknowledged: Any = await self._broker.publish(
                 entry.value,
                 topic=entry.topic,
                 key=entry.key.encode(),
@@ -184,4 +187,9 @@ class OutboxRelay:
         finally:
             if token is not None:
                 otel_context.detach(token)
+        if not inspect.isawaitable(acknowledged):
+            # An in-memory broker (TestKafkaBroker) delivers at once and hands back no pending acknowledgement.
+            done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            done.set_result(acknowledged)
+            return done
         return acknowledged

@@ -1,7 +1,14 @@
 """A service's running parts and their lifecycle: broker, store, outbox relay, clocks, HTTP app.
 
-Each service builds one `ServiceRuntime`, declares its stores, subscriptions and periodic jobs, and
-gets a FastAPI app whose lifespan starts and stops everything in the right order.
+Each service's composition root (`bootstrap` in its `bootstrap.py`) builds one `ServiceRuntime`,
+declares its stores, subscriptions and periodic jobs, and gets a FastAPI app whose lifespan starts and
+stops everything in the right order.
+
+The parts that talk to servers can be handed in, so that the same bootstrap runs a service in memory:
+`database` (a pymongo AsyncDatabase, or mash_runtime.memory_store.MemoryDatabase), `broker` (a
+faststream KafkaBroker; tests wrap it in TestKafkaBroker), `clock` (mash_runtime.clock) and
+`topic_admin` (what creates topics at start-up; in memory there is nothing to create). Left out, each
+is built from the settings, as in production. See mash_runtime.in_memory for running one in a test.
 """
 
 from __future__ import annotations
@@ -15,15 +22,18 @@ from typing import Any, TypeVar
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
+from faststream.kafka import KafkaBroker
 from mash_schemas.deadletter import DeadLetter
 from mash_schemas.envelope import EventEnvelope
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from mash_runtime import metrics
 from mash_runtime.audit import AuditLog
 from mash_runtime.broker import build_broker
+from mash_runtime.clock import Clock, utc_now
 from mash_runtime.consuming import DeadLetters, Handler, subscribe
 from mash_runtime.http import install_error_handlers
 from mash_runtime.logs import configure_logging
@@ -37,26 +47,38 @@ from mash_runtime.telemetry import setup_tracing
 from mash_runtime.topics_admin import ensure_topics
 
 EventT = TypeVar("EventT", bound=EventEnvelope[Any])
+TopicAdmin = Callable[[HubSettings, set[str], dict[str, int]], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
 class ServiceRuntime:
     """Everything a service runs besides its rules."""
 
-    def __init__(self, settings: HubSettings) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        database: AsyncDatabase[dict[str, Any]] | None = None,
+        broker: KafkaBroker | None = None,
+        clock: Clock = utc_now,
+        topic_admin: TopicAdmin | None = None,
+    ) -> None:
         configure_logging(settings.service_name, settings.log_level, settings.log_file)
         self.settings = settings
+        self.clock = clock
         self.tracer_provider = setup_tracing(settings)
         instrumentor = PymongoInstrumentor()
         if not instrumentor.is_instrumented_by_opentelemetry:
             # Statements are not captured (the default): they would carry case content into spans.
             instrumentor.instrument(tracer_provider=self.tracer_provider, capture_statement=False)
-        self.broker = build_broker(settings, self.tracer_provider)
+        self.broker = broker if broker is not None else build_broker(settings, self.tracer_provider)
         self.dead_letters = DeadLetters(self.broker, settings)
-        self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000
-        )
-        self.db = self.mongo[settings.mongo_database]
+        self.mongo: AsyncMongoClient[dict[str, Any]] | None = None
+        if database is None:
+            self.mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+            database = self.mongo[settings.mongo_database]
+        self.db: AsyncDatabase[dict[str, Any]] = database
+        self._topic_admin: TopicAdmin = topic_admin or ensure_topics
         self.audit = AuditLog(self.db["audit"], settings.service_name)
         self.cipher = AtRestCipher.from_settings(settings)
         self._stores: list[AggregateStore] = []
@@ -113,17 +135,22 @@ class ServiceRuntime:
                 await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Start in dependency order: store, topics, relay, consumers, clocks; stop in reverse."""
+    async def running(self, *, periodic_jobs: bool = True) -> AsyncIterator[None]:
+        """Start in dependency order: store, topics, relay, consumers, clocks; stop in reverse.
+
+        `periodic_jobs=False` leaves the clock watchers and sweeps to the caller (tests call them with a
+        FixedClock, mash_runtime.in_memory).
+        """
         await self.db.command("ping")
         for aggregate_store in self._stores:
             await aggregate_store.ensure_indexes()
         for step in self._startup:
             await step()
-        await ensure_topics(self.settings, self._topics, self._topic_partitions)
+        await self._topic_admin(self.settings, self._topics, self._topic_partitions)
         await self.broker.start()
         relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
-        jobs = [asyncio.create_task(self._periodic(s, j), name=j.__name__) for s, j in self._jobs]
+        jobs = [asyncio.create_task(self._periodic(s, j), name=j.__name__) for s, j in self._jobs
+                if periodic_jobs]
         log.info("service started", extra={"fields": {"topics": sorted(self._topics)}})
         try:
             yield
@@ -134,7 +161,8 @@ class ServiceRuntime:
             grace = self.settings.shutdown_step_seconds
             await stop_tasks([relay_task, *jobs], grace)
             await bounded(self.broker.stop(), grace, "broker clients")
-            await bounded(self.mongo.close(), grace, "store client")
+            if self.mongo is not None:
+                await bounded(self.mongo.close(), grace, "store client")
             self.tracer_provider.shutdown()
 
     def http_app(self, title: str, description: str) -> FastAPI:

@@ -99,9 +99,6 @@ class HubSettings(BaseSettings):
     relay_full_scan_seconds: float = Field(
         30.0, gt=0, description="How often the relay scans every aggregate for pending events (crash recovery)."
     )
-    fault_crash_before_publish: bool = Field(
-        False, description="Test-only fault injection: exit the process before the relay's first publish."
-    )
 
     @classmethod
     def settings_customise_sources(
@@ -127,8 +124,6 @@ class HubSettings(BaseSettings):
                 raise ValueError("oidc_issuer: staff sign in with the identity provider in production; set it")
             if not self.oidc_issuer.startswith("https://"):
                 raise ValueError("oidc_issuer: the identity provider must be reached over https in production")
-            if self.fault_crash_before_publish:
-                raise ValueError("fault_crash_before_publish is for tests only")
         return self
 
     @model_validator(mode="after")

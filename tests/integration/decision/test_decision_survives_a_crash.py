@@ -1,7 +1,7 @@
 """A decision is published exactly once even when the service dies between storing it and publishing it.
 
 The decision service runs as a real OS process (demo.hub). It is started normally to open and screen the
-case, then restarted with MASH_DECISION_FAULT_CRASH_BEFORE_PUBLISH=true, so that the first thing its
+case, then restarted under tests.support.crash_before_publish, so that the first thing its
 relay would publish is the decision: the decision and its outbox entry are stored, and the process then
 exits with 137 before publishing, as if killed. Restarted normally, the relay finds the entry and publishes
 it: exactly one decision.made reaches the topic, and a client's retry of the POST records nothing new.
@@ -32,7 +32,7 @@ from tests.integration.decision.desk_harness import (
 )
 from tests.support.infrastructure import Infrastructure
 
-CRASH_BEFORE_PUBLISH = {"MASH_DECISION_FAULT_CRASH_BEFORE_PUBLISH": "true"}
+CRASH_BEFORE_PUBLISH = "tests.support.crash_before_publish"
 
 
 async def test_a_decision_stored_before_a_crash_is_published_once_after_restart(
@@ -52,7 +52,7 @@ async def test_a_decision_stored_before_a_crash_is_published_once_after_restart(
 
             # restart with the fault: the decision is the first event this process would publish
             hub.services["decision"].stop()
-            await hub.start_service("decision", CRASH_BEFORE_PUBLISH)
+            await hub.start_service("decision", wrapper=CRASH_BEFORE_PUBLISH)
             decision = {"outcome": "early_help", "rationale": "Low-level worry; Early Help can support the mother."}
             try:
                 decided = await desk.step(rid, "decision", decision)

@@ -1,6 +1,6 @@
 """Intake killed between writing a contact and publishing it: the relay publishes it on restart, once.
 
-Intake runs as an OS process (demo.hub). With MASH_INTAKE_FAULT_CRASH_BEFORE_PUBLISH the relay exits the
+Intake runs as an OS process (demo.hub). Run under tests.support.crash_before_publish, its relay exits the
 process (status 137, as a SIGKILL would) right before its first publish, i.e. after the contact and its
 outbox entry are durably written and the referrer has had the 202.
 """
@@ -33,7 +33,7 @@ async def test_a_contact_written_before_a_crash_is_published_exactly_once_after_
     contacts = mongo[hub.database("intake")]["contacts"]
     contact = json.loads((DEMO / "contacts" / "scenario-1-bike-theft.json").read_text(encoding="utf-8"))
     try:
-        await hub.start_service("intake", extra_env={"MASH_INTAKE_FAULT_CRASH_BEFORE_PUBLISH": "true"})
+        await hub.start_service("intake", wrapper="tests.support.crash_before_publish")
         doomed = hub.services["intake"]
         async with httpx.AsyncClient(timeout=15.0) as http:
             response = await http.post(f"{hub.url('intake')}/contacts", json=contact,
