@@ -22,7 +22,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
@@ -30,6 +29,7 @@ import jwt
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from mash_runtime.roles import Role as Role  # re-exported: the token checks and routes name roles from here too
 from mash_runtime.settings import HubSettings
 
 ALGORITHM = "HS256"
@@ -38,17 +38,6 @@ HUB_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 AGENCY_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
 log = logging.getLogger("mash.auth")
-
-
-class Role(StrEnum):
-    """Who is acting: the hub's own staff, a partner agency, or an analyst (no sensitive detail)."""
-
-    SCREENER = "screener"
-    MANAGER = "manager"
-    AGENCY = "agency"
-    ANALYST = "analyst"
-    REFERRER = "referrer"
-    OPERATIONS = "operations"
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,11 @@ class ServiceRuntime:
                 await bounded(self.mongo.close(), grace, "store client")
             self.tracer_provider.shutdown()
 
+    async def close(self) -> None:
+        """Close the store client this runtime opened (for one-off commands that never call `running`)."""
+        if self.mongo is not None:
+            await self.mongo.close()
+
     def http_app(self, title: str, description: str) -> FastAPI:
         """A FastAPI app with the service's lifespan, JSON errors, health checks and tracing."""
 

@@ -18,7 +18,7 @@ async def _import(path: Path) -> int:
     try:
         return await import_register_file(IntakeStore(runtime), path)
     finally:
-        await runtime.mongo.close()
+        await runtime.close()
 
 
 def main() -> None:
