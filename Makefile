@@ -32,18 +32,20 @@ status: ## Show whether Kafka and mongo-java-server are running
 demo: install up ## Run the hub (services, agencies, identity provider, workspace), carry the scenarios, print outcomes and sign-ins
 	@$(STACK_ENV) $(PY) -m demo
 
-test: install up ## Lint, type-check and run every test (unit, integration, end-to-end, browser) on the real stack
+test: install up ## Lint, type-check, check import boundaries and run every test (unit, integration, end-to-end, browser) on the real stack
 	@$(UV) run --frozen --quiet ruff check .
 	@$(UV) run --frozen --quiet mypy
+	@$(UV) run --frozen --quiet lint-imports
 	@bash infra/browser.sh >/dev/null
 	@$(STACK_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## Only the fast in-memory tests (no servers)
 	@$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
-lint: install ## ruff and mypy --strict
+lint: install ## ruff, mypy --strict and the import boundaries (import-linter contracts in pyproject.toml)
 	@$(UV) run --frozen --quiet ruff check .
 	@$(UV) run --frozen --quiet mypy
+	@$(UV) run --frozen --quiet lint-imports
 
 schemas: install ## Regenerate schemas/json from the contract models
 	@$(PY) -m mash_schemas.generate
