@@ -21,6 +21,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.publisher.usecase import DefaultPublisher
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from mash_schemas import AgencyResponded, EnquiryRequested
+from mash_schemas.evolution import UnsupportedSchemaVersion, read_event
 from pydantic import ValidationError
 
 from mash_agency.adapter import AgencyAdapter, load_adapter
@@ -84,11 +85,20 @@ class EnquiryResponder:
 
     async def respond(self, raw: bytes, origin: MessageOrigin) -> AgencyResponded | None:
         """The response to the request in `raw`, or None when the message is skipped."""
+        # A tolerant reader: fields a newer hub added are ignored and an older version is upcast, so the
+        # hub can extend enquiry.request before every agency has upgraded its kit.
         try:
-            request_event = EnquiryRequested.model_validate_json(raw)
+            request_event = read_event(raw, EnquiryRequested)
         except ValidationError as exc:
             # Agencies have no dead-letter topic of ours: log where it is, so it can be found, and move on.
             log.error("skipping unreadable enquiry request at %s: %s", origin, describe_invalid(exc))
+            return None
+        except UnsupportedSchemaVersion as exc:
+            log.error("skipping enquiry request at %s: %s (upgrade the kit: pip install -U mash-schemas mash-agency)",
+                      origin, exc)
+            return None
+        except ValueError as exc:  # not JSON, or not an object
+            log.error("skipping unreadable enquiry request at %s: %s", origin, type(exc).__name__)
             return None
         request = request_event.payload
         if request.agency != self.agency:

@@ -6,6 +6,12 @@ an event of a schema version this code was not written for, or one with no `even
 is refused here with a reason an operator can act on, and the consuming path sets it aside on the
 dead-letter topic, so the partition behind it keeps flowing. The checks run in one place, for every
 topic, so that no handler has to remember them.
+
+A record that passes is read as a tolerant reader reads (mash_schemas.evolution.read_event): fields this
+consumer does not know are ignored, so a producer may add an optional field before its consumers upgrade,
+and an older `schema_version` is upcast to the model's through the registered upcasters. A version with
+no upcaster path to the model's (a newer one, or an older one nobody wrote an upcaster for) is refused as
+`unsupported_schema_version`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.evolution import EVENT_UPCASTERS, EventUpcasters, UnsupportedSchemaVersion, event_type_of, read_event
 from pydantic import ValidationError
 
 EventT = TypeVar("EventT", bound=EventEnvelope[Any])
@@ -28,15 +35,16 @@ class Refusal:
     reason: str
 
 
-def supported_schema_versions(event_model: type[EventEnvelope[Any]]) -> frozenset[int]:
-    """The schema versions a consumer of `event_model` can apply: the current one (no upcasters exist yet).
+def supported_schema_versions(
+    event_model: type[EventEnvelope[Any]], upcasters: EventUpcasters = EVENT_UPCASTERS
+) -> frozenset[int]:
+    """The schema versions a consumer of `event_model` can apply: its own, and those upcast to it."""
+    return upcasters.supported_versions(event_type_of(event_model), event_model.SCHEMA_VERSION)
 
-    When a breaking version 2 comes, its consumers gain an upcaster from 1 and list both here.
-    """
-    return frozenset({event_model.SCHEMA_VERSION})
 
-
-def screen(value: bytes | None, event_model: type[EventT], max_value_bytes: int) -> EventT | Refusal:
+def screen(
+    value: bytes | None, event_model: type[EventT], max_value_bytes: int, upcasters: EventUpcasters = EVENT_UPCASTERS
+) -> EventT | Refusal:
     """The validated event, or why the record is refused. Never raises for anything a producer can send."""
     if value is None:
         return Refusal("empty_value", "the record has a null value (a tombstone); every event has a body")
@@ -61,17 +69,15 @@ def screen(value: bytes | None, event_model: type[EventT], max_value_bytes: int)
     version = document.get("schema_version", 1)
     if isinstance(version, bool) or not isinstance(version, int):
         return Refusal("invalid_event", "schema_version: not an integer")
-    supported = supported_schema_versions(event_model)
-    if version not in supported:
-        return Refusal(
-            "unsupported_schema_version",
-            f"schema_version {version} is not supported by this consumer (supported: "
-            f"{', '.join(str(v) for v in sorted(supported))}); no upcaster exists for it",
-        )
     try:
-        return event_model.model_validate_json(value)
+        return read_event(value if version == event_model.SCHEMA_VERSION else document, event_model,
+                          upcasters=upcasters)
+    except UnsupportedSchemaVersion as exc:
+        return Refusal("unsupported_schema_version", str(exc))
     except ValidationError as exc:
         return Refusal("invalid_event", validation_reason(exc))
+    except Exception as exc:  # an upcaster that chokes on a malformed older document: that document is invalid
+        return Refusal("invalid_event", f"the version {version} event could not be upcast: {type(exc).__name__}")
 
 
 def validation_reason(exc: ValidationError) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -14,10 +14,13 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
 from pydantic.config import JsonDict
+
+from mash_schemas.evolution import known_fields_only
 
 AgencyName = Annotated[
     str,
@@ -49,9 +52,19 @@ NhsNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
 
 
 class Model(BaseModel):
-    """Base for contract models: immutable, and unknown fields are refused so typos surface."""
+    """Base for contract models: immutable; unknown fields refused when writing, ignored when reading.
+
+    A producer building a model with a field the contract does not name (a typo) fails, so typos surface
+    where they are made. A consumer reading through `mash_schemas.evolution.read_event` validates in
+    reading mode, where fields a newer producer added are dropped instead (tolerant reader).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_unknown_fields_when_reading(cls, data: Any, info: ValidationInfo) -> Any:
+        return known_fields_only(cls, data, info)
 
 
 class BragRating(StrEnum):

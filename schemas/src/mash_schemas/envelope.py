@@ -6,6 +6,11 @@ after a crash emits the very same events, which consumers then recognise and ski
 Each event class gives `event_type` a default so that producers never spell it out, but every event on
 the wire carries it: the hub's consumers refuse a message without one (mash_runtime.screening), and the
 published JSON Schema lists it as required.
+
+Writers are strict and readers tolerant (mash_schemas.evolution): an envelope built with a field it does
+not name fails, while one read by `read_event` ignores such fields. A writer always emits its class's
+`SCHEMA_VERSION` (filled in when not given, refused when another is given); a reader is handed an event
+already upcast to that version.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.config import JsonDict
+
+from mash_schemas.evolution import is_reading, known_fields_only
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
@@ -27,12 +34,20 @@ def derived_event_id(cause: uuid.UUID | str, name: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"{cause}/{name}")
 
 
-def _event_type_required(schema: JsonDict) -> None:
-    """Publish `event_type` as required: consumers refuse an event without it, whatever the default."""
+def _event_type_required(schema: JsonDict, model: type[Any]) -> None:
+    """Publish `event_type` as required (consumers refuse an event without it, whatever the default), and
+    the version this event's writers emit as `schema_version`'s default."""
     required = schema.setdefault("required", [])
     assert isinstance(required, list)
     if "event_type" not in required:
         required.insert(0, "event_type")
+    properties = schema.get("properties")
+    version = schema_version = None
+    if isinstance(properties, dict):
+        schema_version = properties.get("schema_version")
+        version = getattr(model, "SCHEMA_VERSION", 1)
+    if isinstance(schema_version, dict) and isinstance(version, int):
+        schema_version["default"] = version
 
 
 class EventEnvelope(BaseModel, Generic[PayloadT]):
@@ -48,14 +63,32 @@ class EventEnvelope(BaseModel, Generic[PayloadT]):
     event_id: uuid.UUID = Field(description="Unique id of this event; consumers skip ids already applied.")
     event_type: str
     schema_version: int = Field(
-        1, ge=1, description="Bumped only for a breaking change (with an upcaster). Consumers apply the versions "
-        "they support (today 1) and set any other aside on the dead-letter topic with the reason.",
+        1, ge=1, description="Bumped only for a breaking change, with an upcaster from the previous version. "
+        "Writers emit their event's current version; a record without it is version 1. Consumers upcast the "
+        "older versions they have upcasters for and set any other aside on the dead-letter topic with the reason.",
     )
     occurred_at: AwareDatetime
     correlation_id: str = Field(min_length=1, max_length=64, description="The referral this event is about.")
     causation_id: uuid.UUID | None = Field(None, description="The event that caused this one, if any.")
     producer: str = Field(min_length=1, max_length=64, description="Service or agency that produced it.")
     payload: PayloadT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _writers_version_and_readers_tolerance(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and "schema_version" not in data and not is_reading(info):
+            data = {**data, "schema_version": cls.SCHEMA_VERSION}
+        return known_fields_only(cls, data, info)
+
+    @model_validator(mode="after")
+    def _writers_emit_the_current_version(self, info: ValidationInfo) -> Self:
+        # A writer stating an older version with the current shape would have readers upcast it wrongly.
+        if not is_reading(info) and self.schema_version != self.SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version: {type(self).__name__} writes version {self.SCHEMA_VERSION}, not "
+                f"{self.schema_version} (an older version is only read, through its upcaster)"
+            )
+        return self
 
     @classmethod
     def build(

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from mash_schemas.common import Model, ShortText
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.evolution import EVENT_UPCASTERS, Document
 from mash_schemas.topics import NOTIFICATION_FAILED, NOTIFICATION_SENT
 
 
@@ -55,7 +56,29 @@ class NotificationFailure(Model):
 
 
 class NotificationFailed(EventEnvelope[NotificationFailure]):
-    """Delivery was given up after the retries; operations should look and re-send."""
+    """Delivery was given up after the retries; operations should look and re-send.
 
+    Version 2 (the current one) counts `attempts` as notification.sent does, the first try included, and
+    names the cause `reason`, as a dead letter does. Version 1 counted `retries` (tries after the first)
+    and called the cause `last_error`: a breaking change for its readers (two required fields renamed,
+    one counted differently), hence the new version and `upcast_notification_failed_v1_v2`.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
     TOPIC: ClassVar[str] = NOTIFICATION_FAILED
     event_type: Literal["notification.failed"] = "notification.failed"
+
+
+@EVENT_UPCASTERS.register("notification.failed", from_version=1)
+def upcast_notification_failed_v1_v2(document: Document) -> Document:
+    """A version 1 notification.failed as version 2: `retries` + 1 is `attempts`, `last_error` is `reason`.
+
+    Only the payload changed. A key already in its version 2 name is left as it is, so a writer that
+    mislabelled a version 2 payload as version 1 is read, not broken.
+    """
+    payload = dict(document.get("payload") or {})
+    if "attempts" not in payload and isinstance(payload.get("retries"), int):
+        payload["attempts"] = payload.pop("retries") + 1
+    if "reason" not in payload and "last_error" in payload:
+        payload["reason"] = payload.pop("last_error")
+    return {**document, "payload": payload}
