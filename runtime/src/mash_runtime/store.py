@@ -19,6 +19,10 @@ exactly that index's fields, so without it each version-checked write read the w
 36 ms a write at 4,000 documents, 5 ms with the index; on MongoDB the `_id` index serves both anyway).
 A write that queues events leaves what it wrote (version and outbox) for the relay, which then publishes
 and clears without reading the document again (`recent_write`, `clear_published(..., seen=...)`).
+
+Every write stamps the document with its kind's record version (`_record_version`; the kind is the
+collection's name), and every load upcasts an older document's state to the current version before the
+caller sees it (mash_runtime.upcasting), so a document outlives the code that wrote it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from pymongo.errors import DuplicateKeyError
 
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.sealing import AtRestCipher
+from mash_runtime.upcasting import STORED_UPCASTERS, StoredUpcasters
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ INBOX = "_inbox"
 OUTBOX = "_outbox"
 OUTBOX_PENDING = "_outbox_pending"
 VERSION = "_version"
+RECORD_VERSION = "_record_version"  # the shape of the aggregate's state (mash_runtime.upcasting); absent = 1
 INBOX_LIMIT = 500  # an aggregate sees tens of events; keep the marks bounded all the same
 CLEAR_ATTEMPTS = 20
 # After a lost race, pause a random time below a ceiling that starts at 5 ms and doubles up to 250 ms.
@@ -49,7 +55,7 @@ CLEAR_ATTEMPTS = 20
 # attempts needed, about 0.4 s in all; without the pause most writers ran out of attempts.
 _BACKOFF_FIRST = 0.005
 _BACKOFF_CEILING = 0.25
-_BOOKKEEPING = {"_id", VERSION, INBOX, OUTBOX, OUTBOX_PENDING}
+_BOOKKEEPING = {"_id", VERSION, RECORD_VERSION, INBOX, OUTBOX, OUTBOX_PENDING}
 VERSION_INDEX = "_id_version"  # unique (_id, _version): serves the version-checked writes on every backend
 
 
@@ -86,8 +92,15 @@ class AggregateStore:
         collection: AsyncCollection[dict[str, Any]],
         on_events: Callable[[str], None] | None = None,
         cipher: AtRestCipher | None = None,
+        *,
+        kind: str | None = None,
+        upcasters: StoredUpcasters = STORED_UPCASTERS,
     ):
         self.collection = collection
+        # What the aggregates are, for their record version and upcasters: the collection's name by default.
+        self.kind = kind or collection.name
+        self.upcasters = upcasters
+        self.record_version = upcasters.current_version(self.kind)
         self.on_events = on_events
         # Outbox values may carry sealed items: encrypted at rest when a cipher is given.
         self.cipher = cipher
@@ -97,7 +110,13 @@ class AggregateStore:
     async def get(self, aggregate_id: str) -> dict[str, Any] | None:
         """The aggregate's state, or None."""
         doc = await self.collection.find_one({"_id": aggregate_id})
-        return state_of(doc) if doc else None
+        return self.loaded_state(doc) if doc else None
+
+    def loaded_state(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The aggregate's state in `doc`, upcast from the record version it was written at to the current one."""
+        version = doc.get(RECORD_VERSION, 1)
+        state = state_of(doc)
+        return state if version == self.record_version else self.upcasters.upcast(self.kind, state, version)
 
     async def apply(
         self,
@@ -119,12 +138,13 @@ class AggregateStore:
             doc = await self.collection.find_one({"_id": aggregate_id})
             if doc is not None and event_id is not None and event_id in doc.get(INBOX, []):
                 return False
-            outcome = decide(state_of(doc) if doc else None)
+            current = self.loaded_state(doc) if doc else None
+            outcome = decide(current)
             change = await outcome if isinstance(outcome, Awaitable) else outcome
             if change is None:
-                if doc is not None and event_id is not None:
+                if current is not None and event_id is not None:
                     # Remember the event even when it changed nothing, so a replay is cheap and silent.
-                    change = Change(state=state_of(doc))
+                    change = Change(state=current)
                 else:
                     return False
             try:
@@ -148,6 +168,7 @@ class AggregateStore:
         outbox += [self._stored(entry) for entry in change.events]
         body = {
             **{k: v for k, v in change.state.items() if k not in _BOOKKEEPING},
+            RECORD_VERSION: self.record_version,
             INBOX: inbox,
             OUTBOX: outbox,
             OUTBOX_PENDING: bool(outbox),
