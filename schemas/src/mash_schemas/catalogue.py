@@ -40,3 +40,44 @@ def topic_of(event_type: str) -> str:
         return agency_response_topic("<agency>")
     topic: str = getattr(EVENTS[event_type], "TOPIC")  # noqa: B009 - ClassVar on a generic subclass
     return topic
+
+
+PRODUCERS: dict[str, str] = {
+    "referral.received": "intake",
+    "referral.amended": "intake",
+    "police.notification": "a police force's system",
+    "enquiry.opened": "decision",
+    "enquiry.request": "enquiry",
+    "agency.response": "the agency's kit (or its own client)",
+    "enquiry.completed": "enquiry",
+    "enquiry.addendum": "enquiry",
+    "decision.made": "decision",
+    "case.timescale": "decision",
+    "notification.sent": "notify",
+    "notification.failed": "notify",
+    "dead.letter": "any consumer",
+    "consultation.recorded": "intake",
+}
+"""Who writes each event (for the AsyncAPI document's send operations)."""
+
+CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
+    "referral.received": ("decision.referrals", "insight.{generation}.referrals"),
+    "referral.amended": ("decision.amendments",),
+    "police.notification": ("intake.police-feed", "insight.{generation}.police-feed"),
+    "enquiry.opened": ("enquiry.opened", "intake.contact-status", "insight.{generation}.enquiries"),
+    "enquiry.request": ("agency-{agency}",),
+    "agency.response": ("enquiry.responses.{agency}",),
+    "enquiry.completed": ("decision.enquiry-outcomes", "insight.{generation}.enquiry-outcomes"),
+    "enquiry.addendum": ("decision.enquiry-addenda", "insight.{generation}.late-answers"),
+    "decision.made": ("notify.decisions", "intake.contact-outcome", "insight.{generation}.decisions"),
+    "case.timescale": ("insight.{generation}.timescales",),
+    "notification.sent": (),
+    "notification.failed": (),
+    "dead.letter": (),
+    "consultation.recorded": ("insight.{generation}.consultations",),
+}
+"""The consumer groups that read each event inside the hub and its agencies' kits (before any namespace).
+
+`{agency}` is the agency's id, `{generation}` insight's MASH_INSIGHT_GENERATION. Events with none are read
+by operations' own tools, outside the hub.
+"""
