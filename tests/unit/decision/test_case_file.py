@@ -24,8 +24,9 @@ from mash_decision.domain.case_file import (
     RatingChangeNeedsRationale,
     StepOutOfOrder,
 )
-from mash_decision.domain.roles import NotPermitted, Role
+from mash_decision.domain.roles import NotPermitted
 from mash_decision.domain.timescales import Timescales
+from mash_runtime.roles import Role
 from mash_schemas import (
     AllocatedWorker,
     BragRating,

@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 from mash_decision.domain.case_file import CaseFile, CaseState
 from mash_decision.domain.queue import desk_queue, time_left_text
-from mash_decision.domain.roles import Role
 from mash_decision.domain.timescales import ClockKind, Timescales, TimescaleStatus
+from mash_runtime.roles import Role
 from mash_schemas import AllocatedWorker, BragRating
 
 from tests.unit.decision.casebook import london, referral

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from mash_decision.config import default_recommendation_rules
 from mash_decision.domain.recommendation import EscalationRule, RecommendationRules, recommend
+from mash_runtime.config_files import parse_config
 from mash_schemas import BragRating, Outcome, SealedItem
 
 from tests.unit.decision.casebook import addendum, enquiry_outcome, findings, item, scenario_1_outcome
@@ -125,6 +126,7 @@ def test_a_hub_can_add_a_cumulative_rule_and_remap_services() -> None:
 
 def test_the_shipped_yaml_holds_the_default_rules() -> None:
     assert default_recommendation_rules() == RecommendationRules()
-    custom = RecommendationRules.from_yaml("outcome_by_rating: {green: targeted_family_support}")
+    custom = parse_config("outcome_by_rating: {green: targeted_family_support}", RecommendationRules,
+                          what="recommendation rules")
     assert custom.outcome_by_rating[BragRating.GREEN] is Outcome.TARGETED_FAMILY_SUPPORT
     assert custom.outcome_by_rating[BragRating.RED] is Outcome.CHILD_PROTECTION

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 from mash_decision.domain.case_file import CaseFile
-from mash_decision.domain.roles import (
-    WITHHELD,
-    DeskAction,
-    NotPermitted,
-    Role,
-    case_file_view,
-    may,
-    without_sealed_items,
-)
+from mash_decision.domain.case_file_views import WITHHELD, case_file_view, without_sealed_items
+from mash_decision.domain.roles import DeskAction, NotPermitted, may
 from mash_decision.domain.timescales import Timescales
+from mash_runtime.roles import Role
 from mash_schemas import BragRating, ConsentStatus, Outcome, SealedItem
 
 from tests.unit.decision.casebook import addendum, enquiry_outcome, findings, item, london, referral

@@ -14,6 +14,7 @@ from mash_decision.domain.timescales import (
     Timescales,
     TimescaleStatus,
 )
+from mash_runtime.config_files import ConfigError, parse_config
 from mash_schemas import BragRating
 from pydantic import ValidationError
 
@@ -160,13 +161,15 @@ def test_an_enquiry_opened_after_the_margin_is_still_capped_by_the_decision() ->
 
 def test_config_reads_from_yaml_and_the_shipped_file_holds_the_defaults() -> None:
     assert default_timescales() == TimescaleConfig()
-    custom = TimescaleConfig.from_yaml(
+    custom = parse_config(
         """
         working_hours: {opens_at: "08:30", closes_at: "16:30", late_referral_cutoff: "16:00"}
         decision_targets:
           red: {hours: 2, clock: continuous}
         near_breach_minutes: 45
-        """
+        """,
+        TimescaleConfig,
+        what="timescales",
     )
     assert custom.decision_targets[BragRating.RED] == Target(hours=2, clock=ClockKind.CONTINUOUS)
     assert custom.decision_targets[BragRating.BLUE] is None
@@ -176,5 +179,5 @@ def test_config_reads_from_yaml_and_the_shipped_file_holds_the_defaults() -> Non
 
 
 def test_config_refuses_an_unknown_setting() -> None:
-    with pytest.raises(ValidationError):
-        TimescaleConfig.from_yaml("near_breach_minuets: 45")
+    with pytest.raises(ConfigError, match="near_breach_minuets"):
+        parse_config("near_breach_minuets: 45", TimescaleConfig, what="timescales")

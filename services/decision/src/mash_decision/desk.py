@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from mash_runtime import metrics
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal
+from mash_runtime.clock import Clock, utc_now
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
+from mash_runtime.roles import Role
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import Change
 from mash_runtime.transit import TransitOpener
@@ -42,11 +43,12 @@ from mash_decision.domain.case_file import (
     CaseState,
     HandoffItemNotReleasable,
 )
+from mash_decision.domain.case_file_views import case_file_view
 from mash_decision.domain.queue import QueueEntry, desk_queue
 from mash_decision.domain.recommendation import RecommendationRules
-from mash_decision.domain.roles import NotPermitted, Role, case_file_view
+from mash_decision.domain.roles import NotPermitted
 from mash_decision.domain.timescales import Timescales
-from mash_decision.store import CaseFiles
+from mash_decision.store import DecisionStore
 
 log = logging.getLogger(__name__)
 PRODUCER = "decision"
@@ -91,15 +93,18 @@ class ManagersDesk:
     def __init__(
         self,
         settings: HubSettings,
-        cases: CaseFiles,
+        cases: DecisionStore,
         timescales: Timescales,
         rules: RecommendationRules,
         audit: AuditLog,
         route_allocated_automatically: bool,
         transit: TransitOpener,
+        clock: Clock = utc_now,
     ) -> None:
         self._settings = settings
         self._cases = cases
+        # The one source of "now" for every step, so a test moves time instead of waiting for it.
+        self._clock = clock
         self._timescales = timescales
         self._rules = rules
         self._audit = audit
@@ -119,14 +124,14 @@ class ManagersDesk:
             events: list[OutboxEntry] = []
             if self._auto_route and any(m.allocated_worker for m in referral.matches):
                 decision = case.route_to_allocated_worker(
-                    ROUTING_RULE, Role.MANAGER, datetime.now(UTC),
+                    ROUTING_RULE, Role.MANAGER, self._clock(),
                     rationale="The child has an allocated social worker: the contact goes straight to them.",
                     rules=self._rules, decision_id=self._decision_id(referral.referral_id),
                 )
                 events.append(self._decision_event(decision))
             return Change(state=self._cases.state_of(case), events=events)
 
-        await self._cases.store.apply(referral.referral_id, open_once, event_id=str(event.event_id))
+        await self._cases.apply(referral.referral_id, open_once, event_id=str(event.event_id))
         log.info("case file opened", extra={"fields": {"referral_id": referral.referral_id}})
 
     async def _on_case(self, referral_id: str, event_id: str, step: Callable[[CaseFile], bool]) -> None:
@@ -138,7 +143,7 @@ class ManagersDesk:
             case = self._cases.case_of(current)
             return Change(state=self._cases.state_of(case, current)) if step(case) else None
 
-        await self._cases.store.apply(referral_id, change, event_id=event_id)
+        await self._cases.apply(referral_id, change, event_id=event_id)
 
     async def amend_case(self, event: ReferralAmended) -> None:
         """A referrer's correction before screening; after screening it is logged, not applied."""
@@ -178,7 +183,7 @@ class ManagersDesk:
     async def record_addendum(self, event: EnquiryAddendumRecorded) -> None:
         """A late agency answer: kept on the case file as an addendum, even after the decision."""
         addendum = self.opened_addendum(event.payload)
-        now = datetime.now(UTC)
+        now = self._clock()
         await self._on_case(addendum.referral_id, str(event.event_id), lambda case: case.add_addendum(addendum, now))
 
     # --- the desk's own steps (HTTP) --------------------------------------------------------------
@@ -204,14 +209,14 @@ class ManagersDesk:
             traced = [entry.in_trace(current.get("trace_parent")) for entry in events]
             return Change(state=self._cases.state_of(case, current), events=traced)
 
-        await self._cases.store.apply(referral_id, change)
+        await self._cases.apply(referral_id, change)
         await self._audit.record(who=principal, action=what, referral_id=referral_id, why=why)
         return result["case"]
 
     async def screen(self, referral_id: str, principal: Principal, rating: BragRating, rationale: str | None) -> None:
         """Confirm or change the suggested rating (a change needs a rationale)."""
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
-            case.screen(principal.subject, role, rating, rationale, datetime.now(UTC), self._timescales)
+            case.screen(principal.subject, role, rating, rationale, self._clock(), self._timescales)
             return []
 
         await self._step(referral_id, principal, step, "screen", rationale or "suggested rating confirmed")
@@ -220,7 +225,7 @@ class ManagersDesk:
         """Pass the referral to the allocated social worker (no enquiry)."""
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
             decision = case.route_to_allocated_worker(
-                principal.subject, role, datetime.now(UTC), rationale=rationale, rules=self._rules,
+                principal.subject, role, self._clock(), rationale=rationale, rules=self._rules,
                 decision_id=self._decision_id(referral_id))
             return [self._decision_event(decision)]
 
@@ -236,7 +241,7 @@ class ManagersDesk:
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
             enquiry = case.open_enquiry(
                 principal.subject, role, agencies, consent_check, proceed_without_consent_reason, questions,
-                datetime.now(UTC), self._timescales, enquiry_id=f"ENQ-{referral_id}")
+                self._clock(), self._timescales, enquiry_id=f"ENQ-{referral_id}")
             opened["id"] = enquiry.enquiry_id
             event = EnquiryOpened.build(enquiry, correlation_id=referral_id, producer=PRODUCER,
                                         event_id=derived_event_id(enquiry.enquiry_id, "opened"))
@@ -256,7 +261,7 @@ class ManagersDesk:
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
             decision = case.decide(
                 principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
-                datetime.now(UTC), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
+                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
             made["decision"] = decision
             return [self._decision_event(decision)]
 
@@ -278,7 +283,7 @@ class ManagersDesk:
                                  what={"role": role.value, "sealed_items_shown": visible is case})
         recommendation = visible.recommendation(self._rules)
         watch = self._timescales.watch(case.decision_deadline)
-        now = datetime.now(UTC)
+        now = self._clock()
         return {
             "case_file": visible.to_document(),
             "recommendation": recommendation.model_dump(mode="json") if recommendation else None,
@@ -301,7 +306,7 @@ class ManagersDesk:
         desk_role(principal)
         cases = [case for case, _ in await self._cases.open_cases()
                  if (state is None or case.state is state) and (rating is None or case.rating is rating)]
-        entries = desk_queue(cases, self._timescales, datetime.now(UTC))
+        entries = desk_queue(cases, self._timescales, self._clock())
         await self._audit.record(who=principal, action="view_queue", referral_id=None, why="the desk's queue",
                                  what={"state": state.value if state else None,
                                        "rating": rating.value if rating else None, "shown": len(entries)})
@@ -323,7 +328,7 @@ class ManagersDesk:
         try:
             decision = case.decide(
                 principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
-                datetime.now(UTC), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
+                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
         except NotPermitted as exc:
             raise RoleRefused(str(exc)) from exc
         except HandoffItemNotReleasable as exc:
@@ -336,7 +341,7 @@ class ManagersDesk:
 
     async def watch_clock(self) -> None:
         """Raise a timescale alert once per case and status (near breach, breach)."""
-        now = datetime.now(UTC)
+        now = self._clock()
         in_breach: dict[str, int] = {}
         for case, state in await self._cases.open_cases():
             alert = self._timescales.watch(case.decision_deadline).alert(case.referral_id, now)
@@ -360,7 +365,7 @@ class ManagersDesk:
                                        traceparent=current.get("trace_parent"))
                 return Change(state=state, events=[entry])
 
-            await self._cases.store.apply(case.referral_id, raise_alert)
+            await self._cases.apply(case.referral_id, raise_alert)
             log.warning("timescale alert", extra={"fields": {"referral_id": case.referral_id,
                                                              "status": alert.status}})
         metrics.cases_in_breach(self._settings.service_name, in_breach)

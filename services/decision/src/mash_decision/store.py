@@ -1,7 +1,9 @@
-"""Case files in MongoDB: the whole case file sealed at rest, with plain fields only for the queue.
+"""Case files in MongoDB: the only module of the decision service that touches its collections.
 
-A case file holds agency intelligence, so it is stored encrypted with the hub's sealing keys; the
-queue and the clock read only referral id, state, rating and due time, which carry no case content.
+A case file holds agency intelligence, so it is stored encrypted with the hub's sealing keys (the
+whole case file as one sealed value); the queue and the clock read only referral id, state, rating
+and due time, which carry no case content. Writes go through the runtime's AggregateStore (one
+version-checked write holding state, inbox and outbox), so nothing is applied twice or lost.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 from typing import Any
 
 from mash_runtime.sealing import AtRestCipher
-from mash_runtime.store import AggregateStore
+from mash_runtime.store import AggregateStore, Decide
 from mash_runtime.telemetry import current_traceparent
 
 from mash_decision.domain.case_file import CaseFile
@@ -18,11 +20,11 @@ from mash_decision.domain.case_file import CaseFile
 OPEN_STATES = ["awaiting_screening", "enquiry_open", "awaiting_decision"]
 
 
-class CaseFiles:
-    """Seals case files into store state and opens them back."""
+class DecisionStore:
+    """Seals case files into store state, opens them back, and finds the open ones."""
 
-    def __init__(self, store: AggregateStore, cipher: AtRestCipher) -> None:
-        self.store = store
+    def __init__(self, aggregates: AggregateStore, cipher: AtRestCipher) -> None:
+        self.aggregates = aggregates
         self._cipher = cipher
 
     def state_of(self, case: CaseFile, previous: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -43,16 +45,21 @@ class CaseFiles:
         """The case file in a stored state."""
         return CaseFile.from_document(json.loads(self._cipher.open(state["sealed_case"])))
 
+    async def apply(self, referral_id: str, decide: Decide,
+                    event_id: str | None = None) -> bool:
+        """One version-checked write of the case file (`event_id` marks another service's event as applied)."""
+        return await self.aggregates.apply(referral_id, decide, event_id=event_id)
+
     async def get(self, referral_id: str) -> CaseFile | None:
         """One case file, or None."""
-        state = await self.store.get(referral_id)
+        state = await self.aggregates.get(referral_id)
         return self.case_of(state) if state else None
 
     async def open_cases(self) -> list[tuple[CaseFile, dict[str, Any]]]:
         """Every case still waiting for the desk or an enquiry, with its stored state."""
-        cursor = self.store.collection.find({"state": {"$in": OPEN_STATES}})
+        cursor = self.aggregates.collection.find({"state": {"$in": OPEN_STATES}})
         return [(self.case_of(doc), doc) async for doc in cursor]
 
     async def ensure_indexes(self) -> None:
         """The queue filters by state."""
-        await self.store.collection.create_index("state")
+        await self.aggregates.collection.create_index("state")

@@ -1,15 +1,39 @@
-"""The hub's default desk configuration, shipped as YAML (the timescales with mash_runtime, shared with insight)."""
+"""The desk's configuration files: the hub's recommendation rules and timescales, packaged defaults or a hub's own.
+
+Both are read with mash_runtime.config_files.load_config, the one loader every service uses, so a
+mistake in either stops the service at start-up with the file and the field named. The timescales'
+packaged default lives with mash_runtime, shared with insight, which reports against the same targets.
+"""
 
 from importlib.resources import files
+from pathlib import Path
 
-from mash_runtime.timescales import default_timescales
+from mash_runtime.config_files import load_config
+from mash_runtime.timescales import TimescaleConfig
 
 from mash_decision.domain.recommendation import RecommendationRules
 
-__all__ = ["default_recommendation_rules", "default_timescales"]
+__all__ = ["default_recommendation_rules", "default_timescales", "recommendation_rules", "timescales"]
+
+PACKAGED_RULES = files(__name__).joinpath("recommendation.yaml")
+PACKAGED_TIMESCALES = files("mash_runtime").joinpath("timescales.yaml")
+
+
+def recommendation_rules(path: Path | None = None) -> RecommendationRules:
+    """The recommendation rules in `path`, or in the shipped recommendation.yaml."""
+    return load_config(path or PACKAGED_RULES, RecommendationRules, what="recommendation rules")
+
+
+def timescales(path: Path | None = None) -> TimescaleConfig:
+    """The hub's timescales in `path`, or in the shipped timescales.yaml (mash_runtime's, shared with insight)."""
+    return load_config(path or PACKAGED_TIMESCALES, TimescaleConfig, what="timescales")
 
 
 def default_recommendation_rules() -> RecommendationRules:
     """The recommendation rules in the shipped recommendation.yaml."""
-    text = files(__name__).joinpath("recommendation.yaml").read_text(encoding="utf-8")
-    return RecommendationRules.from_yaml(text)
+    return recommendation_rules()
+
+
+def default_timescales() -> TimescaleConfig:
+    """The timescales in the shipped timescales.yaml."""
+    return timescales()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from mash_runtime.roles import Role
 from mash_schemas import (
     AllocatedWorker,
     BragRating,
@@ -37,7 +38,7 @@ from mash_schemas import (
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mash_decision.domain.recommendation import Recommendation, RecommendationRules, recommend
-from mash_decision.domain.roles import DeskAction, Role, require_permission
+from mash_decision.domain.roles import DeskAction, require_permission
 from mash_decision.domain.timescales import Deadline, Timescales
 
 

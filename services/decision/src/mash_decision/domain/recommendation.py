@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
 from mash_schemas import AgencyFindings, BragRating, EnquiryAddendum, EnquiryOutcome, Outcome
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -76,12 +75,6 @@ class RecommendationRules(BaseModel):
     def receiving_service(self, outcome: Outcome) -> str:
         """The hub's default receiving service for `outcome`."""
         return self.receiving_services[outcome]
-
-    @classmethod
-    def from_yaml(cls, text: str) -> RecommendationRules:
-        """Read a hub's recommendation rules from YAML text."""
-        loaded = yaml.safe_load(text)
-        return cls.model_validate(loaded or {})
 
 
 class AgencyView(BaseModel):

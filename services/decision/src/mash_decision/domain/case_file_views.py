@@ -1,0 +1,54 @@
+"""What a case file shows to each role: whole inside the hub, without sealed items outside it.
+
+Views of the aggregate live beside it (not in roles.py) so that the rules of who may act and the
+case file itself do not import each other.
+"""
+
+from __future__ import annotations
+
+from mash_runtime.roles import Role
+from mash_schemas import AgencyFindings, Sensitivity
+
+from mash_decision.domain.case_file import CaseFile
+from mash_decision.domain.roles import DeskAction, may, require_permission
+
+WITHHELD = "withheld"
+
+
+def case_file_view(case: CaseFile, role: Role) -> CaseFile:
+    """The case file as `role` may read it: whole inside the hub, without sealed items outside it."""
+    require_permission(role, DeskAction.READ_CASE_FILE)
+    if may(role, DeskAction.READ_SEALED_ITEMS):
+        return case
+    return without_sealed_items(case)
+
+
+def _shareable_findings(findings: AgencyFindings) -> AgencyFindings:
+    # Findings carry non-sensitive items by contract; filtering again costs nothing if one ever slips in.
+    kept = [item for item in findings.items if item.sensitivity is Sensitivity.NON_SENSITIVE]
+    return findings.model_copy(update={"items": kept})
+
+
+def without_sealed_items(case: CaseFile) -> CaseFile:
+    """A copy of the case file with every sensitive item removed and a public referrer's identity withheld."""
+    update: dict[str, object] = {}
+    if case.enquiry_outcome is not None:
+        outcome = case.enquiry_outcome
+        update["enquiry_outcome"] = outcome.model_copy(
+            update={"sealed": [], "findings": [_shareable_findings(found) for found in outcome.findings]}
+        )
+    update["addenda"] = [
+        addendum.model_copy(update={"sealed": [], "findings": _shareable_findings(addendum.findings)})
+        for addendum in case.addenda
+    ]
+    referrer = case.referral.referrer
+    if referrer.is_member_of_public:
+        referrer = referrer.model_copy(update={"name": WITHHELD, "email": None, "phone": None})
+        update["referral"] = case.referral.model_copy(update={"referrer": referrer})
+    if case.decision is not None:
+        decision = case.decision
+        items = [chosen for chosen in decision.handoff_items if chosen.item.sensitivity is Sensitivity.NON_SENSITIVE]
+        released = [shared for shared in decision.released_items if shared.basis == "non_sensitive"]
+        update["decision"] = decision.model_copy(update={
+            "handoff_items": items, "released_items": released, "withheld_items": [], "referrer": referrer})
+    return case.model_copy(update=update, deep=True)
