@@ -7,7 +7,7 @@ import pytest
 from mash_workspace.app import create_app
 from mash_workspace.hub_api import HubApi
 
-from tests.unit.workspace.workspace_builders import BASE_URL, FakeHub, case_view, person, settings, workspace
+from tests.unit.workspace.workspace_builders import BASE_URL, CSRF, FakeHub, case_view, person, settings, workspace
 
 pytestmark = pytest.mark.unit
 
@@ -162,3 +162,23 @@ async def test_without_an_identity_provider_sign_in_says_so() -> None:
     assert response.status_code == 503
     assert "Sign-in is not available" in response.text
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_a_form_refused_for_an_expired_token_signs_in_again_back_to_the_form_page_not_the_post_address() -> None:
+    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"message": "token expired"}, status=401)
+    async with workspace(hub, person("manager")) as client:
+        from_the_form = await client.post("/cases/REF-1/decision/preview", data={"csrf_token": CSRF},
+                                          headers={"Referer": f"{BASE_URL}/cases/REF-1/decision"})
+
+    assert from_the_form.status_code == 303
+    assert from_the_form.headers["location"] == "/sign-in?next=/cases/REF-1/decision"
+
+
+async def test_after_a_refused_form_a_referer_from_elsewhere_is_not_followed() -> None:
+    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"message": "token expired"}, status=401)
+    async with workspace(hub, person("manager")) as client:
+        elsewhere = await client.post("/cases/REF-1/decision/preview", data={"csrf_token": CSRF},
+                                      headers={"Referer": "https://evil.example/cases/REF-1/decision"})
+
+    assert elsewhere.status_code == 303
+    assert elsewhere.headers["location"] == "/sign-in?next=/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -80,9 +80,25 @@ def signed_in(request: Request) -> SignedIn | None:
 
 
 def sign_in_url(request: Request) -> str:
-    """/sign-in, bringing the person back to this page (its filters too) once signed in."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """/sign-in, bringing the person back to this page (its filters too) once signed in.
+
+    A form's POST address is not a page (many answer only POST), so after a refused POST the way back is the
+    page the form was on: the Referer when it is one of ours, else the home page. What was typed is not kept;
+    the person fills the form in again, signed in.
+    """
+    if request.method in ("GET", "HEAD"):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        here = _page_of_the_form(request)
     return f"/sign-in?next={quote(here, safe='/')}"
+
+
+def _page_of_the_form(request: Request) -> str:
+    referer = urlsplit(request.headers.get("referer", ""))
+    ours = referer.netloc == request.url.netloc and referer.scheme in ("http", "https")
+    if not ours or not referer.path.startswith("/") or referer.path.startswith("//"):
+        return "/"
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def require(request: Request, *roles: str) -> SignedIn:
