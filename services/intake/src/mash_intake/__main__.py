@@ -6,19 +6,19 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from mash_runtime.service import ServiceRuntime, serve
+from mash_runtime.service import serve
 
-from mash_intake.app import create_app, import_register_file
+from mash_intake.app import create_app
+from mash_intake.bootstrap import bootstrap
 from mash_intake.settings import IntakeSettings
-from mash_intake.store import IntakeStore
 
 
 async def _import(path: Path) -> int:
-    runtime = ServiceRuntime(IntakeSettings())
+    service = bootstrap(IntakeSettings())
     try:
-        return await import_register_file(IntakeStore(runtime), path)
+        return await service.front_door.import_register_file(path)
     finally:
-        await runtime.close()
+        await service.runtime.close()
 
 
 def main() -> None:

@@ -6,15 +6,18 @@ event in one atomic write (the outbox), so an accepted contact is never lost bet
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
+from mash_runtime.clock import Clock
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
-from mash_runtime.store import Change
 from mash_schemas.consultation import ConsultationRecorded
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryOpened
@@ -23,6 +26,7 @@ from mash_schemas.referral import Referral, ReferralAmended, ReferralReceived, S
 from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
 
 from mash_intake.domain.consultation import ConsultationSubmission, build_consultation
+from mash_intake.domain.contact import Contact, ScreeningHasBegun
 from mash_intake.domain.contact_form import (
     ContactCorrection,
     ContactSubmission,
@@ -33,6 +37,7 @@ from mash_intake.domain.contact_form import (
 from mash_intake.domain.level_of_needs import LevelOfNeedsTable, RatingIndicators, suggest_rating
 from mash_intake.domain.linking import linked_referrals
 from mash_intake.domain.matching import KnownPeopleIndex, match_subjects
+from mash_intake.domain.register import parse_register_csv, parse_register_json
 from mash_intake.domain.triage import TriageRules, triage
 from mash_intake.settings import IntakeSettings
 from mash_intake.store import IntakeStore
@@ -78,7 +83,7 @@ def police_contact_id(notification: PoliceNotification) -> str:
 
 
 class FrontDoor:
-    """Intake's use cases over its store, rule tables and register."""
+    """Intake's use cases over its store, rule tables and register, at the time its clock says."""
 
     def __init__(
         self,
@@ -86,16 +91,25 @@ class FrontDoor:
         store: IntakeStore,
         level_of_needs: LevelOfNeedsTable,
         triage_rules: TriageRules,
+        clock: Clock,
     ) -> None:
         self._settings = settings
         self._store = store
         self._level_of_needs = level_of_needs
         self._triage_rules = triage_rules
+        self._clock = clock
         self._register = KnownPeopleIndex([])
         self._register_version: Any = None
         self._topic_received = settings.topic(REFERRAL_RECEIVED)
         self._topic_amended = settings.topic(REFERRAL_AMENDED)
         self._topic_consultation = settings.topic(CONSULTATION_RECORDED)
+
+    async def import_register_file(self, path: Path) -> int:
+        """Import the local authority's known-people export (CSV or JSON); refuses a file with bad rows."""
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        result = parse_register_json(text) if path.suffix.lower() == ".json" else parse_register_csv(text)
+        result.raise_for_problems()
+        return await self._store.import_register(list(result.people), self._clock())
 
     async def reload_register(self) -> None:
         """Rebuild the in-memory register index if the register was re-imported."""
@@ -123,7 +137,7 @@ class FrontDoor:
         """Store the contact and its referral.received event; returns (referral id, newly accepted)."""
         referral_id = new_referral_id(idempotency_key)
         fingerprint = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
-        now = datetime.now(UTC)
+        now = self._clock()
         rating = suggest_rating(
             RatingIndicators.from_submission(submission, assessed_on=now.date()), self._level_of_needs
         )
@@ -137,12 +151,13 @@ class FrontDoor:
             linked_referrals=links,
             source=source,
         )
-        created = await self._store.contacts.apply(
-            referral_id, lambda current: self._new_contact(current, referral, refs, fingerprint)
+        contact = Contact.received(referral, refs, fingerprint)
+        created = await self._store.change_contact(
+            referral_id, lambda current: self._receive(current, contact, referral)
         )
         if not created:
-            existing = await self._store.contacts.get(referral_id)
-            if existing is not None and existing.get("fingerprint") != fingerprint:
+            existing = await self._store.contact(referral_id)
+            if existing is not None and not existing.is_same_submission(fingerprint):
                 raise IdempotencyKeyReused(
                     "this Idempotency-Key was already used for a different contact", field="Idempotency-Key"
                 )
@@ -152,50 +167,36 @@ class FrontDoor:
         )
         return referral_id, created
 
-    def _new_contact(
-        self, current: dict[str, Any] | None, referral: Referral, refs: list[str], fingerprint: str | None
-    ) -> Change | None:
+    def _receive(
+        self, current: Contact | None, contact: Contact, referral: Referral
+    ) -> tuple[Contact, list[OutboxEntry]] | None:
+        """Keep a new contact with its referral.received event; a contact stored already is a retry (nothing)."""
         if current is not None:
-            return None  # a retry of a contact already stored: nothing to do
+            return None
         event = ReferralReceived.build(
             referral,
             correlation_id=referral.referral_id,
             producer=PRODUCER,
             event_id=uuid.uuid5(_KEY_NAMESPACE, f"{referral.referral_id}/received"),
         )
-        state = {
-            "referral_id": referral.referral_id,
-            "status": "received",
-            "source": referral.source,
-            "received_at": referral.received_at,
-            "fingerprint": fingerprint,
-            "matched_person_refs": refs,
-            "suggested_rating": referral.suggested_rating.rating.value,
-            "referral": referral.model_dump(mode="json"),
-            "amendments": [],
-            "history": [{"at": referral.received_at, "what": "contact received"}],
-        }
-        return Change(state=state, events=[OutboxEntry.of(event, self._topic_received)])
+        return contact, [OutboxEntry.of(event, self._topic_received)]
 
     async def correct_contact(self, referral_id: str, correction: ContactCorrection) -> None:
         """Add a referrer's correction before screening, and tell the manager's desk."""
-        now = datetime.now(UTC)
+        now = self._clock()
         amendment = build_amendment(correction, referral_id=referral_id, amended_at=now)
         event = ReferralAmended.build(amendment, correlation_id=referral_id, producer=PRODUCER)
 
-        def add(current: dict[str, Any] | None) -> Change:
+        def add(current: Contact | None) -> tuple[Contact, list[OutboxEntry]]:
             if current is None:
                 raise ContactNotFound(f"no contact {referral_id}", field="referral_id")
-            if current["status"] != "received":
-                raise ContactAlreadyScreened("this contact has been screened; contact the hub directly")
-            state = {
-                **current,
-                "amendments": [*current["amendments"], amendment.model_dump(mode="json")],
-                "history": [*current["history"], {"at": now, "what": "correction added"}],
-            }
-            return Change(state=state, events=[OutboxEntry.of(event, self._topic_amended)])
+            try:
+                current.correct(amendment, now)
+            except ScreeningHasBegun as exc:
+                raise ContactAlreadyScreened("this contact has been screened; contact the hub directly") from exc
+            return current, [OutboxEntry.of(event, self._topic_amended)]
 
-        await self._store.contacts.apply(referral_id, add)
+        await self._store.change_contact(referral_id, add)
 
     async def record_consultation(
         self, submission: ConsultationSubmission, idempotency_key: str | None, recorded_by: str
@@ -203,65 +204,49 @@ class FrontDoor:
         """Store advice given without a referral, with its consultation.recorded event; (id, newly recorded)."""
         consultation_id = new_consultation_id(idempotency_key)
         consultation = build_consultation(
-            submission, consultation_id=consultation_id, recorded_at=datetime.now(UTC), recorded_by=recorded_by
+            submission, consultation_id=consultation_id, recorded_at=self._clock(), recorded_by=recorded_by
         )
         fingerprint = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
-
-        def record(current: dict[str, Any] | None) -> Change | None:
-            if current is not None:
-                return None  # a retry with the same key
-            event = ConsultationRecorded.build(
-                consultation, correlation_id=consultation_id, producer=PRODUCER,
-                event_id=uuid.uuid5(_KEY_NAMESPACE, f"{consultation_id}/recorded"),
+        event = ConsultationRecorded.build(
+            consultation, correlation_id=consultation_id, producer=PRODUCER,
+            event_id=uuid.uuid5(_KEY_NAMESPACE, f"{consultation_id}/recorded"),
+        )
+        state = {"consultation_id": consultation_id, "recorded_at": consultation.recorded_at,
+                 "fingerprint": fingerprint, "consultation": consultation.model_dump(mode="json")}
+        created = await self._store.record_consultation(
+            consultation_id, state, OutboxEntry.of(event, self._topic_consultation)
+        )
+        if not created and await self._store.consultation_fingerprint(consultation_id) not in (None, fingerprint):
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used for a different consultation", field="Idempotency-Key"
             )
-            state = {"consultation_id": consultation_id, "recorded_at": consultation.recorded_at,
-                     "fingerprint": fingerprint, "consultation": consultation.model_dump(mode="json")}
-            return Change(state=state, events=[OutboxEntry.of(event, self._topic_consultation)])
-
-        created = await self._store.consultations.apply(consultation_id, record)
-        if not created:
-            existing = await self._store.consultations.get(consultation_id)
-            if existing is not None and existing.get("fingerprint") != fingerprint:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was already used for a different consultation", field="Idempotency-Key"
-                )
         log.info("consultation recorded" if created else "consultation retry recognised",
                  extra={"fields": {"consultation_id": consultation_id}})
         return consultation_id, created
 
     async def status(self, referral_id: str) -> dict[str, Any]:
         """What the referrer may see of their contact: status and outcome, no case detail."""
-        contact = await self._store.contacts.get(referral_id)
+        contact = await self._store.contact(referral_id)
         if contact is None:
             raise ContactNotFound(f"no contact {referral_id}", field="referral_id")
         return {
             "referral_id": referral_id,
-            "status": contact["status"],
-            "received_at": contact["received_at"].isoformat(),
-            "outcome": contact.get("outcome"),
-            "history": [{"at": h["at"].isoformat(), "what": h["what"]} for h in contact["history"]],
+            "status": contact.status,
+            "received_at": contact.received_at.isoformat(),
+            "outcome": contact.outcome,
+            "history": [{"at": line.at.isoformat(), "what": line.what} for line in contact.history],
         }
 
     async def receive_police_notification(self, event: PoliceNotificationReceived) -> None:
         """Triage a police notification: a referral if it needs the hub, else kept as information."""
         notification = event.payload
-        now = datetime.now(UTC)
+        now = self._clock()
         verdict = triage(notification, self._triage_rules)
         contact_id = police_contact_id(notification)
         if not verdict.needs_hub:
-            record = {
-                "referral_id": contact_id,
-                "status": "kept_as_information",
-                "source": "police_notification",
-                "received_at": now,
-                "matched_person_refs": [],
-                "triage": verdict.model_dump(),
-                "notification": notification.model_dump(mode="json"),
-                "amendments": [],
-                "history": [{"at": now, "what": f"kept as information: {verdict.reason}"}],
-            }
-            await self._store.contacts.apply(
-                contact_id, lambda current: None if current else Change(state=record), event_id=str(event.event_id)
+            kept = Contact.kept_as_information(contact_id, notification, verdict, now)
+            await self._store.change_contact(
+                contact_id, lambda current: None if current else (kept, []), event_id=str(event.event_id)
             )
             log.info(
                 "police notification kept as information",
@@ -280,14 +265,9 @@ class FrontDoor:
             matches=matches,
             linked_referrals=links,
         )
-
-        def accept(current: dict[str, Any] | None) -> Change | None:
-            change = self._new_contact(current, referral, refs, None)
-            if change is not None:
-                change.state["triage"] = verdict.model_dump()
-            return change
-
-        await self._store.contacts.apply(contact_id, accept, event_id=str(event.event_id))
+        contact = Contact.received(referral, refs, None, triage=verdict)
+        await self._store.change_contact(contact_id, lambda current: self._receive(current, contact, referral),
+                                         event_id=str(event.event_id))
         log.info(
             "police notification needs the hub", extra={"fields": {"referral_id": contact_id, "rule": verdict.rule}}
         )
@@ -295,41 +275,27 @@ class FrontDoor:
     async def follow_enquiry(self, event: EnquiryOpened) -> None:
         """Screening opened an enquiry: corrections now go to the hub directly."""
         enquiry = event.payload
-        await self._follow(enquiry.referral_id, f"enquiry:{enquiry.enquiry_id}", "enquiry_open", "MASH enquiry opened",
-                           str(event.event_id))
+        await self._follow(enquiry.referral_id, str(event.event_id),
+                           lambda contact, now: contact.follow(f"enquiry:{enquiry.enquiry_id}", "enquiry_open",
+                                                               "MASH enquiry opened", now))
 
     async def follow_decision(self, event: DecisionMade) -> None:
         """The hub decided: the status shows the outcome."""
         decision = event.payload
-        await self._follow(
-            decision.referral_id,
-            f"decision:{decision.decision_id}",
-            "decided",
-            f"decided: {decision.outcome.value}",
-            str(event.event_id),
-            outcome=decision.outcome.value,
-        )
+        outcome = decision.outcome.value
+        await self._follow(decision.referral_id, str(event.event_id),
+                           lambda contact, now: contact.follow(f"decision:{decision.decision_id}", "decided",
+                                                               f"decided: {outcome}", now, outcome=outcome))
 
     async def _follow(
-        self, referral_id: str, identity: str, status: str, what: str, event_id: str, outcome: str | None = None
+        self, referral_id: str, event_id: str, show: Callable[[Contact, datetime], bool]
     ) -> None:
-        """Show another service's step on the contact once per step: `identity` names the step in the domain
-        (the enquiry or decision id), so the same step published again under a new event id changes nothing."""
+        """Show another service's step on the contact once per step (Contact.follow says what a repeat is)."""
+        now = self._clock()
 
-        def update(current: dict[str, Any] | None) -> Change | None:
+        def update(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
             if current is None:
                 return None  # a referral from another front door (or another hub's namespace)
-            followed = current.get("followed", [])
-            if identity in followed:
-                return None
-            state = {
-                **current,
-                "followed": [*followed, identity],
-                "status": status,
-                "history": [*current["history"], {"at": datetime.now(UTC), "what": what}],
-            }
-            if outcome:
-                state["outcome"] = outcome
-            return Change(state=state)
+            return (current, []) if show(current, now) else None
 
-        await self._store.contacts.apply(referral_id, update, event_id=event_id)
+        await self._store.change_contact(referral_id, update, event_id=event_id)

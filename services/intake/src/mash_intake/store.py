@@ -1,20 +1,61 @@
-"""Intake's MongoDB adapter: contacts and consultations (one document each, with outbox) and the register."""
+"""Intake's MongoDB adapter, the only module that touches its collections: contacts (the Contact aggregate, one
+document each with its outbox), consultations, and the register of known people."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from mash_runtime.outbox import OutboxEntry
 from mash_runtime.service import ServiceRuntime
-from mash_runtime.store import AggregateStore
+from mash_runtime.store import AggregateStore, Change
 from pymongo import ReplaceOne
 
+from mash_intake.domain.contact import Contact, HistoryLine
 from mash_intake.domain.linking import EarlierContact
 from mash_intake.domain.register import KnownPerson
 
+# What a decision on a contact returns: the contact as it now is and the events to publish with it, or None
+# to change nothing.
+ContactDecision = Callable[[Contact | None], tuple[Contact, list[OutboxEntry]] | None]
+_OPTIONAL = ("fingerprint", "suggested_rating", "referral", "triage", "notification", "outcome")
+
+
+def contact_document(contact: Contact) -> dict[str, Any]:
+    """The contact as stored (fields left unset are left out, as the documents have always been written)."""
+    state: dict[str, Any] = {
+        "referral_id": contact.referral_id,
+        "status": contact.status,
+        "source": contact.source,
+        "received_at": contact.received_at,
+        "matched_person_refs": list(contact.matched_person_refs),
+        "amendments": list(contact.amendments),
+        "history": [{"at": line.at, "what": line.what} for line in contact.history],
+    }
+    state.update({name: getattr(contact, name) for name in _OPTIONAL if getattr(contact, name) is not None})
+    if contact.followed:
+        state["followed"] = list(contact.followed)
+    return state
+
+
+def contact_from_document(state: dict[str, Any]) -> Contact:
+    """The Contact a stored document holds."""
+    return Contact(
+        referral_id=state["referral_id"],
+        status=state["status"],
+        source=state["source"],
+        received_at=state["received_at"],
+        matched_person_refs=list(state.get("matched_person_refs", [])),
+        history=[HistoryLine(line["at"], line["what"]) for line in state.get("history", [])],
+        amendments=list(state.get("amendments", [])),
+        followed=list(state.get("followed", [])),
+        **{name: state.get(name) for name in _OPTIONAL},
+    )
+
 
 class IntakeStore:
-    """Contacts and the register of people the hub already knows."""
+    """Contacts, consultations and the register of people the hub already knows."""
 
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.contacts: AggregateStore = runtime.store("contacts")
@@ -26,6 +67,38 @@ class IntakeStore:
         """Linking looks up earlier contacts by matched person and time."""
         await self.contacts.collection.create_index("matched_person_refs")
         await self.contacts.collection.create_index("received_at")
+
+    async def contact(self, referral_id: str) -> Contact | None:
+        """The contact `referral_id`, or None."""
+        state = await self.contacts.get(referral_id)
+        return contact_from_document(state) if state is not None else None
+
+    async def change_contact(self, referral_id: str, decide: ContactDecision, *, event_id: str | None = None) -> bool:
+        """Run `decide` on the contact and store its result with its events in one write; False if unchanged.
+
+        `event_id` marks the change as that event's, so a redelivered event changes nothing. `decide` may run
+        again after a concurrent write, on a fresh copy of the contact.
+        """
+
+        def on_state(state: dict[str, Any] | None) -> Change | None:
+            decided = decide(contact_from_document(state) if state is not None else None)
+            if decided is None:
+                return None
+            contact, events = decided
+            return Change(state=contact_document(contact), events=events)
+
+        return await self.contacts.apply(referral_id, on_state, event_id=event_id)
+
+    async def record_consultation(self, consultation_id: str, state: dict[str, Any], event: OutboxEntry) -> bool:
+        """Keep a consultation once, with its event; False when `consultation_id` is kept already."""
+        return await self.consultations.apply(
+            consultation_id, lambda current: None if current is not None else Change(state=state, events=[event])
+        )
+
+    async def consultation_fingerprint(self, consultation_id: str) -> str | None:
+        """The fingerprint of the consultation kept under `consultation_id` (a retry's check), or None."""
+        state = await self.consultations.get(consultation_id)
+        return state.get("fingerprint") if state is not None else None
 
     async def earlier_contacts(self, person_refs: list[str], since: datetime) -> list[EarlierContact]:
         """Contacts since `since` that matched any of `person_refs`."""

@@ -18,7 +18,7 @@ from mash_schemas.referral import SuggestedRating
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from mash_intake.domain.contact_form import ContactSubmission, police_concern
-from mash_intake.domain.rulebook import packaged_rule_text, parse_rule_table, read_rule_text
+from mash_intake.domain.rulebook import load_rule_table, parse_rule_table
 
 PACKAGED_TABLE = "level_of_needs.yaml"
 
@@ -117,16 +117,14 @@ def _refuse_repeated_ids(ids: list[str]) -> None:
         raise ValueError(f"rule ids must be unique; repeated: {', '.join(repeated)}")
 
 
-def parse_level_of_needs(text: str, *, source: str = "Level of Needs table") -> LevelOfNeedsTable:
+def parse_level_of_needs(text: str, *, source: str = "<text>") -> LevelOfNeedsTable:
     """Parse a Level of Needs table from YAML text (RuleTableError naming the entry if it is wrong)."""
-    return parse_rule_table(text, LevelOfNeedsTable, source=source)
+    return parse_rule_table(text, LevelOfNeedsTable, what="Level of Needs table", source=source)
 
 
 def load_level_of_needs(path: Path | None = None) -> LevelOfNeedsTable:
     """The hub's Level of Needs table from `path`, or the packaged default when no path is given."""
-    if path is None:
-        return parse_level_of_needs(packaged_rule_text(PACKAGED_TABLE), source=f"packaged {PACKAGED_TABLE}")
-    return parse_level_of_needs(read_rule_text(path), source=str(path))
+    return load_rule_table(path, PACKAGED_TABLE, LevelOfNeedsTable, what="Level of Needs table")
 
 
 class RatingIndicators(BaseModel):

@@ -16,7 +16,7 @@ from mash_schemas.police import PoliceNotification
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from mash_intake.domain.contact_form import police_flag
-from mash_intake.domain.rulebook import packaged_rule_text, parse_rule_table, read_rule_text
+from mash_intake.domain.rulebook import load_rule_table, parse_rule_table
 
 PACKAGED_RULES = "police_triage.yaml"
 
@@ -104,16 +104,14 @@ class TriageResult(_RuleModel):
     reason: str
 
 
-def parse_triage_rules(text: str, *, source: str = "police triage rules") -> TriageRules:
+def parse_triage_rules(text: str, *, source: str = "<text>") -> TriageRules:
     """Parse triage rules from YAML text (RuleTableError naming the rule if they are wrong)."""
-    return parse_rule_table(text, TriageRules, source=source)
+    return parse_rule_table(text, TriageRules, what="police triage rules", source=source)
 
 
 def load_triage_rules(path: Path | None = None) -> TriageRules:
     """The hub's police triage rules from `path`, or the packaged default when no path is given."""
-    if path is None:
-        return parse_triage_rules(packaged_rule_text(PACKAGED_RULES), source=f"packaged {PACKAGED_RULES}")
-    return parse_triage_rules(read_rule_text(path), source=str(path))
+    return load_rule_table(path, PACKAGED_RULES, TriageRules, what="police triage rules")
 
 
 def triage(notification: PoliceNotification, rules: TriageRules) -> TriageResult:
