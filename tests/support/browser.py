@@ -20,13 +20,16 @@ module)::
   signed in at once (a screener and a manager, say).
 - `check_accessibility(page)`: axe-core, WCAG 2.0/2.1/2.2 A and AA rules; AssertionError listing the
   violations (rule id, impact, help, the nodes' selectors and markup).
-- `screenshot(page, name)`: a full-page PNG in docs/screenshots/<name>.png (the README's images).
+- `screenshot(page, name)`: a full-page PNG of the page. The README's images in docs/screenshots/ are
+  refreshed only when asked (`MASH_UPDATE_SCREENSHOTS=1 make test`); otherwise a run writes its pictures
+  under .cache/screenshots/, so running the tests leaves the work tree as it was.
 - `launch_options()`: the executable and flags, for a sync `p.chromium.launch(**launch_options())`.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 import subprocess
 from collections.abc import AsyncIterator, Iterable
@@ -41,7 +44,8 @@ from playwright.async_api import Browser, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER_SCRIPT = ROOT / "infra" / "browser.sh"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("MASH_UPDATE_SCREENSHOTS") == "1"
+               else ROOT / ".cache" / "screenshots")
 
 # Without the background-networking flags Chromium stalls on a closed network; --no-sandbox because the
 # tests may run as root (CI containers). Playwright gives every launch a fresh temporary
@@ -153,7 +157,7 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 async def screenshot(page: Page, name: str, directory: Path = SCREENSHOTS) -> Path:
-    """Save a full-page PNG as <directory>/<name>.png (docs/screenshots by default); returns its path."""
+    """Save a full-page PNG as <directory>/<name>.png (see SCREENSHOTS for the default); returns its path."""
     if not _NAME.fullmatch(name):
         raise ValueError(f"screenshot name {name!r}: use lower-case letters, digits and hyphens")
     path = directory / f"{name}.png"
