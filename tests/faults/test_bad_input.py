@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from mash_enquiry.domain.agencies import load_agencies
+from mash_enquiry.config import load_agencies
 from mash_runtime.auth import Role, issue_token
 from mash_runtime.settings import DEVELOPMENT_JWT_SECRET, HubSettings
 from mash_schemas.topics import (

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 from mash_agency import AgencyAnswer
-from mash_enquiry.domain.sealing import Sealer
+from mash_enquiry.store import open_item
+from mash_runtime.sealing import AtRestCipher
 from mash_runtime.settings import DEVELOPMENT_SEALING_KEY
 from mash_runtime.transit import DEVELOPMENT_TRANSIT_PRIVATE_KEY, TransitOpener
 from mash_schemas import BragRating, EncryptedItem, EnquiryRequest, InformationItem, ReleaseCondition, Sensitivity
@@ -132,4 +133,4 @@ async def test_sensitive_text_is_in_no_log_span_shareable_finding_or_clear_store
     assert document is not None
     sealed_entries = [item for item in document["responses"]["police"]["items"] if "sealed" in item]
     assert [entry["item_id"] for entry in sealed_entries] == ["pol-intel-1"]
-    assert SECRET in Sealer([DEVELOPMENT_SEALING_KEY]).unseal(sealed_entries[0]["sealed"]).summary
+    assert SECRET in open_item(sealed_entries[0]["sealed"], AtRestCipher([DEVELOPMENT_SEALING_KEY])).summary

@@ -6,13 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from mash_enquiry.domain.agencies import (
-    AgencyDirectory,
-    EmailContact,
-    IdentifyingDetail,
-    WebhookContact,
-    load_agencies,
-)
+from mash_enquiry.config import load_agencies, parse_agencies
+from mash_enquiry.domain.agencies import EmailContact, IdentifyingDetail, WebhookContact
 from mash_enquiry.domain.exceptions import AgencyDirectoryInvalid, UnknownAgency
 from mash_enquiry.domain.reminders import BeforeDuePoint, ElapsedPoint
 
@@ -134,13 +129,13 @@ def test_a_bad_config_says_which_file_and_field_are_at_fault(tmp_path: Path) -> 
 )
 def test_each_kind_of_bad_config_is_refused_with_the_place_named(text: str, expected: str) -> None:
     with pytest.raises(AgencyDirectoryInvalid, match=expected.replace(".", r"\.")):
-        AgencyDirectory.from_yaml(text, source="test.yaml")
+        parse_agencies(text, source="test.yaml")
 
 
 def test_a_missing_file_is_a_clear_config_error(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.yaml"
 
-    with pytest.raises(AgencyDirectoryInvalid, match="cannot be read"):
+    with pytest.raises(AgencyDirectoryInvalid, match="cannot read"):
         load_agencies(missing)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from mash_enquiry.domain.agencies import AgencyDirectory, load_agencies
+from mash_enquiry.config import load_agencies, parse_agencies
 from mash_enquiry.domain.exceptions import UnknownAgency
 from mash_enquiry.domain.fanout import consent_position, fan_out, request_id_for
 from mash_schemas import Consent, ConsentStatus, EnquiryRequest
@@ -64,7 +64,7 @@ def test_names_dates_and_relationships_reach_everyone_household_dates_only_where
 
 
 def test_an_agency_without_postcodes_gets_no_empty_address() -> None:
-    directory = AgencyDirectory.from_yaml(
+    directory = parse_agencies(
         """
 agencies:
   police:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from mash_enquiry.domain.agencies import load_agencies
+from mash_enquiry.config import load_agencies
 from mash_enquiry.domain.enquiry_record import (
     Accepted,
     Duplicate,
@@ -15,9 +15,10 @@ from mash_enquiry.domain.enquiry_record import (
     Late,
     Rejected,
 )
-from mash_enquiry.domain.exceptions import CompletionNotDue, SealBroken, UnknownAgency
+from mash_enquiry.domain.exceptions import CompletionNotDue, UnknownAgency
 from mash_enquiry.domain.reminders import BeforeDuePoint, ElapsedPoint, ReminderPolicy
-from mash_enquiry.domain.sealing import Sealer
+from mash_enquiry.store import record_document, record_from_document
+from mash_runtime.sealing import AtRestCipher, SealBroken
 from mash_schemas import BragRating
 
 from tests.unit.enquiry.enquiry_builders import (
@@ -283,10 +284,10 @@ def a_busy_record() -> EnquiryRecord:
 
 
 def test_the_record_round_trips_through_a_plain_document_with_sensitive_items_sealed() -> None:
-    sealer = Sealer([Sealer.generate_key()])
+    sealer = AtRestCipher([AtRestCipher.generate_key()])
     record = a_busy_record()
 
-    document = record.to_document(sealer)
+    document = record_document(record, sealer)
 
     assert _walk(document) == []
     assert SECRET not in repr(document)
@@ -295,27 +296,27 @@ def test_the_record_round_trips_through_a_plain_document_with_sensitive_items_se
     assert document["state"] == "completed"
     assert document["wake_at"] is None
     stored = {**document, "_id": ENQUIRY_ID, "version": 7, "outbox": []}  # what the store adds
-    assert EnquiryRecord.from_document(stored, sealer) == record
+    assert record_from_document(stored, sealer) == record
 
 
 def test_an_open_records_document_carries_its_wake_time() -> None:
-    document = a_record().to_document(Sealer([Sealer.generate_key()]))
+    document = record_document(a_record(), AtRestCipher([AtRestCipher.generate_key()]))
 
     assert document["wake_at"] == HALF_WAY
     assert document["state"] == "open"
 
 
 def test_a_document_sealed_under_other_keys_does_not_open() -> None:
-    document = a_busy_record().to_document(Sealer([Sealer.generate_key()]))
+    document = record_document(a_busy_record(), AtRestCipher([AtRestCipher.generate_key()]))
 
     with pytest.raises(SealBroken):
-        EnquiryRecord.from_document(document, Sealer([Sealer.generate_key()]))
+        record_from_document(document, AtRestCipher([AtRestCipher.generate_key()]))
 
 
 def test_a_sealed_item_moved_under_another_id_is_detected() -> None:
-    sealer = Sealer([Sealer.generate_key()])
-    document = a_busy_record().to_document(sealer)
+    sealer = AtRestCipher([AtRestCipher.generate_key()])
+    document = record_document(a_busy_record(), sealer)
     document["responses"]["police"]["items"][1]["item_id"] = "p9"
 
     with pytest.raises(SealBroken, match="does not match"):
-        EnquiryRecord.from_document(document, sealer)
+        record_from_document(document, sealer)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from mash_enquiry.domain.agencies import load_agencies
+from mash_enquiry.config import load_agencies
 from mash_enquiry.domain.enquiry_record import EnquiryRecord, Late
 from mash_schemas import InformationItem
 

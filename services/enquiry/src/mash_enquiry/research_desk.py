@@ -9,13 +9,14 @@ enquiry.addendum, a reader without that key sees the agency and the item's id, n
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from mash_runtime.clock import Clock, utc_now
 from mash_runtime.consuming import MessageRejected
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
-from mash_runtime.store import AggregateStore, Change, state_of
+from mash_runtime.store import Change, state_of
 from mash_runtime.telemetry import current_traceparent
 from mash_runtime.transit import TransitSealer
 from mash_schemas.agency import AgencyResponded, agency_producer_name, agency_response_event_id
@@ -42,8 +43,8 @@ from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.domain.enquiry_record import Accepted, Duplicate, EnquiryRecord, Late, Rejected
 from mash_enquiry.domain.exceptions import UnknownAgency
 from mash_enquiry.domain.portal import AgencyAnswerForm, PortalAlreadyAnswered, PortalRequestNotFound
-from mash_enquiry.domain.sealing import Sealer
 from mash_enquiry.domain.sensitivity import log_safe_response
+from mash_enquiry.store import EnquiryStore
 
 log = logging.getLogger(__name__)
 PRODUCER = "enquiry"
@@ -53,17 +54,18 @@ class ResearchDesk:
     """Runs MASH enquiries across the partner agencies in the directory."""
 
     def __init__(
-        self, settings: HubSettings, store: AggregateStore, directory: AgencyDirectory, sealer: Sealer,
-        transit: TransitSealer,
+        self, settings: HubSettings, store: EnquiryStore, directory: AgencyDirectory, transit: TransitSealer,
+        clock: Clock = utc_now,
     ) -> None:
         self._settings = settings
         self._store = store
         self._directory = directory
-        self._sealer = sealer
         self._transit = transit
+        # The one source of "now" for every use case, so a test moves time instead of waiting for it.
+        self._clock = clock
 
     def _load(self, state: dict[str, Any]) -> EnquiryRecord:
-        return EnquiryRecord.from_document(state, self._sealer)
+        return self._store.record_of(state)
 
     def _request_event(self, request: EnquiryRequest) -> OutboxEntry:
         event = EnquiryRequested.build(
@@ -109,7 +111,7 @@ class ResearchDesk:
             except UnknownAgency as exc:
                 raise MessageRejected(f"enquiry names agencies the hub has not configured: {exc}") from exc
             events = [self._request_event(request) for request in record.requests.values()]
-            return Change(state=self._state(record, current_traceparent()), events=events)
+            return Change(state=self._store.state_of(record, trace_parent=current_traceparent()), events=events)
 
         if await self._store.apply(enquiry.enquiry_id, open_once, event_id=str(event.event_id)):
             log.info("enquiry fanned out", extra={"fields": {"enquiry_id": enquiry.enquiry_id,
@@ -122,7 +124,7 @@ class ResearchDesk:
             raise MessageRejected(
                 f"response from agency {response.agency!r} arrived on the topic of agency {topic_agency!r}"
             )
-        now = datetime.now(UTC)
+        now = self._clock()
 
         def record_it(current: dict[str, Any] | None) -> Change | None:
             if current is None:
@@ -149,9 +151,8 @@ class ResearchDesk:
 
     async def sweep(self) -> None:
         """Send reminders that are due and complete enquiries whose due time has come."""
-        now = datetime.now(UTC)
-        cursor = self._store.collection.find({"state": "open", "wake_at": {"$lte": now}}, {"_id": 1})
-        for enquiry_id in [doc["_id"] async for doc in cursor]:
+        now = self._clock()
+        for enquiry_id in await self._store.due(now):
             await self._store.apply(enquiry_id, lambda current: self._chase_or_complete(current, now))
 
     def _chase_or_complete(self, current: dict[str, Any] | None, now: datetime) -> Change | None:
@@ -171,15 +172,11 @@ class ResearchDesk:
             return None
         return self._traced(record, current, events)
 
-    def _state(self, record: EnquiryRecord, trace_parent: str | None) -> dict[str, Any]:
-        return {**record.to_document(self._sealer), "trace_parent": trace_parent}
-
     def _traced(self, record: EnquiryRecord, current: dict[str, Any], events: list[OutboxEntry]) -> Change:
         # Answers and the due-time sweep start traces of their own; the enquiry's events continue
         # the referral's trace, kept since the enquiry was opened.
-        trace_parent = current.get("trace_parent")
-        state = {**self._state(record, trace_parent), "portal_answered": current.get("portal_answered", [])}
-        return Change(state=state, events=[e.in_trace(trace_parent) for e in events])
+        state = self._store.state_of(record, current)
+        return Change(state=state, events=[e.in_trace(current.get("trace_parent")) for e in events])
 
     async def status(self, enquiry_id: str) -> dict[str, Any] | None:
         """Who was asked, who answered, reminders sent: the desk's view, no item content."""
@@ -208,9 +205,8 @@ class ResearchDesk:
         minimised request (no referrer, no narrative), its due time and the reminders sent.
         """
         self._directory.agency(agency)
-        cursor = self._store.collection.find({"state": "open", f"requests.{agency}": {"$exists": True}})
         found: list[dict[str, Any]] = []
-        async for doc in cursor:
+        for doc in await self._store.open_with_request_to(agency):
             record = self._load(doc)
             if agency in record.unanswered and agency not in doc.get("portal_answered", []):
                 found.append(self._request_view(record, agency))
@@ -245,7 +241,7 @@ class ResearchDesk:
         like any agency's answer. Its event id is the kit's, so the same request answered twice is
         stored once. Returns the request id.
         """
-        now = datetime.now(UTC)
+        now = self._clock()
         sent: dict[str, str] = {}
 
         def queue_answer(current: dict[str, Any] | None) -> Change:

@@ -1,23 +1,21 @@
 """The hub's partner agencies as configuration: who they are and what identifying details each receives.
 
-Adding a partner agency is an entry in the YAML file, not code. Each entry says which identifying
-details the agency may receive (data minimisation under the information sharing agreement): every
-agency gets the subjects' names, dates (birth, expected delivery or estimated age) and household
-members' names and relationships; anything more is listed under `receives`.
+Adding a partner agency is an entry in the YAML file (read by mash_enquiry.config), not code. Each
+entry says which identifying details the agency may receive (data minimisation under the information
+sharing agreement): every agency gets the subjects' names, dates (birth, expected delivery or
+estimated age) and household members' names and relationships; anything more is listed under
+`receives`.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from importlib.resources import files
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from mash_schemas import AgencyName
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, model_validator
 
-from mash_enquiry.domain.exceptions import AgencyDirectoryInvalid, UnknownAgency
+from mash_enquiry.domain.exceptions import UnknownAgency
 from mash_enquiry.domain.reminders import ReminderPolicy
 
 
@@ -111,55 +109,3 @@ class AgencyDirectory(_Config):
         if unknown:
             raise UnknownAgency(unknown)
         return [self.agencies[name] for name in names]
-
-    @classmethod
-    def from_yaml(cls, text: str, source: str = "<text>") -> AgencyDirectory:
-        """Parse and validate a directory from YAML text; AgencyDirectoryInvalid says what is wrong."""
-        try:
-            raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError as error:
-            raise AgencyDirectoryInvalid(f"{source}: not valid YAML: {error}") from None
-        if not isinstance(raw, dict):
-            raise AgencyDirectoryInvalid(f"{source}: expected a mapping with an 'agencies' key")
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as error:
-            problems = "; ".join(_describe(problem) for problem in error.errors())
-            raise AgencyDirectoryInvalid(f"{source}: {problems}") from None
-
-
-DEFAULT_AGENCIES_FILE = "agencies.yaml"
-
-
-def load_agencies(path: Path | None = None) -> AgencyDirectory:
-    """Read the agency directory from `path`, or the packaged default when no path is given."""
-    if path is None:
-        resource = files("mash_enquiry").joinpath("config").joinpath(DEFAULT_AGENCIES_FILE)
-        return AgencyDirectory.from_yaml(resource.read_text(encoding="utf-8"), source=f"(packaged) {resource}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise AgencyDirectoryInvalid(f"{path}: cannot be read: {error.strerror}") from None
-    return AgencyDirectory.from_yaml(text, source=str(path))
-
-
-def _describe(problem: Any) -> str:
-    location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-    return f"{location}: {problem['msg']}"
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice (PyYAML would keep the last silently)."""
-
-
-def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)

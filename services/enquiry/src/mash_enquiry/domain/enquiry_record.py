@@ -1,6 +1,7 @@
 """The enquiry record: one enquiry's requests, agencies' answers, reminders and completion.
 
-It is the aggregate the research desk keeps per enquiry, stored as one MongoDB document. The rules:
+It is the aggregate the research desk keeps per enquiry (stored as one document by mash_enquiry.store,
+sensitive items sealed there). The rules:
 an agency's first answer counts and a repeat is ignored; an answer after completion is kept as an
 addendum, never dropped; agencies that have not answered are chased at the reminder points; the
 enquiry completes when every agency has answered or the due time has passed, naming who did not
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from mash_schemas import (
     AgencyFindings,
@@ -22,19 +23,16 @@ from mash_schemas import (
     EnquiryAddendum,
     EnquiryOutcome,
     EnquiryRequest,
-    InformationItem,
     SealedItem,
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mash_enquiry.domain.agencies import AgencyDirectory
-from mash_enquiry.domain.exceptions import CompletionNotDue, SealBroken, UnknownAgency
+from mash_enquiry.domain.exceptions import CompletionNotDue, UnknownAgency
 from mash_enquiry.domain.fanout import fan_out
 from mash_enquiry.domain.reminders import ReminderPolicy
-from mash_enquiry.domain.sealing import Sealer
-from mash_enquiry.domain.sensitivity import is_sensitive, sensitive_items, shareable_items
+from mash_enquiry.domain.sensitivity import sensitive_items, shareable_items
 
-RECORD_VERSION = 1
 Completion = Literal["all_answered", "due_time_passed"]
 
 
@@ -252,7 +250,7 @@ class EnquiryRecord(BaseModel):
     def wake_at(self) -> datetime | None:
         """When this record next needs attention (a reminder or completion); None once completed.
 
-        The store keeps it in the document so a sweeper can find records due by `wake_at <= now`.
+        The store keeps it in the document so the sweep can find records due by `wake_at <= now`.
         """
         if self.state is EnquiryState.COMPLETED:
             return None
@@ -265,40 +263,6 @@ class EnquiryRecord(BaseModel):
             if self.last_reminder(agency) < len(self.reminder_times)
         ]
         return min([*upcoming, self.enquiry.due_at])
-
-    def to_document(self, sealer: Sealer) -> dict[str, Any]:
-        """The record as one MongoDB document, sensitive items sealed with `sealer`.
-
-        Values are JSON-compatible (datetimes as ISO text) so the round trip does not depend on the
-        client's time-zone settings; only `wake_at` is a datetime, for the store's index. Keys are
-        agency ids, which never contain '.' or start with '$'; no array directly holds an array.
-        """
-        document = self.model_dump(mode="json", exclude={"responses", "late_responses"})
-        document["responses"] = {
-            agency: _response_document(response, sealer) for agency, response in self.responses.items()
-        }
-        document["late_responses"] = {
-            agency: _response_document(response, sealer) for agency, response in self.late_responses.items()
-        }
-        document["record_version"] = RECORD_VERSION
-        document["enquiry_id"] = self.enquiry_id
-        document["referral_id"] = self.enquiry.referral_id
-        document["wake_at"] = self.wake_at()
-        return document
-
-    @classmethod
-    def from_document(cls, document: dict[str, Any], sealer: Sealer) -> EnquiryRecord:
-        """The record from a document written by `to_document`; keys the store adds are ignored.
-
-        Raises SealBroken if a sealed item cannot be opened with `sealer`'s keys.
-        """
-        body = {key: value for key, value in document.items() if key in cls.model_fields}
-        for section in ("responses", "late_responses"):
-            body[section] = {
-                agency: _response_from_document(response, sealer)
-                for agency, response in document.get(section, {}).items()
-            }
-        return cls.model_validate(body)
 
     def _answered(self, agency: str) -> bool:
         return agency in self.responses or agency in self.late_responses
@@ -331,32 +295,6 @@ def _findings(response: AgencyResponse) -> AgencyFindings:
 
 def _sealed(response: AgencyResponse) -> list[SealedItem]:
     return [SealedItem(agency=response.agency, item=item) for item in sensitive_items(response.items)]
-
-
-def _response_document(response: AgencyResponse, sealer: Sealer) -> dict[str, Any]:
-    document = response.model_dump(mode="json", exclude={"items"})
-    document["items"] = [_item_document(item, sealer) for item in response.items]
-    return document
-
-
-def _item_document(item: InformationItem, sealer: Sealer) -> dict[str, Any]:
-    if is_sensitive(item):
-        # The id and label stay readable for audit; the content is only in the sealed token.
-        return {"item_id": item.item_id, "sensitivity": item.sensitivity.value, "sealed": sealer.seal(item)}
-    return item.model_dump(mode="json")
-
-
-def _response_from_document(document: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
-    items: list[dict[str, Any]] = []
-    for entry in document.get("items", []):
-        if "sealed" in entry:
-            item = sealer.unseal(entry["sealed"])
-            if item.item_id != entry.get("item_id"):
-                raise SealBroken("a sealed item does not match the id it is stored under")
-            items.append(item.model_dump(mode="json"))
-        else:
-            items.append(entry)
-    return {**document, "items": items}
 
 
 def _require_aware(now: datetime) -> None:

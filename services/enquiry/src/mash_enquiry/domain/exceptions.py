@@ -1,7 +1,7 @@
 """Errors the research desk's rules raise, named as a MASH manager would describe the problem.
 
-The names say what went wrong in the hub's words (UnknownAgency, SealBroken) rather than carry an
-"Error" suffix; all derive from EnquiryError.
+The names say what went wrong in the hub's words (UnknownAgency, CompletionNotDue) rather than carry an
+"Error" suffix; all derive from EnquiryError. A broken seal is mash_runtime.sealing.SealBroken, the hub's one.
 """
 
 from __future__ import annotations
@@ -26,14 +26,3 @@ class UnknownAgency(EnquiryError):
 
 class CompletionNotDue(EnquiryError):
     """Completing an enquiry was asked for while agencies are still within their time to answer."""
-
-
-class SealKeysInvalid(EnquiryError):
-    """The keys for sealing sensitive items are missing or malformed (the message never shows a key)."""
-
-
-class SealBroken(EnquiryError):
-    """A sealed item could not be opened with the configured keys, or was tampered with.
-
-    The message never carries the item's content, the token or a key.
-    """
