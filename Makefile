@@ -19,6 +19,7 @@ install: ## Install uv, the Python workspace (locked versions) and the workspace
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --quiet
 	@bash infra/assets.sh
+	@bash infra/asyncapi/validate.sh --install
 
 up: ## Start Kafka and mongo-java-server natively on 127.0.0.1 (fetches their jars once)
 	@bash infra/stack.sh up
@@ -36,6 +37,7 @@ test: install up ## Lint, type-check, check import boundaries and run every test
 	@$(UV) run --frozen --quiet ruff check .
 	@$(UV) run --frozen --quiet mypy
 	@$(UV) run --frozen --quiet lint-imports
+	@bash infra/asyncapi/validate.sh
 	@bash infra/browser.sh >/dev/null
 	@$(STACK_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
