@@ -11,15 +11,18 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mash_notify.claims import Claims
+from mash_notify.domain.delivery import Delivery
 from mash_notify.domain.messages import messages_for
 from mash_notify.domain.recipients import load_recipients
+from mash_notify.store import Found, NotifyStore
 from mash_runtime.settings import HubSettings
+from mash_runtime.store import AggregateStore
 from mash_schemas.topics import DECISION_MADE
 from pymongo import AsyncMongoClient
 
@@ -102,26 +105,35 @@ async def test_a_claim_holds_for_its_lease_and_a_restarted_replica_takes_its_own
     infrastructure: Infrastructure, notify_database: str,
 ) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infrastructure.mongo_url, tz_aware=True)
-    collection = client[notify_database]["deliveries"]
+    store = NotifyStore(AggregateStore(client[notify_database]["deliveries"]))
     now = datetime.now(UTC)
     lease = timedelta(seconds=60)
+
+    async def claim(found: Found, replica: str) -> bool:
+        found.delivery.take_claim(replica, uuid.uuid4().hex, now + lease)
+        return await store.save_claim(found)
+
     try:
-        await collection.insert_many([
-            {"_id": name, "_version": 1, "status": "queued", "next_attempt_at": now} for name in ("N-1", "N-2")])
-        a, b = Claims(collection, "replica-a", lease), Claims(collection, "replica-b", lease)
-        found_by_a, found_by_b = await a.due(now, 10), await b.due(now, 10)
-        assert [d["_id"] for d in found_by_a] == [d["_id"] for d in found_by_b] == ["N-1", "N-2"]
+        first, second = messages_for(decision_made(new_referral_id()), load_recipients())[:2]
+        for message in (first, second):
+            assert await store.queue(Delivery.queued(message, now))
+        ids = sorted([first.notification_id, second.notification_id])
+        found_by_a, found_by_b = await store.due(now, 10), await store.due(now, 10)
+        assert sorted(f.delivery.notification_id for f in found_by_a) == ids
+        assert [f.delivery.notification_id for f in found_by_a] == [f.delivery.notification_id for f in found_by_b]
 
-        assert await a.claim(found_by_a[0], now) is not None
-        assert await b.claim(found_by_b[0], now) is None  # the same message: only one claimant
-        assert [d["_id"] for d in await b.due(now, 10)] == ["N-2"]
-        assert [d["_id"] for d in await b.due(now + lease + timedelta(seconds=1), 10)] == ["N-1", "N-2"]
+        assert await claim(found_by_a[0], "replica-a")
+        assert not await claim(found_by_b[0], "replica-b")  # the same message: only one claimant
+        held, other = found_by_a[0].delivery.notification_id, found_by_a[1].delivery.notification_id
+        assert [f.delivery.notification_id for f in await store.due(now, 10)] == [other]
+        assert sorted(f.delivery.notification_id for f in await store.due(now + lease + timedelta(seconds=1), 10)) \
+            == ids
 
-        # replica-a dies holding N-1 and comes back under its name: N-1 is due again at once.
-        assert await Claims(collection, "replica-a", lease).take_back_own(now) == 1
-        assert await Claims(collection, "replica-b", lease).take_back_own(now) == 0
-        (retaken, _) = await b.due(now, 10)
-        assert retaken["_id"] == "N-1" and await b.claim(retaken, now) is not None
+        # replica-a dies holding the first message and comes back under its name: it is due again at once.
+        assert await store.take_back_claims("replica-a", now) == 1
+        assert await store.take_back_claims("replica-b", now) == 0
+        retaken = next(f for f in await store.due(now, 10) if f.delivery.notification_id == held)
+        assert await claim(retaken, "replica-b")
     finally:
         await client.close()
 

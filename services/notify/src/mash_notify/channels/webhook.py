@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import ssl
-from datetime import UTC, datetime
 
 import httpx
+from mash_runtime.clock import Clock, utc_now
 
 from mash_notify.domain.signing import SIGNATURE_HEADER, sign
 
@@ -22,8 +22,9 @@ class WebhookRefused(Exception):
 class WebhookChannel:
     """POSTs the message's canonical JSON to the recipient's URL."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, clock: Clock = utc_now) -> None:
         self._timeout = timeout
+        self._clock = clock  # the signature's timestamp
         self._tls = ssl.create_default_context()
 
     async def send(self, *, notification_id: str, url: str, json_body: str, secret_name: str | None) -> None:
@@ -34,7 +35,7 @@ class WebhookChannel:
             secret = os.environ.get(secret_name)
             if not secret:
                 raise WebhookRefused(f"the webhook secret {secret_name} is not set in the environment")
-            headers[SIGNATURE_HEADER] = sign(body, secret, at=datetime.now(UTC))
+            headers[SIGNATURE_HEADER] = sign(body, secret, at=self._clock())
         async with httpx.AsyncClient(timeout=self._timeout, verify=self._tls) as client:
             response = await client.post(url, content=body, headers=headers)
         if not response.is_success:

@@ -8,14 +8,14 @@ address, otherwise the message is only recorded.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-import yaml
+from mash_runtime.config_files import ConfigError, load_config, parse_config
 from mash_schemas import AgencyName
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
@@ -27,6 +27,9 @@ SecretName = Annotated[
 ]
 
 _LOOPBACK_NAMES = {"localhost"}
+
+
+WHAT = "recipients configuration"
 
 
 class RecipientsConfigError(ValueError):
@@ -126,25 +129,20 @@ def default_recipients_path() -> Traversable:
     return files("mash_notify") / "config" / "recipients.yaml"
 
 
-def parse_recipients(text: str) -> RecipientsConfig:
-    """Validate recipients configuration given as YAML text."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RecipientsConfigError(f"recipients configuration is not valid YAML: {error}") from error
-    if not isinstance(raw, dict):
-        raise RecipientsConfigError("recipients configuration must be a mapping")
-    try:
-        return RecipientsConfig.model_validate(raw)
-    except ValueError as error:
-        raise RecipientsConfigError(f"recipients configuration is not valid: {error}") from error
+def parse_recipients(text: str, *, source: str = "<text>") -> RecipientsConfig:
+    """Validate recipients configuration given as YAML text (the hub's one loader, mash_runtime.config_files)."""
+    return _as_recipients_error(lambda: parse_config(text, RecipientsConfig, what=WHAT, source=source))
 
 
 def load_recipients(path: Path | str | None = None) -> RecipientsConfig:
     """Load recipients from `path`, or the packaged default when `path` is None."""
     source: Traversable | Path = default_recipients_path() if path is None else Path(path)
+    return _as_recipients_error(lambda: load_config(source, RecipientsConfig, what=WHAT))
+
+
+def _as_recipients_error(load: Callable[[], RecipientsConfig]) -> RecipientsConfig:
+    """The loader's error (which names the file and the field) as notify's own, which callers catch."""
     try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RecipientsConfigError(f"cannot read recipients configuration {source}: {error}") from error
-    return parse_recipients(text)
+        return load()
+    except ConfigError as error:
+        raise RecipientsConfigError(str(error)) from error.__cause__ or error

@@ -1,0 +1,161 @@
+"""Notify's MongoDB adapter, the only module that touches its collection: deliveries (the Delivery aggregate,
+one document each with its outbox), the due-message query, and claims written conditionally on the version.
+
+A claim is one update conditional on the version the sender read (`_version`, the same counter every store
+write checks). Of several senders that found the same due message (two replicas, or one replica's sweep
+racing a restart) exactly one update matches, and only that one sends. A filter of exactly `_id` and
+`_version` is also the one mongo-java-server serves from an index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mash_runtime.outbox import OutboxEntry
+from mash_runtime.store import VERSION, AggregateStore, Change
+
+from mash_notify.domain.delivery import ClaimHold, Delivery, LogLine
+from mash_notify.domain.messages import OutgoingMessage
+
+# What a decision on a delivery returns: the delivery as it now is and the events to publish, or None.
+DeliveryDecision = Callable[[Delivery | None], tuple[Delivery, list[OutboxEntry]] | None]
+LISTING_LIMIT = 500
+
+
+@dataclass
+class Found:
+    """A delivery as read, with the version a claim on it is conditional on."""
+
+    delivery: Delivery
+    version: int
+
+
+def delivery_document(delivery: Delivery) -> dict[str, Any]:
+    """The delivery as stored: flat fields for the queries and the listing, the message whole."""
+    message = delivery.message
+    state: dict[str, Any] = {
+        "notification_id": message.notification_id,
+        "referral_id": message.referral_id,
+        "decision_id": message.decision_id,
+        "kind": message.kind.value,
+        "channel": message.channel,
+        "to": message.recipient_label,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "queued_at": delivery.queued_at,
+        "next_attempt_at": delivery.next_attempt_at,
+        "message": message.model_dump(mode="json"),
+        "log": [{"at": line.at, "status": line.status, "reason": line.reason} for line in delivery.log],
+    }
+    if delivery.last_error is not None:
+        state["last_error"] = delivery.last_error
+    if delivery.sent_at is not None:
+        state["sent_at"] = delivery.sent_at
+    if delivery.resends:
+        state["resends"] = delivery.resends
+    state.update(_claim_fields(delivery))
+    return state
+
+
+def _claim_fields(delivery: Delivery) -> dict[str, Any]:
+    if delivery.claim is None:
+        return {}
+    return {"claimed_by": delivery.claim.replica, "claim_token": delivery.claim.token,
+            "claim_expires_at": delivery.claim.expires_at}
+
+
+def delivery_from_document(state: dict[str, Any]) -> Delivery:
+    """The Delivery a stored document holds."""
+    claim = None
+    if state.get("claim_token") is not None:
+        claim = ClaimHold(state["claimed_by"], state["claim_token"], state["claim_expires_at"])
+    return Delivery(
+        message=OutgoingMessage.model_validate(state["message"]),
+        status=state["status"],
+        attempts=state["attempts"],
+        queued_at=state["queued_at"],
+        next_attempt_at=state["next_attempt_at"],
+        log=[LogLine(line["at"], line["status"], line.get("reason")) for line in state["log"]],
+        last_error=state.get("last_error"),
+        sent_at=state.get("sent_at"),
+        resends=state.get("resends", 0),
+        claim=claim,
+    )
+
+
+class NotifyStore:
+    """Deliveries: queued once, claimed before sending, updated with their outbox events."""
+
+    def __init__(self, deliveries: AggregateStore) -> None:
+        self.deliveries = deliveries
+        self._collection = deliveries.collection
+
+    async def ensure_indexes(self) -> None:
+        """The due-message query (queued by time, sending by lease) and the listing by referral."""
+        await self._collection.create_index([("status", 1), ("next_attempt_at", 1)])
+        await self._collection.create_index([("status", 1), ("claim_expires_at", 1)])
+        await self._collection.create_index("referral_id")
+
+    async def queue(self, delivery: Delivery) -> bool:
+        """Keep a new delivery; False when it is queued already (a redelivered or re-published decision)."""
+        return await self.deliveries.apply(
+            delivery.notification_id,
+            lambda current: None if current is not None else Change(state=delivery_document(delivery)),
+        )
+
+    async def get(self, notification_id: str) -> Delivery | None:
+        """The delivery `notification_id`, or None."""
+        state = await self.deliveries.get(notification_id)
+        return delivery_from_document(state) if state is not None else None
+
+    async def change(self, notification_id: str, decide: DeliveryDecision) -> bool:
+        """Run `decide` on the delivery and store its result with its events in one write; False if unchanged."""
+
+        def on_state(state: dict[str, Any] | None) -> Change | None:
+            decided = decide(delivery_from_document(state) if state is not None else None)
+            if decided is None:
+                return None
+            delivery, events = decided
+            return Change(state=delivery_document(delivery), events=events)
+
+        return await self.deliveries.apply(notification_id, on_state)
+
+    async def due(self, now: datetime, limit: int) -> list[Found]:
+        """Due deliveries (Delivery.is_due), soonest first, each with the version its claim is conditional on."""
+        query = {"$or": [
+            {"status": "queued", "next_attempt_at": {"$lte": now}},
+            {"status": "sending", "claim_expires_at": {"$lte": now}},  # a claimant died; its lease ran out
+        ]}
+        cursor = self._collection.find(query).sort("next_attempt_at", 1).limit(limit)
+        return [Found(delivery_from_document(self.deliveries.loaded_state(doc)), doc[VERSION])
+                async for doc in cursor]
+
+    async def save_claim(self, found: Found) -> bool:
+        """Write the claim `found.delivery` now holds, if nobody changed the delivery since it was read."""
+        delivery = found.delivery
+        result = await self._collection.update_one(
+            {"_id": delivery.notification_id, VERSION: found.version},
+            {"$set": {"status": delivery.status, **_claim_fields(delivery)}, "$inc": {VERSION: 1}},
+        )
+        return result.matched_count == 1
+
+    async def take_back_claims(self, replica: str, now: datetime) -> int:
+        """Make the deliveries `replica` holds due at `now` (its claims are from a life that ended mid-send)."""
+        result = await self._collection.update_many(
+            {"status": "sending", "claimed_by": replica},
+            {"$set": {"claim_expires_at": now}, "$inc": {VERSION: 1}},
+        )
+        return result.modified_count
+
+    async def listing(self, status: str | None, referral_id: str | None) -> list[Delivery]:
+        """Deliveries, newest first (at most LISTING_LIMIT)."""
+        query: dict[str, Any] = {}
+        if status:
+            query["status"] = status
+        if referral_id:
+            query["referral_id"] = referral_id
+        cursor = self._collection.find(query).sort("queued_at", -1).limit(LISTING_LIMIT)
+        return [delivery_from_document(self.deliveries.loaded_state(doc)) async for doc in cursor]
