@@ -209,7 +209,12 @@ class ConsultationRecordedView(EventEnvelope[ConsultationView]):
 
 
 class PoliceNoticeView(View):
-    """police.notification as insight reads it: which notice, of what type; no narrative, no people."""
+    """police.notification as insight reads it: which notice, of what type; no narrative, no people.
+
+    Deliberately not mash_schemas.police.PoliceNotification: that is the writer's strict model, which would
+    parse the notification's narrative and the people in it; this view names the four fields insight counts
+    by, so nothing else of a police notification can reach insight's store or logs (see the module's note).
+    """
 
     notification_id: str
     force: str

@@ -1,9 +1,10 @@
-"""Insight's use cases: read the facts, apply the rules of the figures, give the reports."""
+"""Insight's use cases: read the facts, apply the rules of the figures, give the reports ('today' is the clock's)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from mash_runtime.clock import Clock, utc_now
 from mash_runtime.timescales import Timescales
 
 from mash_insight.domain import figures
@@ -22,14 +23,16 @@ class PeriodRefused(ValueError):
 class Reports:
     """The figures over the facts in a store, on the hub's calendar."""
 
-    def __init__(self, store: FactStore, timescales: Timescales, rule: RisingConcernRule) -> None:
+    def __init__(self, store: FactStore, timescales: Timescales, rule: RisingConcernRule,
+                 clock: Clock = utc_now) -> None:
         self.store = store
         self.timescales = timescales
         self.rule = rule
+        self._clock = clock
 
     def today(self) -> date:
         """Today in the hub's timezone."""
-        return datetime.now(self.timescales.working.zone).date()
+        return self._clock().astimezone(self.timescales.working.zone).date()
 
     def period(self, first: date | None, last: date | None, default_days: int = 30) -> Period:
         """The period asked for: up to today, `default_days` long, when not given."""

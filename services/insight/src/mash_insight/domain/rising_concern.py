@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
-import yaml
+from mash_runtime.config_files import parse_config
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from mash_insight.domain.facts import ContactFact, DecisionFact
+
+WHAT = "rising-concern rule"
 
 
 class RisingConcernRule(BaseModel):
@@ -33,9 +34,8 @@ class RisingConcernRule(BaseModel):
 
     @classmethod
     def from_yaml(cls, text: str) -> RisingConcernRule:
-        """The rule from YAML text (see config/rising_concern.yaml)."""
-        loaded: Any = yaml.safe_load(text)
-        return cls.model_validate(loaded or {})
+        """The rule from YAML text (see config/rising_concern.yaml), read as every configuration file is."""
+        return parse_config(text, cls, what=WHAT)
 
     def weight(self, contact: ContactFact) -> float:
         """What one low-level contact scores: its weightiest listed category, else 1."""

@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import Response
 from mash_runtime.audit import AuditLog
-from mash_runtime.auth import Principal, Role, require_roles
+from mash_runtime.auth import Principal, require_roles
 from mash_runtime.http import DomainError
+from mash_runtime.roles import Role
 
 from mash_insight.domain import figures
 from mash_insight.domain.periods import Grouping, Period

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header
 from fastapi.responses import JSONResponse
-from mash_runtime.auth import Principal, Role, issue_token, require_roles
+from mash_runtime.auth import Principal, issue_token, require_roles
 from mash_runtime.http import DomainError
+from mash_runtime.roles import Role
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 

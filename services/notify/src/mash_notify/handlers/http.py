@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query
-from mash_runtime.auth import Principal, Role, require_roles
+from mash_runtime.auth import Principal, require_roles
+from mash_runtime.roles import Role
 from mash_schemas.decision import Decision
 from pydantic import BaseModel, Field
 
