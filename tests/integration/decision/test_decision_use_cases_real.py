@@ -1,0 +1,20 @@
+"""The desk's use cases (tests/unit/decision/test_decision_use_cases.py) on the real broker and store."""
+
+from __future__ import annotations
+
+import pytest
+from mash_decision.bootstrap import DecisionService, bootstrap
+from mash_decision.settings import DecisionSettings
+
+from tests.support.service_harness import OnTheRealStack
+from tests.unit.decision.test_decision_use_cases import OUTPUTS, DecisionScenarios
+
+pytestmark = pytest.mark.integration
+
+
+class TestDecisionOnTheRealStack(OnTheRealStack[DecisionService], DecisionScenarios):
+    """The same scenarios, on the native Kafka broker and store."""
+
+    bootstrap = staticmethod(bootstrap)
+    settings_class = DecisionSettings
+    outputs = OUTPUTS
