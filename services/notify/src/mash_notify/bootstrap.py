@@ -31,6 +31,7 @@ class NotifyService:
     app: FastAPI
     deliveries: Deliveries
     store: NotifyStore
+    channels: Channels
 
 
 def bootstrap(settings: NotifySettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -51,4 +52,4 @@ def bootstrap(settings: NotifySettings, *, database: AsyncDatabase[dict[str, Any
     runtime.every(settings.delivery_sweep_seconds, deliveries.deliver_due)
     app = runtime.http_app("MASH notify", "The hand-off: receiving services, referrer feedback, agency outcomes.")
     http.install_routes(app, deliveries)
-    return NotifyService(runtime, app, deliveries, store)
+    return NotifyService(runtime, app, deliveries, store, channels)
