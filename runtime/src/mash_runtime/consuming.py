@@ -131,8 +131,16 @@ def subscribe(
     group_id: str,
     handler: Handler[EventT],
     dead_letters: DeadLetters,
+    workers: int = 1,
 ) -> None:
-    """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`."""
+    """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
+
+    `workers` > 1 runs that many consumers of the group in this process (faststream's concurrency between
+    partitions): each is assigned its own partitions and handles them one record at a time, so records of
+    one referral (one key, one partition) are still applied in order and an offset is still committed only
+    after its handler returned, while records on other partitions are applied meanwhile. More workers than
+    the topic has partitions would sit idle.
+    """
     consumer_name = f"{settings.service_name}/{group_id}"
     failures: dict[tuple[str, int, int], int] = {}
 
@@ -205,4 +213,5 @@ def subscribe(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=300_000,
+        max_workers=workers,
     )(consume)

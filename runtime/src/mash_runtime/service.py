@@ -105,8 +105,12 @@ class ServiceRuntime:
         return name
 
     def subscribe(self, base_topic: str, event_model: type[EventT], group_id: str, handler: Handler[EventT],
-                  partitions: int | None = None) -> None:
-        """Consume `base_topic` durably in `group_id`, dead-lettering what cannot be applied."""
+                  partitions: int | None = None, workers: int | None = None) -> None:
+        """Consume `base_topic` durably in `group_id`, dead-lettering what cannot be applied.
+
+        `workers` consumers of the group run in this process, one partition set each (default:
+        `consumer_workers` from the settings); see mash_runtime.consuming.subscribe.
+        """
         subscribe(
             self.broker,
             self.settings,
@@ -115,6 +119,7 @@ class ServiceRuntime:
             group_id=self.settings.group(group_id),
             handler=handler,
             dead_letters=self.dead_letters,
+            workers=workers or self.settings.consumer_workers,
         )
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:

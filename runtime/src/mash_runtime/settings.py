@@ -39,6 +39,12 @@ class HubSettings(BaseSettings):
     topic_namespace: str = Field("", pattern=r"^[a-z0-9-]*$", description="Prefix for every topic name.")
     topic_partitions: int = Field(3, ge=1, le=64)
     consumer_max_attempts: int = Field(8, ge=1, description="Failures before a message is dead-lettered.")
+    consumer_workers: int = Field(
+        1, ge=1, le=16,
+        description="Consumers per subscription in one process, each handling its own partitions (per-key order "
+        "kept, offsets committed after effects). Up to the topic's partitions; more replicas do the same across "
+        "processes.",
+    )
     consumer_max_value_bytes: int = Field(
         768 * 1024, ge=1024,
         description="A consumed value larger than this is dead-lettered unread: the contract's events are "
