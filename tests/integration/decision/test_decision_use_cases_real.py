@@ -7,7 +7,12 @@ from mash_decision.bootstrap import DecisionService, bootstrap
 from mash_decision.settings import DecisionSettings
 
 from tests.support.service_harness import OnTheRealStack
-from tests.unit.decision.test_decision_use_cases import OUTPUTS, DecisionScenarios
+from tests.unit.decision.test_decision_use_cases import (
+    OUTPUTS,
+    RED_IN_TWO_HOURS,
+    DecisionScenarios,
+    HubsOwnTimescalesScenarios,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -17,4 +22,13 @@ class TestDecisionOnTheRealStack(OnTheRealStack[DecisionService], DecisionScenar
 
     bootstrap = staticmethod(bootstrap)
     settings_class = DecisionSettings
+    outputs = OUTPUTS
+
+
+class TestHubsOwnTimescalesOnTheRealStack(OnTheRealStack[DecisionService], HubsOwnTimescalesScenarios):
+    """The desk on a hub's own timescales file, on the native Kafka broker and store."""
+
+    bootstrap = staticmethod(bootstrap)
+    settings_class = DecisionSettings
+    settings_overrides = {"timescales_file": RED_IN_TWO_HOURS}
     outputs = OUTPUTS

@@ -4,7 +4,7 @@ applied twice leaves the case file and what the desk publishes exactly as they w
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -109,7 +109,6 @@ async def test_an_event_the_desk_refuses_is_dead_lettered_at_once_and_the_partit
     # an outcome for an enquiry this case never opened: a rule refuses it, retrying cannot help
     stray = enquiry_completed(rid, f"ENQ-{rid}", findings=[], sealed=[], not_answered=["police"])
     where = await desk.publish(ENQUIRY_COMPLETED, stray)
-    started = datetime.now(UTC)
 
     async def dead_letter() -> dict[str, Any] | None:
         letters = await topic_events(desk.bootstrap, desk.topic(DEAD_LETTER))
@@ -117,9 +116,11 @@ async def test_an_event_the_desk_refuses_is_dead_lettered_at_once_and_the_partit
                      and d["payload"]["origin_topic"] == desk.topic(ENQUIRY_COMPLETED)), None)
 
     letter = (await eventually(dead_letter, timeout=60, what="the stray outcome dead-lettered"))["payload"]
+    # Refused on its first attempt: a record that went through the retries would be dead-lettered as
+    # handler_failed ("handler failed N times"), and only once the back-off had run its course.
     assert letter["error_type"] == "rejected"
     assert f"was not opened on referral {rid}" in letter["reason"]
-    assert datetime.now(UTC) - started < timedelta(seconds=10)  # not after eight retries with back-off (~30 s)
+    assert "handler failed" not in letter["reason"]
     await desk.applied(ENQUIRY_OUTCOMES_GROUP, ENQUIRY_COMPLETED, where)
     after = (await desk.case(rid, reason="checking the case file is unchanged")).json()
     assert after["case_file"] == before["case_file"]
