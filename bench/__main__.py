@@ -208,13 +208,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             kafka_bootstrap=kafka, mongo_url=mongo_url, namespace=namespace, workdir=workdir,
             agencies={name: AgencyOptions(delay="0-0") for name in scenario.agencies},
             ready_timeout=300.0,  # five services start at once; on a crowded machine that takes minutes
-            service_env={
+            service_env={service: {"MASH_CONSUMER_WORKERS": str(args.consumer_workers), **env} for service, env in {
                 # One client address sends every contact: lift the front door's per-client rate limit.
                 "intake": {"MASH_INTAKE_CONTACTS_PER_MINUTE": "1000000", "MASH_INTAKE_CONTACTS_BURST": "100000"},
                 "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "t.yaml", 300))},
+                "enquiry": {},
                 "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
                            "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": str(args.notify_sweep)},
-            },
+                "insight": {},
+            }.items()},
         ))
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
         # A starved service answers late (the figures say so); a connection per request, because a client slow to
@@ -366,6 +368,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.28, help="national rate, contacts a second")
     parser.add_argument("--window", type=float, default=60.0, help="seconds of contacts at the national rate")
     parser.add_argument("--notify-sweep", type=float, default=0.1, help="notify's delivery sweep, seconds")
+    parser.add_argument("--consumer-workers", type=int, default=1,
+                        help="consumers per subscription in each service (MASH_CONSUMER_WORKERS; up to partitions)")
     parser.add_argument("--label", default="latest", help="names the JSON and PNG files")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark", help="where figures go")
     parser.add_argument("--profile", type=Path, default=None, help="sample every service with py-spy into DIR")
