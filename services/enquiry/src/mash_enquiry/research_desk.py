@@ -14,6 +14,7 @@ from typing import Any
 
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.consuming import MessageRejected
+from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import Change, state_of
@@ -42,12 +43,26 @@ from mash_schemas.topics import (
 from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.domain.enquiry_record import Accepted, Duplicate, EnquiryRecord, Late, Rejected
 from mash_enquiry.domain.exceptions import UnknownAgency
-from mash_enquiry.domain.portal import AgencyAnswerForm, PortalAlreadyAnswered, PortalRequestNotFound
+from mash_enquiry.domain.portal import AgencyAnswerForm
 from mash_enquiry.domain.sensitivity import log_safe_response
 from mash_enquiry.store import EnquiryStore
 
 log = logging.getLogger(__name__)
 PRODUCER = "enquiry"
+
+
+# The portal's refusals are HTTP answers (DomainError carries the status), so they live with the use case,
+# not in the domain, which imports no web framework.
+class PortalRequestNotFound(DomainError):
+    """The agency has no request in that enquiry (or the enquiry does not exist)."""
+
+    status = 404
+
+
+class PortalAlreadyAnswered(DomainError):
+    """The agency has answered this request already; one answer per request."""
+
+    status = 409
 
 
 class ResearchDesk:

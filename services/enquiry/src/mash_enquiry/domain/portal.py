@@ -10,23 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from mash_runtime.http import DomainError
 from mash_schemas import AgencyResponse, BragRating, EnquiryRequest, InformationItem
 from mash_schemas.agency import ItemText, ReleaseCondition, Sensitivity
 from mash_schemas.common import ShortText
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-
-class PortalRequestNotFound(DomainError):
-    """The agency has no request in that enquiry (or the enquiry does not exist)."""
-
-    status = 404
-
-
-class PortalAlreadyAnswered(DomainError):
-    """The agency has answered this request already; one answer per request."""
-
-    status = 409
 
 
 class PortalItem(BaseModel):
