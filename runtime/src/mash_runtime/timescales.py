@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
-import yaml
 from mash_schemas import BragRating, TimescaleAlert
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
+from mash_runtime.config_files import load_config, parse_config
 from mash_runtime.working_time import ContinuousCalendar, HubClock, WorkingCalendar, WorkingHours
 
 ONE_WORKING_DAY = "one working day from referral"
@@ -120,8 +122,12 @@ class TimescaleConfig(BaseModel):
     @classmethod
     def from_yaml(cls, text: str) -> TimescaleConfig:
         """Read a hub's timescales from YAML text (times such as opens_at must be quoted: "09:00")."""
-        loaded = yaml.safe_load(text)
-        return cls.model_validate(loaded or {})
+        return parse_config(text, cls, what="timescales")
+
+    @classmethod
+    def load(cls, path: Path | Traversable) -> TimescaleConfig:
+        """Read a hub's timescales file; a mistake names the file and the field (mash_runtime.config_files)."""
+        return load_config(path, cls, what="timescales")
 
 
 class Deadline(BaseModel):
@@ -252,4 +258,4 @@ class Timescales:
 
 def default_timescales() -> TimescaleConfig:
     """The timescales in the shipped timescales.yaml (a hub passes its own file to decision and insight)."""
-    return TimescaleConfig.from_yaml(files("mash_runtime").joinpath("timescales.yaml").read_text(encoding="utf-8"))
+    return TimescaleConfig.load(files("mash_runtime").joinpath("timescales.yaml"))

@@ -35,8 +35,8 @@ def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, An
               topic_admin: TopicAdmin | None = None) -> InsightService:
     """Wire insight: its own database of facts, the hub's timescales, the rising-concern rule, consumers, HTTP."""
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
-    timescales = Timescales(TimescaleConfig.from_yaml(settings.timescales_file.read_text(encoding="utf-8"))
-                            if settings.timescales_file else default_timescales())
+    timescales = Timescales(TimescaleConfig.load(settings.timescales_file) if settings.timescales_file
+                            else default_timescales())
     store = InsightStore(runtime.db)
     reports = Reports(store, timescales, load_rising_concern_rule(settings.rising_concern_file), runtime.clock)
     kafka.subscribe_all(runtime, kafka.FactRecorder(store), settings.generation)
