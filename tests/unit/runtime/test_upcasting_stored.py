@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from mash_notify.store import upcast_delivery_v1_v2
 from mash_runtime.memory_store import MemoryCollection, as_collection
 from mash_runtime.store import RECORD_VERSION, AggregateStore, Change
-from mash_runtime.upcasting import STORED_UPCASTERS, StoredUpcasters, UnknownRecordVersion, upcast_delivery_v1_v2
+from mash_runtime.upcasting import STORED_UPCASTERS, StoredUpcasters, UnknownRecordVersion
 
 pytestmark = pytest.mark.unit
 

@@ -20,7 +20,7 @@ from mash_notify.deliveries import Deliveries
 from mash_notify.domain.recipients import load_recipients
 from mash_notify.handlers import http, kafka
 from mash_notify.settings import NotifySettings
-from mash_notify.store import NotifyStore
+from mash_notify.store import DELIVERIES, NotifyStore
 
 
 @dataclass
@@ -40,7 +40,7 @@ def bootstrap(settings: NotifySettings, *, database: AsyncDatabase[dict[str, Any
     """Wire notify: recipients, channels (SMTP and webhooks unless handed others), the decision subscriber,
     the delivery job and the delivery log's routes."""
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
-    store = NotifyStore(runtime.store("deliveries"))
+    store = NotifyStore(runtime.store(DELIVERIES))
     channels = channels or Channels(EmailChannel(settings), WebhookChannel(settings.send_timeout_seconds, clock))
     deliveries = Deliveries(settings, store, load_recipients(settings.recipients_file), runtime.audit, channels,
                             runtime.clock)

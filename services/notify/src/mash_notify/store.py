@@ -16,6 +16,7 @@ from typing import Any
 
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.store import VERSION, AggregateStore, Change
+from mash_runtime.upcasting import STORED_UPCASTERS, StoredState
 
 from mash_notify.domain.delivery import ClaimHold, Delivery, LogLine
 from mash_notify.domain.messages import OutgoingMessage
@@ -159,3 +160,33 @@ class NotifyStore:
             query["referral_id"] = referral_id
         cursor = self._collection.find(query).sort("queued_at", -1).limit(LISTING_LIMIT)
         return [delivery_from_document(self.deliveries.loaded_state(doc)) async for doc in cursor]
+
+
+# The delivery document's versions: registered where the document is mapped, so the upcaster and the code that
+# reads the new shape ship together (mash_runtime.upcasting).
+DELIVERIES = "deliveries"
+
+
+@STORED_UPCASTERS.register(DELIVERIES, from_version=1)
+def upcast_delivery_v1_v2(state: StoredState) -> StoredState:
+    """A version 1 delivery record as version 2: the outcome becomes a log, `error` becomes `last_error`.
+
+    Version 1 kept only the outcome of a delivery: `status`, `attempts`, the last failure as `error` and
+    the time it was queued and then sent (`sent_at`) or given up (`failed_at`). Version 2 keeps its history
+    as `log`, one line per step (`at`, `status`, `reason`), which the delivery log page and the re-send
+    read, and the last failure as `last_error`. The log rebuilt here holds the steps version 1 can vouch
+    for. A state already in version 2's shape (a document written before versions were stamped) passes
+    unchanged.
+    """
+    if "last_error" not in state and "error" in state:
+        state["last_error"] = state.pop("error")
+    if "log" not in state:
+        log: list[dict[str, Any]] = []
+        if isinstance(state.get("queued_at"), datetime | str):
+            log.append({"at": state["queued_at"], "status": "queued", "reason": None})
+        if state.get("status") == "sent" and state.get("sent_at") is not None:
+            log.append({"at": state["sent_at"], "status": "sent", "reason": None})
+        if state.get("status") == "failed" and state.get("failed_at") is not None:
+            log.append({"at": state.pop("failed_at"), "status": "failed", "reason": state.get("last_error")})
+        state["log"] = log
+    return state
