@@ -26,7 +26,7 @@ def recommendation_rules(path: Path | None = None) -> RecommendationRules:
 
 def timescales(path: Path | None = None) -> TimescaleConfig:
     """The hub's timescales in `path`, or in the shipped timescales.yaml (mash_runtime's, shared with insight)."""
-    return load_config(path or PACKAGED_TIMESCALES, TimescaleConfig, what="timescales")
+    return TimescaleConfig.load(path or PACKAGED_TIMESCALES)  # load_config, as insight reads the same file
 
 
 def default_recommendation_rules() -> RecommendationRules:
