@@ -33,16 +33,16 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from mash_runtime.clock import Clock, FixedClock
+from mash_runtime.clock import FixedClock
 from mash_runtime.in_memory import no_topics, running_in_memory
 from mash_runtime.memory_store import MemoryDatabase, as_database
-from mash_runtime.service import ServiceRuntime, TopicAdmin
+from mash_runtime.service import ServiceRuntime
 from mash_runtime.settings import HubSettings
 from mash_schemas.envelope import EventEnvelope
 from pymongo import AsyncMongoClient
@@ -67,14 +67,6 @@ class Service(Protocol):
 
 
 ServiceT = TypeVar("ServiceT", bound=Service)
-
-
-class Bootstrap(Protocol[ServiceT]):
-    """`bootstrap(settings, *, database=, broker=, clock=, topic_admin=)` of a service."""
-
-    def __call__(self, settings: Any, *, database: AsyncDatabase[dict[str, Any]] | None = ...,
-                 broker: KafkaBroker | None = ..., clock: Clock = ...,
-                 topic_admin: TopicAdmin | None = ...) -> ServiceT: ...
 
 
 @dataclass
@@ -117,13 +109,16 @@ class RunningService(Generic[ServiceT]):
         """Every record the service published on `base_topic` so far (parsed JSON), in order."""
         return list(self.records.get(self.topic(base_topic), []))
 
-    async def eventually(self, probe: Callable[[], Awaitable[T | None] | T | None], timeout: float = 60.0) -> T:
+    async def eventually(self, probe: Callable[[], Awaitable[T | None]] | Callable[[], T | None],
+                         timeout: float = 60.0) -> T:
         """Wait until `probe` returns something truthy; the relay is flushed before each look."""
 
         async def look() -> T | None:
             await self.flush()
             found = probe()
-            return await found if isinstance(found, Awaitable) else found
+            if isinstance(found, Awaitable):
+                return cast("T | None", await found)
+            return found
 
         return await eventually(look, timeout=timeout)
 

@@ -68,6 +68,9 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._marked: dict[int, set[str]] = {}
         self._sent: OrderedDict[str, None] = OrderedDict()
+        # One pass at a time: a pass someone else starts (a test's flush, a start-up scan) waits for the running
+        # one, then skips what that one sent, instead of sending the same entries again beside it.
+        self._one_pass = asyncio.Lock()
         self.published = 0
 
     def wake(self) -> None:
@@ -104,6 +107,10 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Full scan: publish every pending entry of every store once; returns how many were published."""
+        async with self._one_pass:
+            return await self._publish_pending()
+
+    async def _publish_pending(self) -> int:
         found: list[_Found] = []
         for store in self._stores:
             self._marked.pop(id(store), None)  # the scan covers them
@@ -115,6 +122,10 @@ class OutboxRelay:
 
     async def publish_marked(self) -> int:
         """Publish the pending entries of the aggregates marked since the last pass."""
+        async with self._one_pass:
+            return await self._publish_marked()
+
+    async def _publish_marked(self) -> int:
         found: list[_Found] = []
         for store in self._stores:
             marked = sorted(self._marked.pop(id(store), set()))

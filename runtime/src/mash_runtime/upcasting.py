@@ -10,9 +10,9 @@ code sees it. The kind is the collection's name (`contacts`, `case_files`, `enqu
 Each service registers its kinds' upcasters where it maps their documents (its store.py; notify's
 `deliveries` is the first). A kind's current version is the end of its chain of upcasters (1 when it has
 none), so registering the upcaster from version N is what makes N + 1 current: the code that reads the new
-shape and the upcaster that produces it ship together. A document of a version this code does not know (written by a newer
-replica during a rolling upgrade) is refused rather than read and written back in an older shape, which
-would lose what the newer replica added.
+shape and the upcaster that produces it ship together. A document of a version this code does not know
+(written by a newer replica during a rolling upgrade) is refused rather than read and written back in an
+older shape, which would lose what the newer replica added.
 
 Events have their own registry (mash_schemas.evolution), since partner agencies read events without
 this package.
