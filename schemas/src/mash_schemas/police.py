@@ -10,22 +10,25 @@ from mash_schemas.common import HouseholdMember, Model, ShortText, Subject
 from mash_schemas.envelope import EventEnvelope
 from mash_schemas.topics import POLICE_NOTIFICATION
 
+PoliceNotificationType = Literal[
+    "domestic_abuse",
+    "public_protection",
+    "antisocial_behaviour",
+    "missing_person",
+    "drugs_warrant",
+    "crime_suspect",
+    "sexual_offender_alert",
+    "other",
+]
+"""What a police public-protection notification is about (intake's police triage rules are keyed by it)."""
+
 
 class PoliceNotification(Model):
     """One notification from a police force's public-protection unit."""
 
     notification_id: ShortText
     force: ShortText
-    notification_type: Literal[
-        "domestic_abuse",
-        "public_protection",
-        "antisocial_behaviour",
-        "missing_person",
-        "drugs_warrant",
-        "crime_suspect",
-        "sexual_offender_alert",
-        "other",
-    ]
+    notification_type: PoliceNotificationType
     incident_at: AwareDatetime
     reporting_officer: ShortText
     officer_email: Annotated[str, StringConstraints(max_length=200)] | None = None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from mash_schemas.common import SubjectKind
-from mash_schemas.police import PoliceNotification
+from mash_schemas.police import PoliceNotification, PoliceNotificationType
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from mash_intake.domain.contact_form import police_flag
@@ -20,16 +20,7 @@ from mash_intake.domain.rulebook import load_rule_table, parse_rule_table
 
 PACKAGED_RULES = "police_triage.yaml"
 
-NotificationType = Literal[
-    "domestic_abuse",
-    "public_protection",
-    "antisocial_behaviour",
-    "missing_person",
-    "drugs_warrant",
-    "crime_suspect",
-    "sexual_offender_alert",
-    "other",
-]
+NotificationType = PoliceNotificationType  # the contract's list: a rule can name only a type that can arrive
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ADULTHOOD_YEARS = 18
