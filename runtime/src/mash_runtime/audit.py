@@ -7,20 +7,21 @@ content: they name items by id.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from mash_runtime.auth import Principal
+from mash_runtime.clock import Clock, utc_now
 
 
 class AuditLog:
     """Appends audit records to one collection (insert-only)."""
 
-    def __init__(self, collection: AsyncCollection[dict[str, Any]], service: str) -> None:
+    def __init__(self, collection: AsyncCollection[dict[str, Any]], service: str, clock: Clock = utc_now) -> None:
         self.collection = collection
         self._service = service
+        self._clock = clock
 
     async def record(
         self,
@@ -36,7 +37,7 @@ class AuditLog:
         await self.collection.insert_one(
             {
                 "_id": str(uuid.uuid4()),
-                "at": datetime.now(UTC),
+                "at": self._clock(),
                 "service": self._service,
                 "who": subject,
                 "roles": roles,

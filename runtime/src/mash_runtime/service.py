@@ -79,7 +79,7 @@ class ServiceRuntime:
             database = self.mongo[settings.mongo_database]
         self.db: AsyncDatabase[dict[str, Any]] = database
         self._topic_admin: TopicAdmin = topic_admin or ensure_topics
-        self.audit = AuditLog(self.db["audit"], settings.service_name)
+        self.audit = AuditLog(self.db["audit"], settings.service_name, clock)
         self.cipher = AtRestCipher.from_settings(settings)
         self._stores: list[AggregateStore] = []
         self.relay = OutboxRelay(self.broker, self._stores, settings)
