@@ -101,6 +101,10 @@ class HubSettings(BaseSettings):
         description="On SIGTERM, how long each shutdown step (relay and clocks, Kafka clients, store client) may "
         "take before it is abandoned; an exit is then prompt even with the broker down.",
     )
+    retention_file: Path | None = Field(
+        None, description="The retention schedule (YAML); the packaged mash_runtime/retention.yaml when unset.")
+    retention_sweep_seconds: float = Field(3600.0, gt=0, description="How often the retention sweeper runs.")
+    retention_batch: int = Field(100, ge=1, le=10_000, description="Subjects a sweeper run erases at most.")
     relay_poll_seconds: float = Field(0.5, gt=0, description="How often the outbox relay looks for work.")
     relay_full_scan_seconds: float = Field(
         30.0, gt=0, description="How often the relay scans every aggregate for pending events (crash recovery)."

@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from mash_runtime.broker import broker_security
+from mash_runtime.retention import load_retention_schedule
 from mash_runtime.settings import HubSettings
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,14 @@ log = logging.getLogger(__name__)
 async def ensure_topics(settings: HubSettings, topics: Iterable[str], partitions: dict[str, int] | None = None) -> None:
     """Create any of `topics` that do not exist yet (idempotent, safe to race with other services)."""
     wanted = sorted(set(topics))
+    schedule = load_retention_schedule(settings.retention_file)
+    prefix = settings.topic("")
+
+    def configs(name: str) -> dict[str, str]:
+        """retention.ms from the retention schedule (docs/governance.md), by the topic's base name."""
+        kept = schedule.topic_retention(name.removeprefix(prefix) if prefix else name)
+        return {"retention.ms": str(int(kept.total_seconds() * 1000))} if kept is not None else {}
+
     security = broker_security(settings)
     kwargs: dict[str, object] = {}
     if security is not None:
@@ -40,6 +49,7 @@ async def ensure_topics(settings: HubSettings, topics: Iterable[str], partitions
                 name=name,
                 num_partitions=(partitions or {}).get(name, settings.topic_partitions),
                 replication_factor=settings.kafka_replication_factor,
+                topic_configs=configs(name),
             )
             for name in wanted
             if name not in existing

@@ -8,6 +8,7 @@ from mash_schemas.deadletter import DeadLetter
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted, EnquiryOpened, EnquiryRequested
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.governance import LegalHoldChanged, SubjectErased
 from mash_schemas.notification import NotificationFailed, NotificationSent
 from mash_schemas.police import PoliceNotificationReceived
 from mash_schemas.referral import ReferralAmended, ReferralReceived
@@ -29,6 +30,8 @@ EVENTS: dict[str, type[EventEnvelope]] = {  # type: ignore[type-arg]
     "notification.failed": NotificationFailed,
     "dead.letter": DeadLetter,
     "consultation.recorded": ConsultationRecorded,
+    "subject.erased": SubjectErased,
+    "legal.hold": LegalHoldChanged,
 }
 
 
@@ -57,6 +60,8 @@ PRODUCERS: dict[str, str] = {
     "notification.failed": "notify",
     "dead.letter": "any consumer",
     "consultation.recorded": "intake",
+    "subject.erased": "any hub service's retention sweeper",
+    "legal.hold": "decision",
 }
 """Who writes each event (for the AsyncAPI document's send operations)."""
 
@@ -75,6 +80,10 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
     "notification.failed": (),
     "dead.letter": (),
     "consultation.recorded": ("insight.{generation}.consultations",),
+    "subject.erased": ("intake.erasures", "decision.erasures", "enquiry.erasures", "notify.erasures",
+                       "insight.{generation}.erasures"),
+    "legal.hold": ("intake.legal-holds", "decision.legal-holds", "enquiry.legal-holds", "notify.legal-holds",
+                   "insight.{generation}.legal-holds"),
 }
 """The consumer groups that read each event inside the hub and its agencies' kits (before any namespace).
 

@@ -124,6 +124,8 @@ class ConsentStatus(StrEnum):
     GIVEN = "given"
     REFUSED = "refused"
     NOT_SOUGHT = "not_sought"
+    # Refused or not given, and the hub shares all the same (risk of significant harm); the reason says why.
+    OVERRIDDEN = "overridden"
 
 
 class Address(Model):
@@ -229,7 +231,7 @@ class Consent(Model):
     @model_validator(mode="after")
     def _reason_unless_given(self) -> Consent:
         if self.status is not ConsentStatus.GIVEN and not self.reason:
-            raise ValueError("a reason is required when consent is refused or not sought")
+            raise ValueError("a reason is required when consent is refused, not sought or overridden")
         return self
 
 

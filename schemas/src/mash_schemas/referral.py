@@ -18,6 +18,7 @@ from mash_schemas.common import (
     Subject,
 )
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.governance import LawfulBasis
 from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
 
 Narrative = Annotated[
@@ -71,6 +72,8 @@ class Referral(Model):
     linked_referrals: list[str] = Field(
         default_factory=list, description="Earlier contacts about the same subject within the linking window."
     )
+    lawful_basis: LawfulBasis | None = Field(
+        None, description="The basis the hub holds this contact on (intake's configuration when received).")
 
 
 class ReferralReceived(EventEnvelope[Referral]):

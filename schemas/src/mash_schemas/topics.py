@@ -16,6 +16,8 @@ NOTIFICATION_SENT = "mash.notification.sent"
 NOTIFICATION_FAILED = "mash.notification.failed"
 DEAD_LETTER = "mash.deadletter"
 CONSULTATION_RECORDED = "mash.consultation.recorded"
+SUBJECT_ERASED = "mash.subject.erased"
+LEGAL_HOLD = "mash.legal.hold"
 
 ENQUIRY_REQUEST_PREFIX = "mash.enquiry.request."
 AGENCY_RESPONSE_PREFIX = "mash.agency.response."

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.transit import TransitOpener
 from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
@@ -21,9 +22,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mash_decision import config
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.timescales import Timescales
-from mash_decision.handlers import http, kafka
+from mash_decision.handlers import holds, http, kafka
 from mash_decision.settings import DecisionSettings
-from mash_decision.store import DecisionStore
+from mash_decision.store import DecisionStore, RetainedCaseFiles
 
 
 @dataclass
@@ -34,6 +35,7 @@ class DecisionService:
     app: FastAPI
     desk: ManagersDesk
     store: DecisionStore
+    governance: Governance
 
 
 def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -53,6 +55,8 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
         runtime.topic(produced)
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
+    governance = Governance(runtime, [RetainedCaseFiles(store)])
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
-    return DecisionService(runtime, app, desk, store)
+    holds.install_hold_routes(app, governance, runtime.clock)
+    return DecisionService(runtime, app, desk, store, governance)

@@ -9,11 +9,14 @@ version-checked write holding state, inbox and outbox), so nothing is applied tw
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from mash_runtime.retention import RetainedRecord
 from mash_runtime.sealing import AtRestCipher
 from mash_runtime.store import AggregateStore, Decide
 from mash_runtime.telemetry import current_traceparent
+from mash_schemas.governance import RecordKind
 
 from mash_decision.domain.case_file import CaseFile
 
@@ -63,3 +66,43 @@ class DecisionStore:
     async def ensure_indexes(self) -> None:
         """The queue filters by state."""
         await self.aggregates.collection.create_index("state")
+
+
+class RetainedCaseFiles:
+    """Decision's case files, as the retention sweeper sees them (mash_runtime.governance.RetainedRecords)."""
+
+    kind = RecordKind.CONTACT
+
+    def __init__(self, store: DecisionStore) -> None:
+        self._store = store
+        self._collection = store.aggregates.collection
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Case files of referrals received before `received_before`, in referral order after `after`.
+
+        The outcome and the children's dates of birth are inside the sealed case: opened here, in memory only.
+        """
+        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._collection.find(query).sort("_id", 1).limit(limit)
+        found = []
+        async for doc in cursor:
+            case = self._store.case_of(doc)
+            decision = case.decision
+            births = tuple(s.date_of_birth or s.expected_date for s in case.referral.subjects
+                           if s.kind.value != "adult_at_risk" and (s.date_of_birth or s.expected_date))
+            found.append(RetainedRecord(
+                referral_id=doc["_id"], kind=RecordKind.CONTACT,
+                outcome=decision.outcome.value if decision is not None else None,
+                received_at=doc["received_at"], decided_at=decision.decided_at if decision is not None else None,
+                birth_dates=tuple(d for d in births if d is not None)))
+        return found
+
+    async def erase(self, referral_id: str) -> int:
+        """The case file goes whole: the sealed case, its queue fields and its outbox."""
+        return (await self._collection.delete_many({"_id": referral_id})).deleted_count
+
+    async def anonymise(self, referral_id: str) -> int:
+        """Decision keeps no figures: as erase."""
+        return await self.erase(referral_id)

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.transit import TransitSealer
 from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED
@@ -23,7 +24,7 @@ from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.handlers import http, kafka
 from mash_enquiry.research_desk import ResearchDesk
 from mash_enquiry.settings import EnquirySettings
-from mash_enquiry.store import EnquiryStore
+from mash_enquiry.store import EnquiryStore, RetainedEnquiries
 
 
 @dataclass
@@ -35,6 +36,7 @@ class EnquiryService:
     desk: ResearchDesk
     store: EnquiryStore
     directory: AgencyDirectory
+    governance: Governance
 
 
 def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -51,6 +53,7 @@ def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, An
     runtime.topic(ENQUIRY_ADDENDUM)
     kafka.subscribe_all(runtime, desk, directory)
     runtime.every(settings.sweep_seconds, desk.sweep)
+    governance = Governance(runtime, [RetainedEnquiries(store)])
     app = runtime.http_app("MASH enquiry", "The research desk: MASH enquiries across partner agencies.")
     http.install_routes(app, desk, runtime.audit, directory)
-    return EnquiryService(runtime, app, desk, store, directory)
+    return EnquiryService(runtime, app, desk, store, directory, governance)

@@ -9,12 +9,14 @@ AggregateStore (state, inbox and outbox in one version-checked write).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from mash_runtime.retention import UNKNOWN_OUTCOME, RetainedRecord
 from mash_runtime.sealing import AtRestCipher, SealBroken
 from mash_runtime.store import AggregateStore, Decide
 from mash_schemas import AgencyResponse, InformationItem
+from mash_schemas.governance import RecordKind
 from pydantic import ValidationError
 
 from mash_enquiry.domain.enquiry_record import EnquiryRecord
@@ -134,3 +136,40 @@ def _response_from_document(document: dict[str, Any], cipher: AtRestCipher) -> d
         else:
             items.append(entry)
     return {**document, "items": items}
+
+
+class RetainedEnquiries:
+    """Enquiry records, as the retention sweeper sees them (mash_runtime.governance.RetainedRecords).
+
+    Enquiry never hears the decision, so its records follow the schedule's 'unknown' outcome (as long as the
+    longest contact rule): in practice they go earlier, when intake or decision erases the referral.
+    """
+
+    kind = RecordKind.CONTACT
+
+    def __init__(self, store: EnquiryStore) -> None:
+        self._collection = store.aggregates.collection
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Enquiries in id order after `after` (their times are stored as text, so the date is checked here)."""
+        query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
+        cursor = self._collection.find(query, {"enquiry": 1, "opened_at": 1}).sort("_id", 1).limit(limit)
+        found = []
+        async for doc in cursor:
+            opened = datetime.fromisoformat(str(doc["opened_at"]).replace("Z", "+00:00"))
+            subjects = doc["enquiry"].get("subjects", [])
+            births = tuple(date.fromisoformat(str(s.get("date_of_birth") or s.get("expected_date"))[:10])
+                           for s in subjects
+                           if s.get("kind") != "adult_at_risk" and (s.get("date_of_birth") or s.get("expected_date")))
+            found.append(RetainedRecord(referral_id=doc["enquiry"]["referral_id"], kind=RecordKind.CONTACT,
+                                        outcome=UNKNOWN_OUTCOME, received_at=opened, birth_dates=births,
+                                        position=doc["_id"]))
+        return [record for record in found if record.received_at < received_before]
+
+    async def erase(self, referral_id: str) -> int:
+        """Every enquiry of the referral goes whole: requests, answers (sealed items too), reminders, outbox."""
+        return (await self._collection.delete_many({"referral_id": referral_id})).deleted_count
+
+    async def anonymise(self, referral_id: str) -> int:
+        """Enquiry keeps no figures: as erase."""
+        return await self.erase(referral_id)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.timescales import TimescaleConfig, Timescales, default_timescales
 from pymongo.asynchronous.database import AsyncDatabase
@@ -17,7 +18,7 @@ from mash_insight.config import load_rising_concern_rule
 from mash_insight.handlers import http, kafka
 from mash_insight.reports import Reports
 from mash_insight.settings import InsightSettings
-from mash_insight.store import InsightStore
+from mash_insight.store import InsightStore, RetainedConsultationFigures, RetainedFigures
 
 
 @dataclass
@@ -28,6 +29,7 @@ class InsightService:
     app: FastAPI
     reports: Reports
     store: InsightStore
+    governance: Governance
 
 
 def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -40,10 +42,13 @@ def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, An
     store = InsightStore(runtime.db)
     reports = Reports(store, timescales, load_rising_concern_rule(settings.rising_concern_file), runtime.clock)
     kafka.subscribe_all(runtime, kafka.FactRecorder(store), settings.generation)
+    figures = RetainedFigures(store)
+    governance = Governance(runtime, [figures, RetainedConsultationFigures(store, figures)],
+                            group_prefix=f"insight.{settings.generation}", keeps_figures=True)
     app = runtime.http_app(
         "MASH insight", "The hub's figures: performance against timescales, conversion, agencies, areas and "
         "rising concern, built from the event stream (no free text, no sealed item).",
     )
     http.install_routes(app, reports, runtime.audit, store)
     app.state.insight_store = store
-    return InsightService(runtime, app, reports, store)
+    return InsightService(runtime, app, reports, store, governance)

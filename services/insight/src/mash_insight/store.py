@@ -8,8 +8,12 @@ transaction is needed. Dropping the database and replaying the topics writes the
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import datetime
 from typing import Any, Protocol
 
+from mash_runtime.retention import RetainedRecord
+from mash_schemas.governance import RecordKind
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -60,3 +64,99 @@ class InsightStore:
     async def counts(self) -> dict[str, int]:
         """How many facts of each kind are kept."""
         return {kind.value: await self.db[kind.value].count_documents({}) for kind in FactKind}
+
+
+_BY_REFERRAL = [kind for kind in FactKind if kind not in (FactKind.CONSULTATION, FactKind.POLICE_NOTICE)]
+
+
+class RetainedFigures:
+    """Insight's facts about contacts, as the retention sweeper sees them (mash_runtime.governance).
+
+    Insight holds no dates of birth, so a rule counting to a child's birthday never falls due here (the
+    owning service's erasure event arrives instead); the shorter rules (no further action) it dates itself.
+    Anonymising keeps each fact, so the figures still add up, under a random reference instead of the
+    referral's, the enquiry's and the council's person references.
+    """
+
+    kind = RecordKind.CONTACT
+
+    def __init__(self, store: InsightStore) -> None:
+        self._db = store.db
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Contact facts received before `received_before`, with their decision when one is kept."""
+        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._db[FactKind.CONTACT.value].find(query).sort("_id", 1).limit(limit)
+        found = []
+        async for doc in cursor:
+            decided = await self._db[FactKind.DECISION.value].find_one({"_id": doc["referral_id"]})
+            found.append(RetainedRecord(
+                referral_id=doc["referral_id"], kind=RecordKind.CONTACT,
+                outcome=decided["outcome"] if decided else None, received_at=doc["received_at"],
+                decided_at=decided["decided_at"] if decided else None, birth_dates_known=False,
+                position=doc["_id"]))
+        return found
+
+    async def erase(self, referral_id: str) -> int:
+        """Every fact about the referral goes (a consultation's by its own id)."""
+        removed = 0
+        for kind in _BY_REFERRAL:
+            removed += (await self._db[kind.value].delete_many({"referral_id": referral_id})).deleted_count
+        consultations = self._db[FactKind.CONSULTATION.value]
+        removed += (await consultations.delete_many({"consultation_id": referral_id})).deleted_count
+        return removed
+
+    async def anonymise(self, referral_id: str) -> int:
+        """Each fact about the referral kept under one random reference, without person references."""
+        stand_in = f"ANON-{uuid.uuid4().hex[:12]}"
+        changed = 0
+        for kind in FactKind:
+            field = "consultation_id" if kind is FactKind.CONSULTATION else "referral_id"
+            if kind is FactKind.POLICE_NOTICE:
+                continue
+            model = FACT_MODELS[kind]
+            async for doc in self._db[kind.value].find({field: referral_id}):
+                state = {k: v for k, v in doc.items() if k not in ("_id", EVENT_ID)}
+                state[field] = stand_in
+                if kind is FactKind.CONSULTATION:
+                    state["referral_id"] = None
+                if "enquiry_id" in state:
+                    state["enquiry_id"] = f"{stand_in}/{uuid.uuid4().hex[:8]}"
+                if "person_refs" in state:
+                    state["person_refs"] = []
+                fact = model.model_validate(state)
+                await self._db[kind.value].delete_one({"_id": doc["_id"]})
+                await self._db[kind.value].insert_one(
+                    {"_id": fact.key(), **fact.model_dump(mode="python"), EVENT_ID: "anonymised"})
+                changed += 1
+        return changed
+
+
+class RetainedConsultationFigures:
+    """Insight's consultation facts, dated by the consultation rule."""
+
+    kind = RecordKind.CONSULTATION
+
+    def __init__(self, store: InsightStore, figures: RetainedFigures) -> None:
+        self._db = store.db
+        self._figures = figures
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Consultation facts recorded before `received_before`."""
+        query: dict[str, Any] = {"recorded_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._db[FactKind.CONSULTATION.value].find(query).sort("_id", 1).limit(limit)
+        return [RetainedRecord(referral_id=doc["consultation_id"], kind=RecordKind.CONSULTATION, outcome=None,
+                               received_at=doc["recorded_at"]) async for doc in cursor
+                if not str(doc["consultation_id"]).startswith("ANON-")]
+
+    async def erase(self, referral_id: str) -> int:
+        """Nothing more than RetainedFigures removes (it covers consultations too)."""
+        return 0
+
+    async def anonymise(self, referral_id: str) -> int:
+        """As erase: RetainedFigures does it."""
+        return 0

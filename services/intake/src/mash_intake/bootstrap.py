@@ -9,16 +9,18 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
 from pymongo.asynchronous.database import AsyncDatabase
 
+from mash_intake.domain.lawful_basis import load_lawful_basis
 from mash_intake.domain.level_of_needs import load_level_of_needs
 from mash_intake.domain.triage import load_triage_rules
 from mash_intake.front_door import FrontDoor
 from mash_intake.handlers import http, kafka
 from mash_intake.settings import IntakeSettings
-from mash_intake.store import IntakeStore
+from mash_intake.store import IntakeStore, RetainedConsultations, RetainedContacts
 
 
 @dataclass
@@ -29,6 +31,7 @@ class IntakeService:
     app: FastAPI
     front_door: FrontDoor
     store: IntakeStore
+    governance: Governance
 
 
 def bootstrap(settings: IntakeSettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -39,7 +42,7 @@ def bootstrap(settings: IntakeSettings, *, database: AsyncDatabase[dict[str, Any
     store = IntakeStore(runtime)
     front_door = FrontDoor(
         settings, store, load_level_of_needs(settings.level_of_needs_file), load_triage_rules(settings.triage_file),
-        runtime.clock,
+        runtime.clock, load_lawful_basis(settings.lawful_basis_file),
     )
 
     async def prepare() -> None:
@@ -54,10 +57,11 @@ def bootstrap(settings: IntakeSettings, *, database: AsyncDatabase[dict[str, Any
     runtime.topic(REFERRAL_AMENDED)
     runtime.topic(CONSULTATION_RECORDED)
     kafka.subscribe_all(runtime, front_door)
+    governance = Governance(runtime, [RetainedContacts(store), RetainedConsultations(store)])
     app = runtime.http_app(
         "MASH intake", "The hub's front door: contacts from professionals and the public, and police notifications."
     )
     http.install_routes(app, front_door, settings.jwt_secret.get_secret_value(), settings.max_request_bytes,
                         settings.contacts_per_minute, settings.contacts_burst)
     app.state.front_door = front_door
-    return IntakeService(runtime, app, front_door, store)
+    return IntakeService(runtime, app, front_door, store, governance)

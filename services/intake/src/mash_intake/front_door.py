@@ -21,6 +21,7 @@ from mash_runtime.outbox import OutboxEntry
 from mash_schemas.consultation import ConsultationRecorded
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryOpened
+from mash_schemas.governance import LawfulBasis
 from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
 from mash_schemas.referral import Referral, ReferralAmended, ReferralReceived, SubjectMatch
 from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
@@ -92,8 +93,10 @@ class FrontDoor:
         level_of_needs: LevelOfNeedsTable,
         triage_rules: TriageRules,
         clock: Clock,
+        lawful_basis: LawfulBasis | None = None,
     ) -> None:
         self._settings = settings
+        self._lawful_basis = lawful_basis
         self._store = store
         self._level_of_needs = level_of_needs
         self._triage_rules = triage_rules
@@ -150,7 +153,7 @@ class FrontDoor:
             matches=matches,
             linked_referrals=links,
             source=source,
-        )
+        ).model_copy(update={"lawful_basis": self._lawful_basis})
         contact = Contact.received(referral, refs, fingerprint)
         created = await self._store.change_contact(
             referral_id, lambda current: self._receive(current, contact, referral)
@@ -264,7 +267,7 @@ class FrontDoor:
             suggested_rating=rating,
             matches=matches,
             linked_referrals=links,
-        )
+        ).model_copy(update={"lawful_basis": self._lawful_basis})
         contact = Contact.received(referral, refs, None, triage=verdict)
         await self._store.change_contact(contact_id, lambda current: self._receive(current, contact, referral),
                                          event_id=str(event.event_id))

@@ -20,6 +20,8 @@ class IntakeSettings(HubSettings):
     register_file: Path | None = Field(None, description="Known-people export (CSV or JSON) imported at start.")
     level_of_needs_file: Path | None = Field(None, description="The hub's Level of Needs table; packaged default.")
     triage_file: Path | None = Field(None, description="The hub's police triage rules; packaged default.")
+    lawful_basis_file: Path | None = Field(
+        None, description="The lawful basis recorded on every contact (YAML); packaged default: public task.")
     linking_window_days: int = Field(28, ge=0, le=365)
     match_threshold: float = Field(0.85, gt=0, le=1)
     max_request_bytes: int = Field(512 * 1024, ge=1024, description="Largest contact accepted over HTTP.")

@@ -4,12 +4,14 @@ document each with its outbox), consultations, and the register of known people.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from mash_runtime.outbox import OutboxEntry
+from mash_runtime.retention import RetainedRecord
 from mash_runtime.service import ServiceRuntime
 from mash_runtime.store import AggregateStore, Change
+from mash_schemas.governance import RecordKind
 from pymongo import ReplaceOne
 
 from mash_intake.domain.contact import Contact, HistoryLine
@@ -141,3 +143,73 @@ class IntakeStore:
             KnownPerson.model_validate({k: v for k, v in doc.items() if k != "_id"})
             async for doc in self._register.find({})
         ]
+
+
+def _birth_dates(subjects: list[dict[str, Any]]) -> tuple[date, ...]:
+    """Children's dates of birth (expected dates for unborn children), for a 25th-birthday rule."""
+    found = []
+    for subject in subjects:
+        text = subject.get("date_of_birth") or subject.get("expected_date")
+        if text and subject.get("kind") != "adult_at_risk":
+            found.append(date.fromisoformat(str(text)[:10]))
+    return tuple(found)
+
+
+class RetainedContacts:
+    """Intake's contacts, as the retention sweeper sees them (mash_runtime.governance.RetainedRecords)."""
+
+    kind = RecordKind.CONTACT
+
+    def __init__(self, store: IntakeStore) -> None:
+        self._collection = store.contacts.collection
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Contacts received before `received_before`, in referral order after `after`."""
+        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._collection.find(query).sort("_id", 1).limit(limit)
+        return [self._record(doc) async for doc in cursor]
+
+    @staticmethod
+    def _record(doc: dict[str, Any]) -> RetainedRecord:
+        outcome = doc.get("outcome") or ("kept_as_information" if doc.get("status") == "kept_as_information" else None)
+        history = [line["at"] for line in doc.get("history", [])]
+        subjects = (doc.get("referral") or doc.get("notification") or {}).get("subjects", [])
+        return RetainedRecord(referral_id=doc["_id"], kind=RecordKind.CONTACT, outcome=outcome,
+                              received_at=doc["received_at"], decided_at=max(history) if outcome and history else None,
+                              birth_dates=_birth_dates(subjects))
+
+    async def erase(self, referral_id: str) -> int:
+        """The contact goes whole: referral, police notification, history, amendments and outbox."""
+        return (await self._collection.delete_many({"_id": referral_id})).deleted_count
+
+    async def anonymise(self, referral_id: str) -> int:
+        """Intake keeps no figures: anonymising a contact is erasing it."""
+        return await self.erase(referral_id)
+
+
+class RetainedConsultations:
+    """Intake's consultations, as the retention sweeper sees them."""
+
+    kind = RecordKind.CONSULTATION
+
+    def __init__(self, store: IntakeStore) -> None:
+        self._collection = store.consultations.collection
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Consultations recorded before `received_before`, in id order after `after`."""
+        query: dict[str, Any] = {"recorded_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._collection.find(query, {"recorded_at": 1}).sort("_id", 1).limit(limit)
+        return [RetainedRecord(referral_id=doc["_id"], kind=RecordKind.CONSULTATION, outcome=None,
+                               received_at=doc["recorded_at"]) async for doc in cursor]
+
+    async def erase(self, referral_id: str) -> int:
+        """The consultation goes whole (it is keyed by its own id; a contact it led to has its own rule)."""
+        return (await self._collection.delete_many({"_id": referral_id})).deleted_count
+
+    async def anonymise(self, referral_id: str) -> int:
+        """As erase."""
+        return await self.erase(referral_id)

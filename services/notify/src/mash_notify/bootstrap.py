@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_schemas.topics import NOTIFICATION_FAILED, NOTIFICATION_SENT
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,7 +21,7 @@ from mash_notify.deliveries import Deliveries
 from mash_notify.domain.recipients import load_recipients
 from mash_notify.handlers import http, kafka
 from mash_notify.settings import NotifySettings
-from mash_notify.store import DELIVERIES, NotifyStore
+from mash_notify.store import DELIVERIES, NotifyStore, RetainedDeliveries
 
 
 @dataclass
@@ -32,6 +33,7 @@ class NotifyService:
     deliveries: Deliveries
     store: NotifyStore
     channels: Channels
+    governance: Governance
 
 
 def bootstrap(settings: NotifySettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -50,6 +52,7 @@ def bootstrap(settings: NotifySettings, *, database: AsyncDatabase[dict[str, Any
     runtime.topic(NOTIFICATION_FAILED)
     kafka.subscribe_all(runtime, deliveries)
     runtime.every(settings.delivery_sweep_seconds, deliveries.deliver_due)
+    governance = Governance(runtime, [RetainedDeliveries(store)])
     app = runtime.http_app("MASH notify", "The hand-off: receiving services, referrer feedback, agency outcomes.")
     http.install_routes(app, deliveries)
-    return NotifyService(runtime, app, deliveries, store, channels)
+    return NotifyService(runtime, app, deliveries, store, channels, governance)

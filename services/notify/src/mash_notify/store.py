@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from mash_runtime.outbox import OutboxEntry
+from mash_runtime.retention import UNKNOWN_OUTCOME, RetainedRecord
 from mash_runtime.store import VERSION, AggregateStore, Change
 from mash_runtime.upcasting import STORED_UPCASTERS, StoredState
+from mash_schemas.governance import RecordKind
 
 from mash_notify.domain.delivery import ClaimHold, Delivery, LogLine
 from mash_notify.domain.messages import OutgoingMessage
@@ -190,3 +192,35 @@ def upcast_delivery_v1_v2(state: StoredState) -> StoredState:
             log.append({"at": state.pop("failed_at"), "status": "failed", "reason": state.get("last_error")})
         state["log"] = log
     return state
+
+
+class RetainedDeliveries:
+    """Notify's deliveries, as the retention sweeper sees them (mash_runtime.governance.RetainedRecords).
+
+    A delivery holds the hand-off as sent but not the children's dates of birth the longest rules count from,
+    so notify's own sweeper never dates one: its copies go when intake or decision erases the referral
+    (`subject.erased`). The sweeper still runs here for the audit records past their date.
+    """
+
+    kind = RecordKind.CONTACT
+
+    def __init__(self, store: NotifyStore) -> None:
+        self._collection = store._collection
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Deliveries queued before `received_before`, in id order after `after`."""
+        query: dict[str, Any] = {"queued_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._collection.find(query, {"referral_id": 1, "queued_at": 1}).sort("_id", 1).limit(limit)
+        return [RetainedRecord(referral_id=doc["referral_id"], kind=RecordKind.CONTACT, outcome=UNKNOWN_OUTCOME,
+                               received_at=doc["queued_at"], birth_dates_known=False, position=doc["_id"])
+                async for doc in cursor]
+
+    async def erase(self, referral_id: str) -> int:
+        """Every delivery of the referral goes: messages as sent, their log and outbox."""
+        return (await self._collection.delete_many({"referral_id": referral_id})).deleted_count
+
+    async def anonymise(self, referral_id: str) -> int:
+        """Notify keeps no figures: as erase."""
+        return await self.erase(referral_id)

@@ -65,6 +65,8 @@ def consent_position(consent: Consent) -> str:
             text += f" (recorded {consent.recorded_at.date().isoformat()})"
     elif consent.status is ConsentStatus.REFUSED:
         text = f"Consent refused; information is shared without consent because: {consent.reason}"
+    elif consent.status is ConsentStatus.OVERRIDDEN:
+        text = f"Consent overridden; information is shared without consent because: {consent.reason}"
     else:
         text = f"Consent not sought because: {consent.reason}"
     return _fit(text)
