@@ -119,15 +119,19 @@ class Governance:
     async def on_hold(self, event: LegalHoldChanged, _: MessageOrigin | None = None) -> None:
         """A hold placed or lifted anywhere: keep its latest state (an older one arriving late changes nothing)."""
         hold = event.payload
+        changed = False
 
         def decide(current: dict[str, Any] | None) -> Change | None:
+            nonlocal changed
+            changed = False
             if current is not None and (current.get("at") or hold.at) > hold.at:
                 return None
             if current is not None and current.get("state") == hold.state and current.get("at") == hold.at:
-                return None
+                return None  # decision's own hold, already kept when the manager placed it
+            changed = True
             return Change(self._hold_state(hold, current))
 
-        if await self.holds.apply(hold.referral_id, decide, event_id=str(event.event_id)):
+        if await self.holds.apply(hold.referral_id, decide, event_id=str(event.event_id)) and changed:
             await self.runtime.audit.record(
                 who=hold.by, action=f"legal_hold_{hold.state}", referral_id=hold.referral_id,
                 why=f"{hold.reason.value}: {hold.note}", what={"reason": hold.reason.value, "event": "legal.hold"})
@@ -189,7 +193,16 @@ class Governance:
         rule = self.schedule.rule_for(RecordKind.AUDIT_RECORD, None)
         cutoff = now - rule.keep.approximately()
         audit = self.runtime.audit.collection
-        ids = [doc["_id"] async for doc in audit.find({"at": {"$lt": cutoff}}, {"_id": 1}).limit(self.batch)]
+        due = audit.find({"at": {"$lt": cutoff}}, {"_id": 1, "referral_id": 1}).sort("at", 1).limit(self.batch)
+        held: dict[str, bool] = {}
+        ids = []
+        async for doc in due:
+            # A hold keeps the record of who looked at the case too: a complaint is about exactly that.
+            referral_id = doc.get("referral_id")
+            if referral_id is not None and referral_id not in held:
+                held[referral_id] = await self.held(referral_id) is not None
+            if referral_id is None or not held[referral_id]:
+                ids.append(doc["_id"])
         if ids:
             await audit.delete_many({"_id": {"$in": ids}})
         return len(ids)

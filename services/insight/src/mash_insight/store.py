@@ -119,10 +119,12 @@ class RetainedFigures:
             model = FACT_MODELS[kind]
             async for doc in self._db[kind.value].find({field: referral_id}):
                 state = {k: v for k, v in doc.items() if k not in ("_id", EVENT_ID)}
+                # Ids derived from the referral's (the decision's, an enquiry's) would lead back to it.
+                state = {k: v.replace(referral_id, stand_in) if isinstance(v, str) else v for k, v in state.items()}
                 state[field] = stand_in
                 if kind is FactKind.CONSULTATION:
                     state["referral_id"] = None
-                if "enquiry_id" in state:
+                if "enquiry_id" in state and stand_in not in state["enquiry_id"]:
                     state["enquiry_id"] = f"{stand_in}/{uuid.uuid4().hex[:8]}"
                 if "person_refs" in state:
                     state["person_refs"] = []
