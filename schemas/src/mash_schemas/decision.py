@@ -8,8 +8,18 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from mash_schemas.agency import InformationItem, ItemText, Sensitivity
-from mash_schemas.common import AgencyName, AllocatedWorker, BragRating, Model, Referrer, ShortText, Subject
+from mash_schemas.common import (
+    AgencyName,
+    AllocatedWorker,
+    BragRating,
+    Consent,
+    Model,
+    Referrer,
+    ShortText,
+    Subject,
+)
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.governance import LawfulBasis
 from mash_schemas.referral import Concern
 from mash_schemas.topics import DECISION_MADE
 
@@ -123,6 +133,10 @@ class Decision(Model):
     agencies_consulted: list[AgencyName] = Field(default_factory=list)
     within_timescale: bool = True
     route: Literal["screening", "enquiry", "allocated_worker"] = "enquiry"
+    lawful_basis: LawfulBasis | None = Field(
+        None, description="The basis the hub holds and shares the referral on, as recorded when it was received.")
+    consent: Consent | None = Field(
+        None, description="The consent position at the decision: given, refused, not sought or overridden, with why.")
 
 
 class DecisionMade(EventEnvelope[Decision]):

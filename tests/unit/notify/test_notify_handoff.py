@@ -14,6 +14,8 @@ from mash_notify.domain.handoff import (
 )
 from mash_notify.domain.rendering import render_handoff
 from mash_schemas import AllocatedWorker, Outcome
+from mash_schemas.common import Consent, ConsentStatus
+from mash_schemas.governance import LawfulBasis
 
 from tests.unit.notify.notify_builders import (
     POLICE_ROUTE,
@@ -210,3 +212,16 @@ def test_the_hand_off_shows_the_notice_and_says_when_nothing_is_shared() -> None
     assert "No agency information is shared with this hand-off." in body
     assert "Police holds information relevant to Lily Evans's safety." in body
     assert INTELLIGENCE not in body
+
+
+def test_the_hand_off_says_on_what_basis_the_hub_shares_and_the_consent_position() -> None:
+    basis = LawfulBasis(article_6="UK GDPR Art. 6(1)(e) public task",
+                        article_9="UK GDPR Art. 9(2)(g) substantial public interest",
+                        dpa_2018_condition="DPA 2018 Sch. 1 para 18 safeguarding of children")
+    consent = Consent(status=ConsentStatus.OVERRIDDEN, reason="Telling the father would put the child at risk",
+                      recorded_by="Mo Patel (MASH manager)")
+    rendered = render_handoff(handoff_summary(decision(lawful_basis=basis, consent=consent)))
+
+    assert ("Lawful basis: UK GDPR Art. 6(1)(e) public task; UK GDPR Art. 9(2)(g) substantial public interest; "
+            "DPA 2018 Sch. 1 para 18 safeguarding of children") in rendered.body
+    assert "Consent overridden: Telling the father would put the child at risk" in rendered.body

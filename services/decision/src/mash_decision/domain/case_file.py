@@ -622,5 +622,7 @@ class CaseFile(BaseModel):
             agencies_consulted=self.enquiry.agencies if self.enquiry is not None else [],
             within_timescale=now <= self.decision_deadline.due_at,
             route=route,
+            lawful_basis=self.referral.lawful_basis,
+            consent=self.enquiry.consent if self.enquiry is not None else self.consent,
         )
         return self.decision

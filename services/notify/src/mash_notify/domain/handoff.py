@@ -35,6 +35,7 @@ from mash_schemas import (
     WithheldItem,
     is_releasable,
 )
+from mash_schemas.governance import LawfulBasis
 from pydantic import BaseModel, ConfigDict
 
 from mash_notify.domain.wording import agency_title, sentence, subject_name, subjects_possessive
@@ -129,6 +130,9 @@ class HandoffSummary(_Summary):
     actions_taken: str | None
     shared_items: list[SharedItem]
     withheld_notices: list[WithheldNotice]
+    # Why the hub may share at all, and the family's consent position: the receiving service records both.
+    lawful_basis: LawfulBasis | None = None
+    consent_position: str | None = None
 
 
 def _address_line(address: Address | None) -> str | None:
@@ -285,6 +289,18 @@ def handoff_summary(decision: Decision, agency_names: Mapping[str, str] | None =
                        if decision.concern and not decision.referrer.is_member_of_public else None),
         shared_items=shared,
         withheld_notices=_withheld_notices(decision, withheld, names),
+        lawful_basis=decision.lawful_basis,
+        consent_position=_consent_position(decision),
     )
     _check_nothing_sealed_leaves(decision, summary)
     return summary
+
+
+def _consent_position(decision: Decision) -> str | None:
+    """The consent position in words: given, or why the hub shares without it (overridden, refused, not sought)."""
+    consent = decision.consent
+    if consent is None:
+        return None
+    words = {"given": "Consent given", "refused": "Consent refused", "not_sought": "Consent not sought",
+             "overridden": "Consent overridden"}[consent.status.value]
+    return f"{words}: {consent.reason}" if consent.reason else words
