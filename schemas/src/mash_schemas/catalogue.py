@@ -11,6 +11,7 @@ from mash_schemas.envelope import EventEnvelope
 from mash_schemas.notification import NotificationFailed, NotificationSent
 from mash_schemas.police import PoliceNotificationReceived
 from mash_schemas.referral import ReferralAmended, ReferralReceived
+from mash_schemas.subject_access import SubjectAccessPartAnswered, SubjectAccessRequested
 from mash_schemas.timescale import TimescaleAlertRaised
 from mash_schemas.topics import agency_response_topic, enquiry_request_topic
 
@@ -29,6 +30,8 @@ EVENTS: dict[str, type[EventEnvelope]] = {  # type: ignore[type-arg]
     "notification.failed": NotificationFailed,
     "dead.letter": DeadLetter,
     "consultation.recorded": ConsultationRecorded,
+    "subject-access.requested": SubjectAccessRequested,
+    "subject-access.part": SubjectAccessPartAnswered,
 }
 
 
@@ -57,6 +60,8 @@ PRODUCERS: dict[str, str] = {
     "notification.failed": "notify",
     "dead.letter": "any consumer",
     "consultation.recorded": "intake",
+    "subject-access.requested": "decision",
+    "subject-access.part": "intake, decision, enquiry, notify, insight",
 }
 """Who writes each event (for the AsyncAPI document's send operations)."""
 
@@ -75,6 +80,9 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
     "notification.failed": (),
     "dead.letter": (),
     "consultation.recorded": ("insight.{generation}.consultations",),
+    "subject-access.requested": ("intake.subject-access", "decision.subject-access", "enquiry.subject-access",
+                                 "notify.subject-access", "insight.subject-access"),
+    "subject-access.part": ("decision.subject-access-parts",),
 }
 """The consumer groups that read each event inside the hub and its agencies' kits (before any namespace).
 

@@ -134,3 +134,8 @@ def _response_from_document(document: dict[str, Any], cipher: AtRestCipher) -> d
         else:
             items.append(entry)
     return {**document, "items": items}
+
+
+async def every_record(store: EnquiryStore) -> list[EnquiryRecord]:
+    """Every enquiry record, sealed items opened (a subject access request searches them all)."""
+    return [store.record_of(store.aggregates.loaded_state(doc)) async for doc in store.aggregates.collection.find({})]

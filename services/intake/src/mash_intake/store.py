@@ -141,3 +141,8 @@ class IntakeStore:
             KnownPerson.model_validate({k: v for k, v in doc.items() if k != "_id"})
             async for doc in self._register.find({})
         ]
+
+    async def every_contact(self) -> list[Contact]:
+        """Every contact (a subject access request searches them all, by name, date of birth or reference)."""
+        cursor = self.contacts.collection.find({})
+        return [contact_from_document(self.contacts.loaded_state(doc)) async for doc in cursor]

@@ -190,3 +190,11 @@ def upcast_delivery_v1_v2(state: StoredState) -> StoredState:
             log.append({"at": state.pop("failed_at"), "status": "failed", "reason": state.get("last_error")})
         state["log"] = log
     return state
+
+
+async def deliveries_for(store: NotifyStore, referral_ids: list[str]) -> list[Delivery]:
+    """Every delivery about these referrals (a subject access request's part)."""
+    if not referral_ids:
+        return []
+    cursor = store.deliveries.collection.find({"referral_id": {"$in": referral_ids}})
+    return [delivery_from_document(store.deliveries.loaded_state(doc)) async for doc in cursor]
