@@ -176,3 +176,12 @@ class SubjectAccessDesk:
             await self._audit.record(who=principal, action="subject_access.export", referral_id=referral_id,
                                      why=reason, what=what)
         return answer
+
+    async def referrals_of(self, person_ref: str, principal: Principal, reason: str) -> list[str]:
+        """The referrals whose case files match the person's case-system reference (for "who looked"); audited."""
+        found = sorted(case.referral_id for case in await every_case_file(self._case_files)
+                       if any(match.person_ref == person_ref for match in case.referral.matches))
+        # Kept apart from the records a report reads (no person_ref in `what`), so a report never lists itself.
+        await self._audit.record(who=principal, action="find_referrals", referral_id=None, why=reason,
+                                 what={"report_for": {"person": person_ref}, "referral_ids": found})
+        return found

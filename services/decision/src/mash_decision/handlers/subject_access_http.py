@@ -32,6 +32,7 @@ def install_subject_access_routes(app: FastAPI, desk: SubjectAccessDesk) -> None
     """Mount `/subject-access-requests`."""
     router = APIRouter(tags=["information governance"])
     managers = require_roles(Role.MANAGER)
+    auditors = require_roles(Role.MANAGER, Role.OPERATIONS)
 
     @router.post("/subject-access-requests", status_code=201,
                  summary="Start a subject access request (manager; reason required; audited)")
@@ -58,5 +59,13 @@ def install_subject_access_routes(app: FastAPI, desk: SubjectAccessDesk) -> None
         if answer is None:
             raise HTTPException(404, f"no subject access request {request_id}")
         return answer
+
+    @router.get("/people/{person_ref}/referrals", tags=["audit"],
+                summary="The referrals naming a person (case-system reference), for the audit report (audited)")
+    async def referrals_of(
+        person_ref: str, reason: Annotated[str, Query(min_length=3, max_length=200)] = "audit report",
+        principal: Principal = auditors,
+    ) -> dict[str, Any]:
+        return {"person_ref": person_ref, "referral_ids": await desk.referrals_of(person_ref, principal, reason)}
 
     app.include_router(router)
