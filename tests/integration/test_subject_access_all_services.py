@@ -159,11 +159,34 @@ async def test_a_subject_access_request_gathers_a_part_from_every_service(
         on_the_wire = await eventually(all_parts, timeout=30)
         assert all(SECRET not in json.dumps(part) for part in on_the_wire)
 
+        # The police are asked on their portal (through enquiry) and permit: decision releases the item itself.
+        async def asked_on_the_portal() -> list[dict[str, Any]] | None:
+            found = await ok(await hub["enquiry"].get("/agencies/police/permission-requests", headers=police))
+            return found if len(found) == len(export["permission_requests"]) else None
+
+        asked = await eventually(asked_on_the_portal, timeout=60)
+        assert SECRET not in json.dumps(asked)
+        for permission in asked:
+            await ok(await hub["enquiry"].post(f"/agencies/police/permission-requests/{permission['permission_id']}",
+                                               json={"permitted": True}, headers=police))
+
+        async def released() -> dict[str, Any] | None:
+            body = await ok(await hub["decision"].get(f"/subject-access-requests/{request_id}",
+                                                      params={"reason": "releasing with permission"}, headers=manager))
+            return body if any(w.get("released") for w in body["withheld"]) else None
+
+        with_permission = await eventually(released, timeout=60)
+        shown = next(w for w in with_permission["withheld"] if w.get("released"))
+        assert shown["shown_as"] == "released with police's permission"
+        assert shown["released"]["summary"] == SECRET
+
         # Who looked: the export is in decision's audit for the case, each service's search in its own.
         exports = await ok(await hub["decision"].get("/audit", params={"referral_id": rid}, headers=manager))
-        assert [(r["who"], r["action"], r["why"]) for r in exports if r["action"] == "subject_access.export"] == [
-            ("Max", "subject_access.export", "checking the parts")] * len(
-            [r for r in exports if r["action"] == "subject_access.export"])
+        assert {(r["who"], r["why"]) for r in exports if r["action"] == "subject_access.export"} == {
+            ("Max", "checking the parts"), ("Max", "releasing with permission")}
+        released_records = [(r["who"], r["why"], r["what"]["agency"]) for r in exports
+                            if r["action"] == "subject_access.release"]
+        assert released_records and set(released_records) == {("Max", "releasing with permission", "police")}
         for name, client in hub.items():
             audit = await ok(await client.get("/audit", params={"referral_id": rid, "person_ref": "none"},
                                               headers=manager))

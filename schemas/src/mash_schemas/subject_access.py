@@ -15,7 +15,12 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from mash_schemas.common import Model, ShortText
 from mash_schemas.envelope import EventEnvelope
-from mash_schemas.topics import SUBJECT_ACCESS_PART, SUBJECT_ACCESS_REQUESTED
+from mash_schemas.topics import (
+    SUBJECT_ACCESS_PART,
+    SUBJECT_ACCESS_PERMISSION_ANSWERED,
+    SUBJECT_ACCESS_PERMISSION_REQUESTED,
+    SUBJECT_ACCESS_REQUESTED,
+)
 
 HeldText = Annotated[str, StringConstraints(min_length=1, max_length=4_000)]
 SEALED_REASON = "sealed: release needs the supplying agency's permission"
@@ -90,3 +95,46 @@ class SubjectAccessPartAnswered(EventEnvelope[SubjectAccessPart]):
 
     TOPIC: ClassVar[str] = SUBJECT_ACCESS_PART
     event_type: Literal["subject-access.part"] = "subject-access.part"
+
+
+class ReleasePermissionRequest(Model):
+    """The hub asks the supplying agency whether a sealed item may be released to the person who asked.
+
+    Names the item only by the agency's own reference: the agency holds the item, the hub never sends it back.
+    """
+
+    permission_id: ShortText = Field(description="<request_id>:<agency>:<item_id>, one per sealed item.")
+    request_id: ShortText
+    agency: ShortText
+    item_id: ShortText
+    referral_id: ShortText | None = None
+    requested_at: AwareDatetime
+    due_on: date = Field(description="The subject access request's due day, so the agency knows the deadline.")
+
+
+class ReleasePermissionAnswer(Model):
+    """The supplying agency's answer: the item may be released to the person, or not."""
+
+    permission_id: ShortText
+    request_id: ShortText
+    agency: ShortText
+    item_id: ShortText
+    permitted: bool
+    answered_by: ShortText
+    answered_at: AwareDatetime
+    note: Annotated[str, StringConstraints(max_length=1_000)] | None = Field(
+        None, description="The agency's reason, e.g. why release would prejudice an investigation.")
+
+
+class SubjectAccessPermissionRequested(EventEnvelope[ReleasePermissionRequest]):
+    """Decision asks an agency's permission to release one sealed item (read by enquiry, for the portal)."""
+
+    TOPIC: ClassVar[str] = SUBJECT_ACCESS_PERMISSION_REQUESTED
+    event_type: Literal["subject-access.permission-requested"] = "subject-access.permission-requested"
+
+
+class SubjectAccessPermissionAnswered(EventEnvelope[ReleasePermissionAnswer]):
+    """The agency answered on the portal (published by enquiry, read by decision)."""
+
+    TOPIC: ClassVar[str] = SUBJECT_ACCESS_PERMISSION_ANSWERED
+    event_type: Literal["subject-access.permission-answered"] = "subject-access.permission-answered"

@@ -33,3 +33,5 @@ def agency_response_topic(agency: str) -> str:
 # Information governance (issue 15): a subject access request, and each service's part of the answer.
 SUBJECT_ACCESS_REQUESTED = "mash.subject-access.requested"
 SUBJECT_ACCESS_PART = "mash.subject-access.part"
+SUBJECT_ACCESS_PERMISSION_REQUESTED = "mash.subject-access.permission-requested"
+SUBJECT_ACCESS_PERMISSION_ANSWERED = "mash.subject-access.permission-answered"

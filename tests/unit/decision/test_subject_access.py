@@ -19,15 +19,29 @@ from mash_decision.settings import DecisionSettings
 from mash_runtime.auth import issue_token
 from mash_runtime.roles import Role
 from mash_schemas.referral import SubjectMatch
-from mash_schemas.subject_access import HeldItem, SubjectAccessPart, SubjectAccessPartAnswered, WithheldItem
-from mash_schemas.topics import ENQUIRY_COMPLETED, REFERRAL_RECEIVED, SUBJECT_ACCESS_PART, SUBJECT_ACCESS_REQUESTED
+from mash_schemas.subject_access import (
+    HeldItem,
+    ReleasePermissionAnswer,
+    SubjectAccessPart,
+    SubjectAccessPartAnswered,
+    SubjectAccessPermissionAnswered,
+    WithheldItem,
+)
+from mash_schemas.topics import (
+    ENQUIRY_COMPLETED,
+    REFERRAL_RECEIVED,
+    SUBJECT_ACCESS_PART,
+    SUBJECT_ACCESS_PERMISSION_ANSWERED,
+    SUBJECT_ACCESS_PERMISSION_REQUESTED,
+    SUBJECT_ACCESS_REQUESTED,
+)
 
 from tests.support.service_harness import MONDAY_MORNING, InMemory, RunningService
 from tests.unit.decision.casebook import item
 from tests.unit.decision.test_decision_use_cases import SECRET, a_referral, case_in, completed, received, step
 
 Hub = RunningService[DecisionService]
-OUTPUTS = (SUBJECT_ACCESS_REQUESTED, SUBJECT_ACCESS_PART)
+OUTPUTS = (SUBJECT_ACCESS_REQUESTED, SUBJECT_ACCESS_PART, SUBJECT_ACCESS_PERMISSION_REQUESTED)
 
 
 def as_(hub: Hub, role: Role, who: str = "Jo") -> dict[str, str]:
@@ -144,9 +158,8 @@ class SubjectAccessScenarios:
         assert {w["service"] for w in sealed} == {"decision", "enquiry"}
         assert all(w["shown_as"] == "withheld until police gives permission" for w in sealed)
         assert all(w["redaction_review"] == ["sealed item supplied by an agency"] for w in sealed)
-        assert answer["permission_requests"] == [{"agency": "police", "item_id": "pol-1", "referral_id": rid,
-                                                  "requested_at": MONDAY_MORNING.isoformat().replace("+00:00", "Z"),
-                                                  "status": "awaiting_agency"}]
+        assert [(p["permission_id"], p["status"]) for p in answer["permission_requests"]] == [
+            (f"{request_id}:police:pol-1", "awaiting_agency")]
         assert (await export(hub, request_id, Role.ANALYST))[0] == 403
 
         report = await hub.http.get("/audit", params={"person_ref": "LA-991"}, headers=as_(hub, Role.MANAGER))
@@ -155,6 +168,45 @@ class SubjectAccessScenarios:
         assert ("Max", "manager", "subject_access.start", "Kai's mother asked for a copy") in done
         assert ("Jo", "manager", "subject_access.export", "replying to the request") in done
         assert ("Max", "manager", "subject_access.search", f"subject access request {request_id}") in done
+
+    async def test_the_supplying_agency_is_asked_and_its_permission_releases_the_sealed_item(self, hub: Hub) -> None:
+        rid = "MASH-SAR-2"
+        await a_decided_case_with_a_sealed_police_item(hub, rid)
+        started = await hub.http.post("/subject-access-requests", json=KAI, headers=as_(hub, Role.MANAGER, "Max"))
+        request_id = started.json()["request_id"]
+        permission_id = f"{request_id}:police:pol-1"
+        asked = await hub.eventually(lambda: [e["payload"] for e in hub.published(SUBJECT_ACCESS_PERMISSION_REQUESTED)
+                                              if e["payload"]["request_id"] == request_id])
+        assert asked[0] == {"permission_id": permission_id, "request_id": request_id, "agency": "police",
+                            "item_id": "pol-1", "referral_id": rid, "due_on": "2026-04-02",
+                            "requested_at": asked[0]["requested_at"]}
+        assert SECRET not in json.dumps(hub.published(SUBJECT_ACCESS_PERMISSION_REQUESTED))
+        await the_other_parts(hub, request_id, rid)
+        # Asked once per item, though decision's and enquiry's parts both name it.
+        async def complete() -> bool:
+            return bool((await export(hub, request_id))[1]["complete"])
+
+        await hub.eventually(complete)
+        await hub.flush()
+        assert len({e["payload"]["permission_id"] for e in hub.published(SUBJECT_ACCESS_PERMISSION_REQUESTED)
+                    if e["payload"]["request_id"] == request_id}) == 1
+
+        answered = SubjectAccessPermissionAnswered.build(ReleasePermissionAnswer(
+            permission_id=permission_id, request_id=request_id, agency="police", item_id="pol-1", permitted=True,
+            answered_by="DS Hart (police)", answered_at=MONDAY_MORNING), correlation_id=request_id, producer="enquiry")
+        await hub.publish(answered, SUBJECT_ACCESS_PERMISSION_ANSWERED, key=request_id)
+
+        async def released() -> dict[str, Any] | None:
+            body = (await export(hub, request_id))[1]
+            return body if any(w.get("released") for w in body["withheld"]) else None
+
+        answer = await hub.eventually(released)
+        from_decision = next(w for w in answer["withheld"] if w["service"] == "decision")
+        assert from_decision["shown_as"] == "released with police's permission"
+        assert from_decision["released"] == {"about": "father", "summary": SECRET}
+        report = await hub.http.get("/audit", params={"referral_id": rid}, headers=as_(hub, Role.MANAGER))
+        assert [(r["who"], r["why"], r["what"]["item_id"]) for r in report.json()
+                if r["action"] == "subject_access.release"] == [("Jo", "replying to the request", "pol-1")]
 
     async def test_the_deadline_is_shown_due_then_overdue(self, hub: Hub) -> None:
         response = await hub.http.post("/subject-access-requests", json=KAI, headers=as_(hub, Role.MANAGER))

@@ -124,3 +124,40 @@ async def test_who_looked_shows_the_form_alone_until_asked() -> None:
         page = (await client.get("/who-looked")).text
     assert "Show the report" in page and 'data-testid="audit"' not in page
     assert hub.calls == []
+
+
+ASKED = [{"permission_id": "SAR-1:police:P1", "request_id": "SAR-1", "agency": "police", "item_id": "P1",
+          "referral_id": "REF-1", "requested_at": "2026-03-02T09:30:00+00:00", "due_on": "2026-04-02",
+          "status": "awaiting_agency"}]
+
+
+async def test_the_agency_sees_its_permission_requests_and_permits_one() -> None:
+    police = person("agency", agency="police", sub="pc-reed")
+    hub = (FakeHub().on("enquiry", "GET", "/agencies/police/permission-requests", ASKED)
+           .on("enquiry", "POST", "/agencies/police/permission-requests/SAR-1:police:P1",
+               {"permission_id": "SAR-1:police:P1", "status": "permitted"}))
+    async with workspace(hub, police) as client:
+        page = (await client.get("/portal/police/subject-access")).text
+        assert "Your item P1" in page and "2026-04-02" in page and "Permit release" in page
+        response = await client.post("/portal/police/subject-access/SAR-1:police:P1",
+                                     data={"csrf_token": CSRF, "decision": "permit", "note": ""})
+        assert response.status_code == 303
+        assert response.headers["location"] == "/portal/police/subject-access?answered=permit"
+        assert (await client.get("/portal/health/subject-access")).status_code == 403
+    sent = hub.called("enquiry", "POST", "/agencies/police/permission-requests/SAR-1:police:P1")
+    assert [c.body for c in sent] == [{"permitted": True, "note": None}]
+    assert {c.bearer for c in hub.calls} == {"token-of-pc-reed"}
+    assert hub.called("enquiry", "GET", "/agencies/health/permission-requests") == []
+
+
+async def test_a_refusal_carries_the_agencys_reason_and_needs_the_csrf_token() -> None:
+    police = person("agency", agency="police")
+    hub = FakeHub().on("enquiry", "POST", "/agencies/police/permission-requests/SAR-1:police:P1",
+                       {"permission_id": "SAR-1:police:P1", "status": "refused"})
+    async with workspace(hub, police) as client:
+        forged = await client.post("/portal/police/subject-access/SAR-1:police:P1", data={"decision": "refuse"})
+        assert forged.status_code == 403
+        await client.post("/portal/police/subject-access/SAR-1:police:P1",
+                          data={"csrf_token": CSRF, "decision": "refuse", "note": "live investigation"})
+    sent = hub.called("enquiry", "POST", "/agencies/police/permission-requests/SAR-1:police:P1")
+    assert [c.body for c in sent] == [{"permitted": False, "note": "live investigation"}]

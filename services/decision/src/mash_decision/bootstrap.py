@@ -17,7 +17,13 @@ from mash_runtime.clock import Clock, utc_now
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitOpener
-from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, SUBJECT_ACCESS_REQUESTED, TIMESCALE_ALERT
+from mash_schemas.topics import (
+    DECISION_MADE,
+    ENQUIRY_OPENED,
+    SUBJECT_ACCESS_PERMISSION_REQUESTED,
+    SUBJECT_ACCESS_REQUESTED,
+    TIMESCALE_ALERT,
+)
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mash_decision import config
@@ -65,6 +71,7 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
                                                                     runtime.cipher),
                                        store, runtime.audit, clock=runtime.clock)
     runtime.topic(SUBJECT_ACCESS_REQUESTED)
+    runtime.topic(SUBJECT_ACCESS_PERMISSION_REQUESTED)
     answer_subject_access(runtime, subject_access.find_own_part)
     kafka.subscribe_subject_access_parts(runtime, subject_access)
     install_subject_access_routes(app, subject_access)

@@ -26,12 +26,15 @@ from mash_schemas.envelope import derived_event_id
 from mash_schemas.subject_access import (
     HeldItem,
     PersonIdentifiers,
+    ReleasePermissionRequest,
     SubjectAccessPartAnswered,
+    SubjectAccessPermissionAnswered,
+    SubjectAccessPermissionRequested,
     SubjectAccessRequest,
     SubjectAccessRequested,
     WithheldItem,
 )
-from mash_schemas.topics import SUBJECT_ACCESS_REQUESTED
+from mash_schemas.topics import SUBJECT_ACCESS_PERMISSION_REQUESTED, SUBJECT_ACCESS_REQUESTED
 
 from mash_decision.domain.case_file import CaseFile
 from mash_decision.domain.subject_access import SubjectAccessCase, one_calendar_month
@@ -141,16 +144,45 @@ class SubjectAccessDesk:
         return case
 
     async def record_part(self, event: SubjectAccessPartAnswered) -> None:
-        """Keep one service's part on its request (once); a part for an unknown request changes nothing."""
+        """Keep one service's part on its request (once); a part for an unknown request changes nothing.
+
+        Each sealed item it names for the first time becomes a permission request to its supplying agency,
+        published (by reference only) for the agency portal.
+        """
         now = self._clock()
+        topic = self._settings.topic(SUBJECT_ACCESS_PERMISSION_REQUESTED)
 
         def decide(state: dict[str, Any] | None) -> Change | None:
             if state is None:
                 return None
             case = self._requests.case_of(state)
-            return Change(state=self._requests.state_of(case)) if case.record_part(event.payload, now) else None
+            asked = {p.permission_id for p in case.permission_requests}
+            if not case.record_part(event.payload, now):
+                return None
+            events = [OutboxEntry.of(SubjectAccessPermissionRequested(
+                event_id=derived_event_id(event.event_id, f"permission/{p.permission_id}"), occurred_at=now,
+                correlation_id=case.request_id, causation_id=event.event_id, producer="decision",
+                payload=ReleasePermissionRequest(
+                    permission_id=p.permission_id, request_id=case.request_id, agency=p.agency, item_id=p.item_id,
+                    referral_id=p.referral_id, requested_at=now, due_on=case.due_on)), topic, key=case.request_id)
+                for p in case.permission_requests if p.permission_id not in asked]
+            return Change(state=self._requests.state_of(case), events=events)
 
         await self._requests.apply(event.payload.request_id, decide, event_id=str(event.event_id))
+
+    async def record_permission(self, event: SubjectAccessPermissionAnswered) -> None:
+        """The supplying agency's answer about one sealed item, kept on the request."""
+        answer = event.payload
+
+        def decide(state: dict[str, Any] | None) -> Change | None:
+            if state is None:
+                return None
+            case = self._requests.case_of(state)
+            changed = case.record_permission(answer.permission_id, answer.permitted, answer.answered_by,
+                                             answer.answered_at, answer.note)
+            return Change(state=self._requests.state_of(case)) if changed else None
+
+        await self._requests.apply(answer.request_id, decide, event_id=str(event.event_id))
 
     async def listing(self, principal: Principal) -> list[dict[str, Any]]:
         """Every request with its deadline (due, overdue) and the parts received; audited."""
@@ -168,6 +200,7 @@ class SubjectAccessDesk:
             return None
         now = self._clock()
         answer = case.export(now.date())
+        released = await self._released_items(answer["withheld"])
         what = {"request_id": request_id, "person_ref": case.person.person_ref, "format": form,
                 "items": [item["item_id"] for item in answer["items"]],
                 "withheld": [f"{w['agency']}:{w['item_id']}" for w in answer["withheld"]]}
@@ -175,7 +208,27 @@ class SubjectAccessDesk:
         for referral_id in disclosed:
             await self._audit.record(who=principal, action="subject_access.export", referral_id=referral_id,
                                      why=reason, what=what)
+        for sealed in released:
+            await self._audit.record(who=principal, action="subject_access.release", referral_id=sealed["referral_id"],
+                                     why=reason, what={"request_id": request_id, "person_ref": case.person.person_ref,
+                                                       "agency": sealed["agency"], "item_id": sealed["item_id"]})
         return answer
+
+    async def _released_items(self, withheld: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Put the text of each sealed item its agency permitted into the answer, from decision's own case file.
+
+        The item never travelled on a part: decision holds it (sealed at rest) since the enquiry completed.
+        """
+        released: list[dict[str, Any]] = []
+        for sealed in withheld:
+            if sealed["permission"] != "permitted" or sealed["service"] != "decision" or not sealed["referral_id"]:
+                continue
+            case_file = await self._case_files.get(sealed["referral_id"])
+            chosen = case_file.supplied_items().get(f"{sealed['agency']}:{sealed['item_id']}") if case_file else None
+            if chosen is not None:
+                sealed["released"] = {"about": chosen.item.about, "summary": chosen.item.summary}
+                released.append(sealed)
+        return released
 
     async def referrals_of(self, person_ref: str, principal: Principal, reason: str) -> list[str]:
         """The referrals whose case files match the person's case-system reference (for "who looked"); audited."""

@@ -23,9 +23,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mash_enquiry.config import load_agencies
 from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.handlers import http, kafka
+from mash_enquiry.handlers.permissions_http import install_permission_routes
+from mash_enquiry.release_permissions import ReleasePermissions
 from mash_enquiry.research_desk import ResearchDesk
 from mash_enquiry.settings import EnquirySettings
-from mash_enquiry.store import EnquiryStore
+from mash_enquiry.store import EnquiryStore, PermissionStore
 from mash_enquiry.subject_access import SubjectAccessFinder
 
 
@@ -59,4 +61,7 @@ def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, An
     # Information governance (issue 15): enquiry's part of a subject access request, its part of the audit report.
     answer_subject_access(runtime, SubjectAccessFinder(store).find)
     install_audit_report(app, runtime.audit)
+    permissions = ReleasePermissions(settings, PermissionStore(runtime.store("release_permissions")), runtime.audit,
+                                     clock=runtime.clock)
+    install_permission_routes(app, runtime, permissions, directory)
     return EnquiryService(runtime, app, desk, store, directory)

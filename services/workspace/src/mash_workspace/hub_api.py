@@ -233,3 +233,17 @@ class HubApi:
                 raise _error_of(response)
             found += response.json()
         return sorted(found, key=lambda record: str(record.get("at", "")))
+
+    async def permission_requests(self, token: str, agency: str) -> list[dict[str, Any]]:
+        """Subject access: the agency's sealed items awaiting its permission to release (enquiry audits it)."""
+        result: list[dict[str, Any]] = await self._call(
+            self.enquiry, "GET", f"/agencies/{agency}/permission-requests", token)
+        return result
+
+    async def answer_permission(self, token: str, agency: str, permission_id: str, permitted: bool,
+                                note: str | None) -> dict[str, Any]:
+        """Permit or refuse one release, as the agency."""
+        result: dict[str, Any] = await self._call(
+            self.enquiry, "POST", f"/agencies/{agency}/permission-requests/{permission_id}", token,
+            json={"permitted": permitted, "note": note})
+        return result

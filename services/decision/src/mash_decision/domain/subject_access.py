@@ -32,11 +32,15 @@ def one_calendar_month(received: date) -> date:
 class PermissionRequest(BaseModel):
     """The supplying agency is asked before a sealed item is released to the person."""
 
+    permission_id: str = ""
     agency: str
     item_id: str
     referral_id: str | None = None
     requested_at: AwareDatetime
     status: Literal["awaiting_agency", "permitted", "refused"] = "awaiting_agency"
+    answered_by: str | None = None
+    answered_at: AwareDatetime | None = None
+    note: str | None = None
 
 
 class SubjectAccessCase(BaseModel):
@@ -62,9 +66,19 @@ class SubjectAccessCase(BaseModel):
             if (withheld.agency, withheld.item_id) not in asked:
                 asked.add((withheld.agency, withheld.item_id))
                 self.permission_requests.append(PermissionRequest(
-                    agency=withheld.agency, item_id=withheld.item_id, referral_id=withheld.referral_id,
-                    requested_at=now))
+                    permission_id=f"{self.request_id}:{withheld.agency}:{withheld.item_id}", agency=withheld.agency,
+                    item_id=withheld.item_id, referral_id=withheld.referral_id, requested_at=now))
         return True
+
+    def record_permission(self, permission_id: str, permitted: bool, by: str, at: datetime,
+                          note: str | None) -> bool:
+        """The agency's answer (the first one stands: a release cannot be taken back once exported)."""
+        for permission in self.permission_requests:
+            if permission.permission_id == permission_id and permission.status == "awaiting_agency":
+                permission.status = "permitted" if permitted else "refused"
+                permission.answered_by, permission.answered_at, permission.note = by, at, note
+                return True
+        return False
 
     def missing(self) -> list[str]:
         """The services whose part has not arrived yet."""
@@ -98,12 +112,15 @@ class SubjectAccessCase(BaseModel):
             for sealed in part.withheld:
                 permission = next((p for p in self.permission_requests
                                    if (p.agency, p.item_id) == (sealed.agency, sealed.item_id)), None)
+                status = permission.status if permission else "awaiting_agency"
+                shown_as = {"permitted": f"released with {sealed.agency}'s permission",
+                            "refused": f"withheld: {sealed.agency} refused permission"}.get(
+                    status, f"withheld until {sealed.agency} gives permission")
                 withheld.append({
                     "service": service, "agency": sealed.agency, "item_id": sealed.item_id,
-                    "referral_id": sealed.referral_id,
-                    "shown_as": f"withheld until {sealed.agency} gives permission",
+                    "referral_id": sealed.referral_id, "shown_as": shown_as,
                     "redaction_review": ["sealed item supplied by an agency"],
-                    "permission": permission.status if permission else "awaiting_agency",
+                    "permission": status,
                 })
         return {**self.summary(today), "reason": self.reason, "requested_by": self.requested_by,
                 "items": items, "withheld": withheld,

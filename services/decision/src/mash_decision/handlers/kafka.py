@@ -15,13 +15,14 @@ from mash_runtime.service import ServiceRuntime
 from mash_runtime.transit import TransitSealBroken
 from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted
 from mash_schemas.referral import ReferralAmended, ReferralReceived
-from mash_schemas.subject_access import SubjectAccessPartAnswered
+from mash_schemas.subject_access import SubjectAccessPartAnswered, SubjectAccessPermissionAnswered
 from mash_schemas.topics import (
     ENQUIRY_ADDENDUM,
     ENQUIRY_COMPLETED,
     REFERRAL_AMENDED,
     REFERRAL_RECEIVED,
     SUBJECT_ACCESS_PART,
+    SUBJECT_ACCESS_PERMISSION_ANSWERED,
 )
 
 from mash_decision.desk import ManagersDesk
@@ -66,4 +67,9 @@ def subscribe_subject_access_parts(runtime: ServiceRuntime, subject_access: Subj
     async def on_part(event: SubjectAccessPartAnswered, _: MessageOrigin) -> None:
         await subject_access.record_part(event)
 
+    async def on_permission(event: SubjectAccessPermissionAnswered, _: MessageOrigin) -> None:
+        await subject_access.record_permission(event)
+
     runtime.subscribe(SUBJECT_ACCESS_PART, SubjectAccessPartAnswered, "decision.subject-access-parts", on_part)
+    runtime.subscribe(SUBJECT_ACCESS_PERMISSION_ANSWERED, SubjectAccessPermissionAnswered,
+                      "decision.subject-access-permissions", on_permission)
