@@ -7,6 +7,7 @@ content: they name items by id.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -51,4 +52,27 @@ class AuditLog:
     async def for_referral(self, referral_id: str) -> list[dict[str, Any]]:
         """Every record about one referral, oldest first."""
         cursor = self.collection.find({"referral_id": referral_id}).sort("at", 1)
+        return [doc async for doc in cursor]
+
+    async def search(
+        self, *, referral_ids: list[str], person_ref: str | None, since: datetime | None, until: datetime | None
+    ) -> list[dict[str, Any]]:
+        """Every record about these referrals, or naming this person (`what.person_ref`), in a period, oldest first.
+
+        For "who looked at this family's records": one service's part of the report, from its own collection.
+        """
+        about: list[dict[str, Any]] = [{"referral_id": {"$in": referral_ids}}] if referral_ids else []
+        if person_ref:
+            about.append({"what.person_ref": person_ref})
+        if not about:
+            return []
+        query: dict[str, Any] = {"$or": about}
+        period: dict[str, Any] = {}
+        if since is not None:
+            period["$gte"] = since
+        if until is not None:
+            period["$lt"] = until
+        if period:
+            query = {"$and": [query, {"at": period}]}
+        cursor = self.collection.find(query).sort("at", 1)
         return [doc async for doc in cursor]

@@ -12,6 +12,12 @@ from mash_schemas.governance import LegalHoldChanged, SubjectErased
 from mash_schemas.notification import NotificationFailed, NotificationSent
 from mash_schemas.police import PoliceNotificationReceived
 from mash_schemas.referral import ReferralAmended, ReferralReceived
+from mash_schemas.subject_access import (
+    SubjectAccessPartAnswered,
+    SubjectAccessPermissionAnswered,
+    SubjectAccessPermissionRequested,
+    SubjectAccessRequested,
+)
 from mash_schemas.timescale import TimescaleAlertRaised
 from mash_schemas.topics import agency_response_topic, enquiry_request_topic
 
@@ -32,6 +38,10 @@ EVENTS: dict[str, type[EventEnvelope]] = {  # type: ignore[type-arg]
     "consultation.recorded": ConsultationRecorded,
     "subject.erased": SubjectErased,
     "legal.hold": LegalHoldChanged,
+    "subject-access.requested": SubjectAccessRequested,
+    "subject-access.part": SubjectAccessPartAnswered,
+    "subject-access.permission-requested": SubjectAccessPermissionRequested,
+    "subject-access.permission-answered": SubjectAccessPermissionAnswered,
 }
 
 
@@ -62,6 +72,10 @@ PRODUCERS: dict[str, str] = {
     "consultation.recorded": "intake",
     "subject.erased": "any hub service's retention sweeper",
     "legal.hold": "decision",
+    "subject-access.requested": "decision",
+    "subject-access.part": "intake, decision, enquiry, notify, insight",
+    "subject-access.permission-requested": "decision",
+    "subject-access.permission-answered": "enquiry (the agency portal, on the agency's behalf)",
 }
 """Who writes each event (for the AsyncAPI document's send operations)."""
 
@@ -84,6 +98,11 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
                        "insight.{generation}.erasures"),
     "legal.hold": ("intake.legal-holds", "decision.legal-holds", "enquiry.legal-holds", "notify.legal-holds",
                    "insight.{generation}.legal-holds"),
+    "subject-access.requested": ("intake.subject-access", "decision.subject-access", "enquiry.subject-access",
+                                 "notify.subject-access", "insight.subject-access"),
+    "subject-access.part": ("decision.subject-access-parts",),
+    "subject-access.permission-requested": ("enquiry.subject-access-permissions",),
+    "subject-access.permission-answered": ("decision.subject-access-permissions",),
 }
 """The consumer groups that read each event inside the hub and its agencies' kits (before any namespace).
 

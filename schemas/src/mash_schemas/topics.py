@@ -31,3 +31,9 @@ def enquiry_request_topic(agency: str) -> str:
 def agency_response_topic(agency: str) -> str:
     """The topic on which `agency` answers enquiry requests."""
     return f"{AGENCY_RESPONSE_PREFIX}{agency}"
+
+# Information governance (issue 15): a subject access request, and each service's part of the answer.
+SUBJECT_ACCESS_REQUESTED = "mash.subject-access.requested"
+SUBJECT_ACCESS_PART = "mash.subject-access.part"
+SUBJECT_ACCESS_PERMISSION_REQUESTED = "mash.subject-access.permission-requested"
+SUBJECT_ACCESS_PERMISSION_ANSWERED = "mash.subject-access.permission-answered"

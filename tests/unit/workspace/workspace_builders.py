@@ -28,7 +28,7 @@ from mash_workspace.settings import WorkspaceSettings
 
 CSRF = "known-token"
 BASE_URL = "https://127.0.0.1"  # https, so the client's cookie jar sends back the Secure session cookie
-SERVICES = ("intake", "decision", "enquiry", "notify")
+SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
 
 
 def settings() -> WorkspaceSettings:

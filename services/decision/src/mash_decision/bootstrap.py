@@ -12,19 +12,29 @@ from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
+from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitOpener
-from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
+from mash_schemas.topics import (
+    DECISION_MADE,
+    ENQUIRY_OPENED,
+    SUBJECT_ACCESS_PERMISSION_REQUESTED,
+    SUBJECT_ACCESS_REQUESTED,
+    TIMESCALE_ALERT,
+)
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mash_decision import config
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.timescales import Timescales
 from mash_decision.handlers import holds, http, kafka
+from mash_decision.handlers.subject_access_http import install_subject_access_routes
 from mash_decision.settings import DecisionSettings
-from mash_decision.store import DecisionStore, RetainedCaseFiles
+from mash_decision.store import DecisionStore, RetainedCaseFiles, SubjectAccessStore
+from mash_decision.subject_access import SubjectAccessDesk
 
 
 @dataclass
@@ -36,6 +46,7 @@ class DecisionService:
     desk: ManagersDesk
     store: DecisionStore
     governance: Governance
+    subject_access: SubjectAccessDesk
 
 
 def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -59,4 +70,14 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
     holds.install_hold_routes(app, governance, runtime.clock)
-    return DecisionService(runtime, app, desk, store, governance)
+    # Information governance (issue 15): subject access requests and the audit report's part.
+    subject_access = SubjectAccessDesk(settings, SubjectAccessStore(runtime.store("subject_access_requests"),
+                                                                    runtime.cipher),
+                                       store, runtime.audit, clock=runtime.clock)
+    runtime.topic(SUBJECT_ACCESS_REQUESTED)
+    runtime.topic(SUBJECT_ACCESS_PERMISSION_REQUESTED)
+    answer_subject_access(runtime, subject_access.find_own_part)
+    kafka.subscribe_subject_access_parts(runtime, subject_access)
+    install_subject_access_routes(app, subject_access)
+    install_audit_report(app, runtime.audit)
+    return DecisionService(runtime, app, desk, store, governance, subject_access)

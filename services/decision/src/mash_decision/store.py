@@ -19,6 +19,7 @@ from mash_runtime.telemetry import current_traceparent
 from mash_schemas.governance import RecordKind
 
 from mash_decision.domain.case_file import CaseFile
+from mash_decision.domain.subject_access import SubjectAccessCase
 
 OPEN_STATES = ["awaiting_screening", "enquiry_open", "awaiting_decision"]
 
@@ -106,3 +107,41 @@ class RetainedCaseFiles:
     async def anonymise(self, referral_id: str) -> int:
         """Decision keeps no figures: as erase."""
         return await self.erase(referral_id)
+class SubjectAccessStore:
+    """Subject access requests, sealed at rest like case files (the parts hold case information).
+
+    Only the request id, receipt time and due day stay in clear, for the list of requests and their deadlines.
+    """
+
+    def __init__(self, aggregates: AggregateStore, cipher: AtRestCipher) -> None:
+        self.aggregates = aggregates
+        self._cipher = cipher
+
+    def state_of(self, case: SubjectAccessCase) -> dict[str, Any]:
+        """The document state for `case`: the sealed request plus its deadline fields."""
+        return {"request_id": case.request_id, "received_at": case.received_at, "due_on": case.due_on.isoformat(),
+                "sealed_request": self._cipher.seal(case.model_dump_json())}
+
+    def case_of(self, state: dict[str, Any]) -> SubjectAccessCase:
+        """The request in a stored state."""
+        return SubjectAccessCase.model_validate_json(self._cipher.open(state["sealed_request"]))
+
+    async def apply(self, request_id: str, decide: Decide, event_id: str | None = None) -> bool:
+        """One version-checked write of the request."""
+        return await self.aggregates.apply(request_id, decide, event_id=event_id)
+
+    async def get(self, request_id: str) -> SubjectAccessCase | None:
+        """One request, or None."""
+        state = await self.aggregates.get(request_id)
+        return self.case_of(state) if state else None
+
+    async def all(self) -> list[SubjectAccessCase]:
+        """Every request, oldest first."""
+        cursor = self.aggregates.collection.find({}).sort("received_at", 1)
+        return [self.case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+
+
+async def every_case_file(store: DecisionStore) -> list[CaseFile]:
+    """Every case file, open or closed (a subject access request searches them all)."""
+    cursor = store.aggregates.collection.find({})
+    return [store.case_of(doc) async for doc in cursor]

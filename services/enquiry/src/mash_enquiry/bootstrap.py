@@ -12,9 +12,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
+from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitSealer
 from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,9 +24,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mash_enquiry.config import load_agencies
 from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.handlers import http, kafka
+from mash_enquiry.handlers.permissions_http import install_permission_routes
+from mash_enquiry.release_permissions import ReleasePermissions
 from mash_enquiry.research_desk import ResearchDesk
 from mash_enquiry.settings import EnquirySettings
-from mash_enquiry.store import EnquiryStore, RetainedEnquiries
+from mash_enquiry.store import EnquiryStore, PermissionStore, RetainedEnquiries
+from mash_enquiry.subject_access import SubjectAccessFinder
 
 
 @dataclass
@@ -56,4 +61,10 @@ def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, An
     governance = Governance(runtime, [RetainedEnquiries(store)])
     app = runtime.http_app("MASH enquiry", "The research desk: MASH enquiries across partner agencies.")
     http.install_routes(app, desk, runtime.audit, directory)
+    # Information governance (issue 15): enquiry's part of a subject access request, its part of the audit report.
+    answer_subject_access(runtime, SubjectAccessFinder(store).find)
+    install_audit_report(app, runtime.audit)
+    permissions = ReleasePermissions(settings, PermissionStore(runtime.store("release_permissions")), runtime.audit,
+                                     clock=runtime.clock)
+    install_permission_routes(app, runtime, permissions, directory)
     return EnquiryService(runtime, app, desk, store, directory, governance)

@@ -173,3 +173,27 @@ class RetainedEnquiries:
     async def anonymise(self, referral_id: str) -> int:
         """Enquiry keeps no figures: as erase."""
         return await self.erase(referral_id)
+async def every_record(store: EnquiryStore) -> list[EnquiryRecord]:
+    """Every enquiry record, sealed items opened (a subject access request searches them all)."""
+    return [store.record_of(store.aggregates.loaded_state(doc)) async for doc in store.aggregates.collection.find({})]
+
+
+class PermissionStore:
+    """Subject access permission requests to agencies (references only: agency, item id, referral)."""
+
+    def __init__(self, aggregates: AggregateStore) -> None:
+        self.aggregates = aggregates
+
+    async def apply(self, permission_id: str, decide: Decide, event_id: str | None = None) -> bool:
+        """One version-checked write of a permission request."""
+        return await self.aggregates.apply(permission_id, decide, event_id=event_id)
+
+    async def get(self, permission_id: str) -> dict[str, Any] | None:
+        """One permission request's state, or None."""
+        return await self.aggregates.get(permission_id)
+
+    async def open_for(self, agency: str) -> list[dict[str, Any]]:
+        """The agency's unanswered permission requests, oldest first."""
+        cursor = self.aggregates.collection.find({"agency": agency, "status": "awaiting_agency"})
+        found = [self.aggregates.loaded_state(doc) async for doc in cursor]
+        return sorted(found, key=lambda state: str(state["requested_at"]))

@@ -8,9 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
+from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.timescales import TimescaleConfig, Timescales, default_timescales
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -19,6 +21,7 @@ from mash_insight.handlers import http, kafka
 from mash_insight.reports import Reports
 from mash_insight.settings import InsightSettings
 from mash_insight.store import InsightStore, RetainedConsultationFigures, RetainedFigures
+from mash_insight.subject_access import SubjectAccessFinder
 
 
 @dataclass
@@ -51,4 +54,7 @@ def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, An
     )
     http.install_routes(app, reports, runtime.audit, store)
     app.state.insight_store = store
+    # Information governance (issue 15): insight's part of a subject access request, its part of the audit report.
+    answer_subject_access(runtime, SubjectAccessFinder(store).find)
+    install_audit_report(app, runtime.audit)
     return InsightService(runtime, app, reports, store, governance)

@@ -65,6 +65,16 @@ class InsightStore:
         """How many facts of each kind are kept."""
         return {kind.value: await self.db[kind.value].count_documents({}) for kind in FactKind}
 
+    async def facts_about(self, referral_ids: list[str]) -> list[tuple[str, dict[str, Any]]]:
+        """Every fact about these referrals, with its kind (a subject access request's part)."""
+        if not referral_ids:
+            return []
+        found: list[tuple[str, dict[str, Any]]] = []
+        for kind in FACT_MODELS:
+            async for doc in self.db[kind.value].find({"referral_id": {"$in": referral_ids}}):
+                found.append((kind.value, {k: v for k, v in doc.items() if k != EVENT_ID}))
+        return found
+
 
 _BY_REFERRAL = [kind for kind in FactKind if kind not in (FactKind.CONSULTATION, FactKind.POLICE_NOTICE)]
 

@@ -8,9 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
+from mash_runtime.subject_access import answer_subject_access
 from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -21,6 +23,7 @@ from mash_intake.front_door import FrontDoor
 from mash_intake.handlers import http, kafka
 from mash_intake.settings import IntakeSettings
 from mash_intake.store import IntakeStore, RetainedConsultations, RetainedContacts
+from mash_intake.subject_access import SubjectAccessFinder
 
 
 @dataclass
@@ -64,4 +67,7 @@ def bootstrap(settings: IntakeSettings, *, database: AsyncDatabase[dict[str, Any
     http.install_routes(app, front_door, settings.jwt_secret.get_secret_value(), settings.max_request_bytes,
                         settings.contacts_per_minute, settings.contacts_burst)
     app.state.front_door = front_door
+    # Information governance (issue 15): intake's part of a subject access request, its part of the audit report.
+    answer_subject_access(runtime, SubjectAccessFinder(store).find)
+    install_audit_report(app, runtime.audit)
     return IntakeService(runtime, app, front_door, store, governance)

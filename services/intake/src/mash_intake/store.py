@@ -144,6 +144,11 @@ class IntakeStore:
             async for doc in self._register.find({})
         ]
 
+    async def every_contact(self) -> list[Contact]:
+        """Every contact (a subject access request searches them all, by name, date of birth or reference)."""
+        cursor = self.contacts.collection.find({})
+        return [contact_from_document(self.contacts.loaded_state(doc)) async for doc in cursor]
+
 
 def _birth_dates(subjects: list[dict[str, Any]]) -> tuple[date, ...]:
     """Children's dates of birth (expected dates for unborn children), for a 25th-birthday rule."""

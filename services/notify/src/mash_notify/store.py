@@ -224,3 +224,9 @@ class RetainedDeliveries:
     async def anonymise(self, referral_id: str) -> int:
         """Notify keeps no figures: as erase."""
         return await self.erase(referral_id)
+async def deliveries_for(store: NotifyStore, referral_ids: list[str]) -> list[Delivery]:
+    """Every delivery about these referrals (a subject access request's part)."""
+    if not referral_ids:
+        return []
+    cursor = store.deliveries.collection.find({"referral_id": {"$in": referral_ids}})
+    return [delivery_from_document(store.deliveries.loaded_state(doc)) async for doc in cursor]

@@ -16,8 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mash_workspace.hub_api import HubApi
 from mash_workspace.pages.concern import concern_routes
+from mash_workspace.pages.governance import governance_routes
 from mash_workspace.pages.insight import insight_routes
 from mash_workspace.pages.portal import portal_routes
+from mash_workspace.pages.portal_permissions import portal_permission_routes
 from mash_workspace.pages.signin import home_for, signin_routes
 from mash_workspace.pages.staff import staff_routes
 from mash_workspace.security import SecurityHeadersMiddleware
@@ -69,6 +71,8 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     app.include_router(concern_routes(pages))
     app.include_router(portal_routes(pages))
     app.include_router(insight_routes(pages))
+    app.include_router(governance_routes(pages))
+    app.include_router(portal_permission_routes(pages))
 
     async def on_not_signed_in(request: Request, _: Exception) -> Response:
         return RedirectResponse(sign_in_url(request), status.HTTP_303_SEE_OTHER)

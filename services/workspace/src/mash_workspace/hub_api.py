@@ -190,3 +190,60 @@ class HubApi:
         disposition = response.headers.get("content-disposition", "")
         name = disposition.split("filename=")[-1].strip('"') if "filename=" in disposition else "mash-figures.csv"
         return response.text, name
+
+    # --- information governance (issue 15): subject access and "who looked" ----------------------------
+
+    async def start_subject_access(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Start a subject access request (managers; decision audits it)."""
+        result: dict[str, Any] = await self._call(self.decision, "POST", "/subject-access-requests", token, json=body)
+        return result
+
+    async def subject_access_requests(self, token: str) -> list[dict[str, Any]]:
+        """Every subject access request with its deadline."""
+        result: list[dict[str, Any]] = await self._call(self.decision, "GET", "/subject-access-requests", token)
+        return result
+
+    async def subject_access_export(self, token: str, request_id: str, reason: str, form: str) -> dict[str, Any]:
+        """The assembled answer (decision audits it as an export, with `reason`)."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "GET", f"/subject-access-requests/{request_id}", token,
+            params={"reason": reason, "format": form})
+        return result
+
+    async def referrals_of(self, token: str, person_ref: str, reason: str) -> list[str]:
+        """The referrals naming a person, for the audit report."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "GET", f"/people/{person_ref}/referrals", token, params={"reason": reason})
+        return [str(referral_id) for referral_id in result.get("referral_ids", [])]
+
+    async def audit_records(self, token: str, referral_ids: list[str], person_ref: str | None,
+                            period: dict[str, str], reason: str) -> list[dict[str, Any]]:
+        """Every service's own audit records about the referrals or the person, each read by that service."""
+        params: list[tuple[str, str | int | float | bool | None]] = [("referral_id", r) for r in referral_ids]
+        params += [(name, value) for name, value in period.items() if value]
+        params += [("person_ref", person_ref)] if person_ref else []
+        params.append(("reason", reason))
+        found: list[dict[str, Any]] = []
+        for client in (self.intake, self.decision, self.enquiry, self.notify, self.insight):
+            try:
+                response = await client.get("/audit", params=params, headers={"Authorization": f"Bearer {token}"})
+            except httpx.HTTPError as exc:
+                raise ApiError(503, f"{client.base_url.host} did not answer ({type(exc).__name__})") from exc
+            if response.status_code >= 400:
+                raise _error_of(response)
+            found += response.json()
+        return sorted(found, key=lambda record: str(record.get("at", "")))
+
+    async def permission_requests(self, token: str, agency: str) -> list[dict[str, Any]]:
+        """Subject access: the agency's sealed items awaiting its permission to release (enquiry audits it)."""
+        result: list[dict[str, Any]] = await self._call(
+            self.enquiry, "GET", f"/agencies/{agency}/permission-requests", token)
+        return result
+
+    async def answer_permission(self, token: str, agency: str, permission_id: str, permitted: bool,
+                                note: str | None) -> dict[str, Any]:
+        """Permit or refuse one release, as the agency."""
+        result: dict[str, Any] = await self._call(
+            self.enquiry, "POST", f"/agencies/{agency}/permission-requests/{permission_id}", token,
+            json={"permitted": permitted, "note": note})
+        return result

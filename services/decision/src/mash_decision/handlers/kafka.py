@@ -15,10 +15,19 @@ from mash_runtime.service import ServiceRuntime
 from mash_runtime.transit import TransitSealBroken
 from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted
 from mash_schemas.referral import ReferralAmended, ReferralReceived
-from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED, REFERRAL_AMENDED, REFERRAL_RECEIVED
+from mash_schemas.subject_access import SubjectAccessPartAnswered, SubjectAccessPermissionAnswered
+from mash_schemas.topics import (
+    ENQUIRY_ADDENDUM,
+    ENQUIRY_COMPLETED,
+    REFERRAL_AMENDED,
+    REFERRAL_RECEIVED,
+    SUBJECT_ACCESS_PART,
+    SUBJECT_ACCESS_PERMISSION_ANSWERED,
+)
 
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.case_file import CaseFileError
+from mash_decision.subject_access import SubjectAccessDesk
 
 
 async def _refusal_rejected(step: Awaitable[None]) -> None:
@@ -50,3 +59,17 @@ def subscribe_all(runtime: ServiceRuntime, desk: ManagersDesk) -> None:
     runtime.subscribe(REFERRAL_AMENDED, ReferralAmended, "decision.amendments", on_amendment)
     runtime.subscribe(ENQUIRY_COMPLETED, EnquiryCompleted, "decision.enquiry-outcomes", on_completed)
     runtime.subscribe(ENQUIRY_ADDENDUM, EnquiryAddendumRecorded, "decision.enquiry-addenda", on_addendum)
+
+
+def subscribe_subject_access_parts(runtime: ServiceRuntime, subject_access: SubjectAccessDesk) -> None:
+    """Each service's part of a subject access request, kept on the request (issue 15)."""
+
+    async def on_part(event: SubjectAccessPartAnswered, _: MessageOrigin) -> None:
+        await subject_access.record_part(event)
+
+    async def on_permission(event: SubjectAccessPermissionAnswered, _: MessageOrigin) -> None:
+        await subject_access.record_permission(event)
+
+    runtime.subscribe(SUBJECT_ACCESS_PART, SubjectAccessPartAnswered, "decision.subject-access-parts", on_part)
+    runtime.subscribe(SUBJECT_ACCESS_PERMISSION_ANSWERED, SubjectAccessPermissionAnswered,
+                      "decision.subject-access-permissions", on_permission)

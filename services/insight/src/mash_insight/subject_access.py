@@ -1,0 +1,31 @@
+"""Insight's part of a subject access request: the facts it keeps about the person's referrals.
+
+Insight keeps no names and no free text, so it answers for the referrals decision found (`referral_ids` on
+the request), each fact given as the fields insight holds. It never holds a sealed item: nothing is withheld.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from mash_runtime.subject_access import Found
+from mash_schemas.subject_access import HeldItem, SubjectAccessRequest
+
+from mash_insight.store import InsightStore
+
+
+class SubjectAccessFinder:
+    """Searches insight's own facts for a subject access request."""
+
+    def __init__(self, store: InsightStore) -> None:
+        self._store = store
+
+    async def find(self, request: SubjectAccessRequest) -> Found:
+        """Insight's part: one held item per fact about the person's referrals."""
+        items = []
+        for kind, fact in await self._store.facts_about(request.referral_ids):
+            shown = "; ".join(f"{name}: {value.isoformat() if isinstance(value, datetime) else value}"
+                              for name, value in sorted(fact.items()) if name != "_id")
+            items.append(HeldItem(item_id=f"{kind}/{fact['_id']}", kind=f"figure ({kind})",
+                                  referral_id=str(fact.get("referral_id")), summary=shown[:3_900]))
+        return items, []

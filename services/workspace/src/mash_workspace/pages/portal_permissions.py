@@ -1,0 +1,48 @@
+"""The agency portal's subject access permission requests: the agency permits or refuses each release.
+
+A person asked the hub for what it holds about them; the hub withholds every sealed item an agency supplied
+until that agency says it may be released. The agency sees its own requests only (403 for another's path, here
+and again at enquiry), names the item by its own reference, and answers; enquiry audits the read and the answer.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette import status
+
+from mash_workspace.hub_api import ApiError
+from mash_workspace.pages.portal import _own
+from mash_workspace.security import csrf_form
+from mash_workspace.web import Pages, form_text
+
+
+def portal_permission_routes(pages: Pages) -> APIRouter:
+    """Routes for partner agencies' users: /portal/{agency}/subject-access."""
+    router = APIRouter()
+    api = pages.api
+
+    @router.get("/portal/{agency}/subject-access")
+    async def permission_requests(request: Request, agency: str) -> Response:
+        user = _own(request, agency)
+        try:
+            found = await api.permission_requests(user.access_token, agency)
+        except ApiError as error:
+            return pages.refused(request, error)
+        return pages.render(request, "portal/permissions.html", title="Subject access: permission to release",
+                            agency=agency, permissions=found, answered=request.query_params.get("answered"))
+
+    @router.post("/portal/{agency}/subject-access/{permission_id}")
+    async def answer(request: Request, agency: str, permission_id: str, form: csrf_form) -> Response:
+        user = _own(request, agency)
+        choice = form_text(form, "decision")
+        if choice not in ("permit", "refuse"):
+            return RedirectResponse(f"/portal/{agency}/subject-access", status.HTTP_303_SEE_OTHER)
+        try:
+            await api.answer_permission(user.access_token, agency, permission_id, choice == "permit",
+                                        form_text(form, "note") or None)
+        except ApiError as error:
+            return pages.refused(request, error)
+        return RedirectResponse(f"/portal/{agency}/subject-access?answered={choice}", status.HTTP_303_SEE_OTHER)
+
+    return router
