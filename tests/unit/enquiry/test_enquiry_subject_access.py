@@ -30,7 +30,7 @@ from mash_schemas.topics import (
 
 from tests.support.service_harness import MONDAY_MORNING, InMemory, RunningService
 from tests.unit.enquiry.enquiry_builders import sensitive, shareable
-from tests.unit.enquiry.test_enquiry_use_cases import SECRET, answer, opened, portal_user
+from tests.unit.enquiry.test_enquiry_use_cases import SECRET, answer, opened, portal_user, progress_where
 
 Hub = RunningService[EnquiryService]
 OUTPUTS = (SUBJECT_ACCESS_PART, SUBJECT_ACCESS_PERMISSION_ANSWERED)
@@ -58,8 +58,12 @@ class EnquirySubjectAccessScenarios:
 
     async def test_its_part_gives_shareable_answers_and_names_sealed_items_by_reference_only(self, hub: Hub) -> None:
         await hub.publish(opened("E1", ["police", "health"]), ENQUIRY_OPENED)
+        # On the real stack topics are not ordered with each other: the answer goes once the enquiry is open,
+        # and the request once the answer is applied.
+        await progress_where(hub, "E1", lambda found: True)
         items = [shareable("p-1", "Kai was stopped and searched in 2025."), sensitive("p-2", SECRET)]
         await hub.publish(answer(hub, "E1", "police", items), f"{AGENCY_RESPONSE_PREFIX}police")
+        await progress_where(hub, "E1", lambda found: found["answered"] == ["police"])
         await hub.publish(requested("SAR-E1", ["REF-E1"]), SUBJECT_ACCESS_REQUESTED, key="SAR-E1")
         part = (await hub.eventually(lambda: hub.published(SUBJECT_ACCESS_PART)))[0]["payload"]
         assert part["service"] == "enquiry"

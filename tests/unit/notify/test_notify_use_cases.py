@@ -147,9 +147,13 @@ class NotifyScenarios:
         assert {(d["status"], d["attempts"]) for d in stored} == {("sent", 1)}
         addressed = [d for d in stored if d["channel"] != "record"]
         assert sorted(s.notification_id for s in memory(hub).sent) == sorted(d["_id"] for d in addressed)
-        sent_events = await hub.eventually(
-            lambda: [e for e in hub.published(NOTIFICATION_SENT)
-                     if e["payload"]["referral_id"] == event.payload.referral_id] or None)
+
+        def all_sent() -> list[dict[str, Any]] | None:
+            # On the real stack the events arrive one by one: wait for as many as there are deliveries.
+            found = [e for e in hub.published(NOTIFICATION_SENT) if e["payload"]["referral_id"] == event.payload.referral_id]
+            return found if len(found) >= len(stored) else None
+
+        sent_events = await hub.eventually(all_sent)
         assert sorted(e["payload"]["notification_id"] for e in sent_events) == sorted(d["_id"] for d in stored)
 
         listed = await hub.http.get("/deliveries", params={"referral_id": event.payload.referral_id},
