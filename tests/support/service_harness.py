@@ -45,6 +45,7 @@ from mash_runtime.memory_store import MemoryDatabase, as_database
 from mash_runtime.service import ServiceRuntime
 from mash_runtime.settings import HubSettings
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.topics import DEAD_LETTER
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -108,6 +109,18 @@ class RunningService(Generic[ServiceT]):
     def published(self, base_topic: str) -> list[dict[str, Any]]:
         """Every record the service published on `base_topic` so far (parsed JSON), in order."""
         return list(self.records.get(self.topic(base_topic), []))
+
+    async def dead_letter(self, base_topic: str, reason: str) -> dict[str, Any]:
+        """Wait for the dead letter of a record from `base_topic` whose reason contains `reason` (its payload).
+
+        The test names DEAD_LETTER among its `outputs` so that the harness records it.
+        """
+        def probe() -> dict[str, Any] | None:
+            return next((letter["payload"] for letter in self.published(DEAD_LETTER)
+                         if letter["payload"]["origin_topic"] == self.topic(base_topic)
+                         and reason in letter["payload"]["reason"]), None)
+
+        return await self.eventually(probe)
 
     async def eventually(self, probe: Callable[[], Awaitable[T | None]] | Callable[[], T | None],
                          timeout: float = 60.0) -> T:

@@ -101,8 +101,8 @@ async def step(hub: Hub, referral_id: str, what: str, body: dict[str, Any], role
 def about(hub: Hub, base_topic: str, referral_id: str) -> list[dict[str, Any]]:
     """The events the service published on `base_topic` about one referral, each once, as a consumer keeps them.
 
-    The outbox relay publishes at least once and consumers skip an event id they have seen; in memory the
-    harness's flush can race the relay's own pass and send an entry twice, so repeats are dropped here.
+    The outbox relay publishes at least once and consumers skip an event id they have seen, so repeats are
+    dropped here as a consumer would drop them.
     """
     kept: dict[str, dict[str, Any]] = {}
     for event in hub.published(base_topic):
@@ -113,12 +113,7 @@ def about(hub: Hub, base_topic: str, referral_id: str) -> list[dict[str, Any]]:
 
 async def dead_letter(hub: Hub, base_topic: str, reason: str) -> dict[str, Any]:
     """Wait for the dead letter of a record from `base_topic` whose reason contains `reason`."""
-    def probe() -> dict[str, Any] | None:
-        return next((letter["payload"] for letter in hub.published(DEAD_LETTER)
-                     if letter["payload"]["origin_topic"] == hub.topic(base_topic)
-                     and reason in letter["payload"]["reason"]), None)
-
-    return await hub.eventually(probe)
+    return await hub.dead_letter(base_topic, reason)
 
 
 class DecisionScenarios:
