@@ -42,6 +42,20 @@ def staff_routes(pages: Pages) -> APIRouter:
     router = APIRouter()
     api = pages.api
 
+    async def _enquiry_progress(token: str, enquiry_id: str) -> dict[str, Any]:
+        """Who answered and who is late; or, if the research desk has not yet taken the enquiry, that it is on its way.
+
+        Decision records the enquiry on the case file and publishes it; the research desk opens it when the event
+        arrives, a moment later. A manager who has just opened it lands on the case in that moment: the page says
+        the agencies are being asked rather than "Page not found".
+        """
+        try:
+            return await api.enquiry_progress(token, enquiry_id)
+        except ApiError as error:
+            if error.status == status.HTTP_404_NOT_FOUND:
+                return {"being_opened": True, "answered": [], "not_answered": []}
+            raise
+
     async def case_page(request: Request, user: SignedIn, referral_id: str, template: str, **extra: Any) -> Response:
         try:
             view = await api.case_file(user.access_token, referral_id, VIEW_REASON)
@@ -49,7 +63,7 @@ def staff_routes(pages: Pages) -> APIRouter:
             progress = None
             enquiry = view["case_file"].get("enquiry")
             if enquiry and user.may_screen:
-                progress = await api.enquiry_progress(user.access_token, enquiry["enquiry_id"])
+                progress = await _enquiry_progress(user.access_token, enquiry["enquiry_id"])
         except ApiError as error:
             return pages.refused(request, error)
         return pages.render(request, template, view=view, case=view["case_file"], trail=trail, progress=progress,
