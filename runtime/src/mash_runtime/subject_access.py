@@ -19,6 +19,7 @@ from typing import Any
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.subject_access import (
     HeldItem,
+    PersonIdentifiers,
     SubjectAccessPart,
     SubjectAccessPartAnswered,
     SubjectAccessRequest,
@@ -56,6 +57,16 @@ def person_matches(request: SubjectAccessRequest, record: dict[str, Any]) -> boo
         return False
     born = record.get("date_of_birth")
     return person.date_of_birth is None or born is None or str(born) == person.date_of_birth.isoformat()
+
+
+def names_the_person(about: str, person: PersonIdentifiers) -> bool:
+    """Whether an agency item's free-text `about` names the requester (else it is about a third party).
+
+    Agencies write `about` as prose ("Gary Pike, mother's partner"), so the family name, and the given name
+    when known, must appear in it; anything else is marked as a third party for redaction review.
+    """
+    said = about.casefold()
+    return person.family_name.casefold() in said and (not person.given_name or person.given_name.casefold() in said)
 
 
 def full_name(record: dict[str, Any]) -> str:

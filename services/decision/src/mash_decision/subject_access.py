@@ -20,7 +20,7 @@ from mash_runtime.clock import Clock, utc_now
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import Change
-from mash_runtime.subject_access import full_name, person_matches
+from mash_runtime.subject_access import full_name, names_the_person, person_matches
 from mash_schemas.agency import Sensitivity
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.subject_access import (
@@ -48,12 +48,6 @@ def _names_person(case: CaseFile, request: SubjectAccessRequest) -> bool:
     if ref and any(match.person_ref == ref for match in case.referral.matches):
         return True
     return any(person_matches(request, subject.model_dump(mode="json")) for subject in case.referral.subjects)
-
-
-def _is_the_person(about: str, person: PersonIdentifiers) -> bool:
-    """Whether an agency item's `about` names the requester (else it is about someone else: a third party)."""
-    said = about.casefold()
-    return person.family_name.casefold() in said and (not person.given_name or person.given_name.casefold() in said)
 
 
 def _others(case: CaseFile, request: SubjectAccessRequest) -> list[str]:
@@ -94,7 +88,7 @@ def case_file_part(cases: list[CaseFile], request: SubjectAccessRequest) -> tupl
             items.append(HeldItem(
                 item_id=f"{case.referral_id}/{key}", kind=f"agency information ({chosen.agency})",
                 referral_id=case.referral_id, summary=f"About {chosen.item.about}: {chosen.item.summary}"[:TEXT_LIMIT],
-                third_parties=[] if _is_the_person(chosen.item.about, request.person) else [chosen.item.about]))
+                third_parties=[] if names_the_person(chosen.item.about, request.person) else [chosen.item.about]))
         if case.decision is not None:
             # The rationale as published: sealed text already cut out by the case file.
             items.append(HeldItem(

@@ -7,7 +7,7 @@ id, referral), because releasing it to the person needs the supplying agency's p
 
 from __future__ import annotations
 
-from mash_runtime.subject_access import Found, full_name, person_matches
+from mash_runtime.subject_access import Found, full_name, names_the_person, person_matches
 from mash_schemas.agency import Sensitivity
 from mash_schemas.subject_access import HeldItem, SubjectAccessRequest, WithheldItem
 
@@ -15,11 +15,6 @@ from mash_enquiry.domain.enquiry_record import EnquiryRecord
 from mash_enquiry.store import EnquiryStore, every_record
 
 TEXT_LIMIT = 3_900
-
-
-def _is_the_person(about: str, request: SubjectAccessRequest) -> bool:
-    said, person = about.casefold(), request.person
-    return person.family_name.casefold() in said and (not person.given_name or person.given_name.casefold() in said)
 
 
 def record_part(record: EnquiryRecord, request: SubjectAccessRequest) -> Found:
@@ -46,7 +41,7 @@ def record_part(record: EnquiryRecord, request: SubjectAccessRequest) -> Found:
                 item_id=f"{record.enquiry_id}/{answer.agency}/{item.item_id}", kind=f"agency answer ({answer.agency})",
                 referral_id=enquiry.referral_id, recorded_at=answer.responded_at,
                 summary=f"About {item.about}: {item.summary}"[:TEXT_LIMIT],
-                third_parties=[] if _is_the_person(item.about, request) else [item.about]))
+                third_parties=[] if names_the_person(item.about, request.person) else [item.about]))
     return items, withheld
 
 
