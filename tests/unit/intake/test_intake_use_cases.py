@@ -101,6 +101,19 @@ class IntakeScenarios:
         other = await hub.http.post("/contacts", json=submission_payload(household=[]), headers=key)
         assert other.status_code == 422 and other.json()["error"] == "IdempotencyKeyReused"
 
+    async def test_each_contact_records_the_channel_it_came_by(self, hub: RunningService[IntakeService]) -> None:
+        by_api = await hub.http.post("/contacts", json=submission_payload())
+        by_form = await hub.http.post("/contacts", json=submission_payload(), headers={"Contact-Channel": "web_form"})
+        refused = await hub.http.post("/contacts", json=submission_payload(),
+                                      headers={"Contact-Channel": "police_notification"})
+
+        assert (by_api.status_code, by_form.status_code) == (202, 202)
+        for answer, channel in ((by_api, "api"), (by_form, "web_form")):
+            (event,) = await received(hub, answer.json()["referral_id"])
+            assert event["payload"]["source"] == channel
+        assert refused.status_code == 422, "police notifications come by event, never over HTTP"
+        assert "Contact-Channel" in [f["field"] for f in refused.json()["fields"]]
+
     async def test_an_invalid_contact_is_refused_naming_the_field(self, hub: RunningService[IntakeService]) -> None:
         payload = submission_payload()
         payload["subjects"][0]["date_of_birth"] = "the first of June"

@@ -166,6 +166,7 @@ async def test_a_good_report_goes_to_intake_once_and_gives_a_reference_and_a_sta
     [posted, asked] = hub.calls
     assert (posted.service, posted.method, posted.path) == ("intake", "POST", "/contacts")
     assert posted.headers["idempotency-key"] == f"workspace-{submission}"
+    assert posted.headers["contact-channel"] == "web_form", "recorded as a web form contact, not an api client's"
     assert posted.bearer is None, "a referrer has no token: the contact is public"
     assert posted.body == contact_from(form(GOOD_FORM), "professional", {})
     assert posted.body["referrer"] == {"name": "Priya Shah", "role": "designated safeguarding lead",

@@ -163,7 +163,8 @@ class HubApi:
     async def submit_contact(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         """Report a concern; the key makes a double-click or a retry the same contact."""
         result: dict[str, Any] = await self._call(
-            self.intake, "POST", "/contacts", None, json=body, headers={"Idempotency-Key": idempotency_key})
+            self.intake, "POST", "/contacts", None, json=body,
+            headers={"Idempotency-Key": idempotency_key, "Contact-Channel": "web_form"})
         return result
 
     async def contact_status(self, status_token: str, referral_id: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header
 from fastapi.responses import JSONResponse
@@ -23,6 +23,10 @@ STATUS_TOKEN_TTL = timedelta(days=30)
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", max_length=200, min_length=8, pattern=r"^[!-~]{8,200}$")
 ]
+# How the contact reached the hub, as the caller says: the hub's own report-a-concern pages send "web_form";
+# any other caller is an "api" client. Police notifications arrive by event, never over HTTP. It is a label for
+# the figures (insight counts contacts by it), not a permission, so a caller may set it without signing in.
+ContactChannel = Annotated[Literal["web_form", "api"], Header(alias="Contact-Channel")]
 
 
 class NotYourContact(DomainError):
@@ -101,12 +105,15 @@ def contact_routes(front_door: FrontDoor, jwt_secret: str) -> APIRouter:
     reader = require_roles(Role.REFERRER, Role.SCREENER, Role.MANAGER, Role.OPERATIONS)
 
     @router.post("/contacts", status_code=202, summary="Submit a contact to the hub")
-    async def submit_contact(submission: ContactSubmission, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    async def submit_contact(
+        submission: ContactSubmission, idempotency_key: IdempotencyKey = None, channel: ContactChannel = "api"
+    ) -> JSONResponse:
         """Answered 202 only once the contact and its referral event are durably stored.
 
-        Send an `Idempotency-Key` header to make retries safe: the same key returns the same contact.
+        Send an `Idempotency-Key` header to make retries safe: the same key returns the same contact. The hub's
+        own pages send `Contact-Channel: web_form`; any other caller is recorded as an `api` client.
         """
-        referral_id, created = await front_door.accept_contact(submission, idempotency_key, source="api")
+        referral_id, created = await front_door.accept_contact(submission, idempotency_key, source=channel)
         token = issue_token(jwt_secret, referral_id, [Role.REFERRER], STATUS_TOKEN_TTL)
         return JSONResponse(
             status_code=202,
