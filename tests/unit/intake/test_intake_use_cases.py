@@ -101,6 +101,25 @@ class IntakeScenarios:
         other = await hub.http.post("/contacts", json=submission_payload(household=[]), headers=key)
         assert other.status_code == 422 and other.json()["error"] == "IdempotencyKeyReused"
 
+    async def test_every_read_of_a_contacts_status_is_audited_and_a_refused_one_reads_nothing(
+        self, hub: RunningService[IntakeService]
+    ) -> None:
+        mine, theirs = [(await hub.http.post("/contacts", json=submission_payload())).json() for _ in range(2)]
+        referrer = {"Authorization": f"Bearer {mine['status_token']}"}
+
+        assert (await hub.http.get(f"/contacts/{mine['referral_id']}", headers=referrer)).status_code == 200
+        assert (await hub.http.get(f"/contacts/{mine['referral_id']}", headers=staff(hub))).status_code == 200
+        refused = await hub.http.get(f"/contacts/{theirs['referral_id']}", headers=referrer)
+
+        assert refused.status_code == 403
+        audit = hub.database["audit"]
+        records = await audit.find({"referral_id": mine["referral_id"]}).sort("at", 1).to_list()
+        assert [(r["action"], r["who"], r["roles"], r["why"]) for r in records] == [
+            ("view_contact_status", mine["referral_id"], "referrer", "the referrer checking their contact"),
+            ("view_contact_status", "Jo Reed", "screener", "hub staff checking a contact"),
+        ]
+        assert await audit.count_documents({"referral_id": theirs["referral_id"]}) == 0
+
     async def test_each_contact_records_the_channel_it_came_by(self, hub: RunningService[IntakeService]) -> None:
         by_api = await hub.http.post("/contacts", json=submission_payload())
         by_form = await hub.http.post("/contacts", json=submission_payload(), headers={"Contact-Channel": "web_form"})

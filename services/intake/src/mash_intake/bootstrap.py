@@ -64,8 +64,8 @@ def bootstrap(settings: IntakeSettings, *, database: AsyncDatabase[dict[str, Any
     app = runtime.http_app(
         "MASH intake", "The hub's front door: contacts from professionals and the public, and police notifications."
     )
-    http.install_routes(app, front_door, settings.jwt_secret.get_secret_value(), settings.max_request_bytes,
-                        settings.contacts_per_minute, settings.contacts_burst)
+    http.install_routes(app, front_door, runtime.audit, settings.jwt_secret.get_secret_value(),
+                        settings.max_request_bytes, settings.contacts_per_minute, settings.contacts_burst)
     app.state.front_door = front_door
     # Information governance (issue 15): intake's part of a subject access request, its part of the audit report.
     answer_subject_access(runtime, SubjectAccessFinder(store).find)

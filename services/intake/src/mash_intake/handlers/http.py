@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header
 from fastapi.responses import JSONResponse
+from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal, issue_token, require_roles
 from mash_runtime.http import DomainError
 from mash_runtime.roles import Role
@@ -99,7 +100,7 @@ class RequestSizeLimit:
         await response(scope, receive, send)
 
 
-def contact_routes(front_door: FrontDoor, jwt_secret: str) -> APIRouter:
+def contact_routes(front_door: FrontDoor, audit: AuditLog, jwt_secret: str) -> APIRouter:
     """Routes for referrers (professionals and the public) and hub staff."""
     router = APIRouter(tags=["contacts"])
     reader = require_roles(Role.REFERRER, Role.SCREENER, Role.MANAGER, Role.OPERATIONS)
@@ -129,7 +130,14 @@ def contact_routes(front_door: FrontDoor, jwt_secret: str) -> APIRouter:
     @router.get("/contacts/{referral_id}", summary="Status of a contact (no case detail)")
     async def contact_status(referral_id: str, principal: Principal = reader) -> dict[str, Any]:
         _may_see(principal, referral_id)
-        return await front_door.status(referral_id)
+        status = await front_door.status(referral_id)
+        # The referrer reads their own contact's status and outcome; staff read it for the desk. Either way a
+        # view of case information, so it is audited like every other (after the read: no record for a 404).
+        referrer = principal.subject == referral_id and not principal.roles & {Role.SCREENER, Role.MANAGER,
+                                                                                Role.OPERATIONS}
+        await audit.record(who=principal, action="view_contact_status", referral_id=referral_id,
+                           why="the referrer checking their contact" if referrer else "hub staff checking a contact")
+        return status
 
     @router.patch("/contacts/{referral_id}", status_code=202, summary="Correct or add to a contact before screening")
     async def correct_contact(
@@ -161,11 +169,11 @@ def consultation_routes(front_door: FrontDoor) -> APIRouter:
 
 
 def install_routes(
-    app: FastAPI, front_door: FrontDoor, jwt_secret: str, max_request_bytes: int,
+    app: FastAPI, front_door: FrontDoor, audit: AuditLog, jwt_secret: str, max_request_bytes: int,
     contacts_per_minute: float = 60.0, contacts_burst: int = 30,
 ) -> None:
     """Mount intake's routes, the size limit and the public endpoint's per-client rate limit (checked first)."""
     app.add_middleware(RequestSizeLimit, max_bytes=max_request_bytes)
     app.add_middleware(ContactRateLimit, path="/contacts", per_minute=contacts_per_minute, burst=contacts_burst)
-    app.include_router(contact_routes(front_door, jwt_secret))
+    app.include_router(contact_routes(front_door, audit, jwt_secret))
     app.include_router(consultation_routes(front_door))
