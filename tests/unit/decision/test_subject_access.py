@@ -224,6 +224,53 @@ class SubjectAccessScenarios:
         hub.clock.advance(days=1)
         assert await timing() == "overdue"
 
+    async def test_a_manager_extends_the_deadline_once_with_a_reason_and_it_is_audited(self, hub: Hub) -> None:
+        started = await hub.http.post("/subject-access-requests", json=KAI, headers=as_(hub, Role.MANAGER, "Max"))
+        request_id = started.json()["request_id"]
+        path = f"/subject-access-requests/{request_id}/extension"
+        why = {"reason": "Complex: records across five services and three agencies"}
+        for role in (Role.AGENCY, Role.ANALYST, Role.SCREENER):
+            assert (await hub.http.post(path, json=why, headers=as_(hub, role))).status_code == 403, role
+        no_reason = await hub.http.post(path, json={}, headers=as_(hub, Role.MANAGER))
+        assert no_reason.status_code == 422
+        assert [f["field"] for f in no_reason.json()["fields"]] == ["reason"]
+        unknown = await hub.http.post("/subject-access-requests/SAR-NONE/extension", json=why,
+                                      headers=as_(hub, Role.MANAGER))
+        assert unknown.status_code == 404
+
+        hub.clock.advance(days=10)  # Thursday 12 March, within the first month
+        extended = await hub.http.post(path, json=why, headers=as_(hub, Role.MANAGER, "Max"))
+        assert extended.status_code == 200, extended.text
+        assert extended.json()["due_on"] == "2026-06-02"  # three calendar months from Monday 2 March
+        assert extended.json()["extension"] == {"reason": why["reason"], "by": "Max",
+                                                "at": "2026-03-12T09:30:00Z", "original_due_on": "2026-04-02"}
+        again = await hub.http.post(path, json={"reason": "still more"}, headers=as_(hub, Role.MANAGER))
+        assert again.status_code == 409 and "only once" in again.json()["message"]
+
+        listing = await hub.http.get("/subject-access-requests", headers=as_(hub, Role.MANAGER))
+        entry = next(e for e in listing.json() if e["request_id"] == request_id)
+        assert (entry["due_on"], entry["extension"]["original_due_on"]) == ("2026-06-02", "2026-04-02")
+        hub.clock.advance(days=60)  # 11 May: past the first month, within the extension
+        assert (await export(hub, request_id))[1]["timing"] == "due"
+
+        report = await hub.http.get("/audit", params={"person_ref": "LA-991"}, headers=as_(hub, Role.MANAGER))
+        extensions = [(r["who"], r["roles"], r["why"], r["what"]["original_due_on"], r["what"]["due_on"])
+                      for r in report.json() if r["action"] == "subject_access.extend"]
+        assert extensions == [("Max", "manager", why["reason"], "2026-04-02", "2026-06-02")]
+
+    async def test_an_overdue_request_cannot_be_extended(self, hub: Hub) -> None:
+        started = await hub.http.post("/subject-access-requests", json=KAI, headers=as_(hub, Role.MANAGER))
+        request_id = started.json()["request_id"]
+        hub.clock.advance(days=32)  # Friday 3 April: the day after the due day
+        refused = await hub.http.post(f"/subject-access-requests/{request_id}/extension",
+                                      json={"reason": "Complex request"}, headers=as_(hub, Role.MANAGER))
+        assert refused.status_code == 409 and "within the first month" in refused.json()["message"]
+        listing = await hub.http.get("/subject-access-requests", headers=as_(hub, Role.MANAGER))
+        entry = next(e for e in listing.json() if e["request_id"] == request_id)
+        assert (entry["due_on"], entry["timing"], entry["extension"]) == ("2026-04-02", "overdue", None)
+        actions = [r["action"] async for r in hub.database["audit"].find({"action": "subject_access.extend"})]
+        assert actions == []
+
     async def test_who_looked_lists_exactly_the_views_and_releases_made(self, hub: Hub) -> None:
         rid = "MASH-WHO-1"
         await hub.publish(received(a_referral(rid)), REFERRAL_RECEIVED)

@@ -5,7 +5,9 @@ case files name the person, keeps the request (sealed at rest) with its deadline
 publishes `subject-access.requested` from the request's own outbox. Every service, decision included,
 answers its part on `subject-access.part`; the desk keeps each part on the request. The export is the
 assembled answer, every item naming other people and every sealed item marked for redaction review, sealed
-items shown only as "withheld until <agency> gives permission". Every start, list and export is audited.
+items shown only as "withheld until <agency> gives permission". A manager may extend the deadline by two
+further months, once, within the first month, with the reason the person is told. Every start, extension,
+list and export is audited.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import Change
@@ -37,10 +40,33 @@ from mash_schemas.subject_access import (
 from mash_schemas.topics import SUBJECT_ACCESS_PERMISSION_REQUESTED, SUBJECT_ACCESS_REQUESTED
 
 from mash_decision.domain.case_file import CaseFile
-from mash_decision.domain.subject_access import SubjectAccessCase, one_calendar_month
+from mash_decision.domain.subject_access import (
+    ExtensionNeedsReason,
+    SubjectAccessCase,
+    SubjectAccessError,
+    one_calendar_month,
+)
 from mash_decision.store import DecisionStore, SubjectAccessStore, every_case_file
 
 TEXT_LIMIT = 3_900
+
+
+class RequestNotFound(DomainError):
+    """No subject access request with that id."""
+
+    status = 404
+
+
+class ExtensionRefused(DomainError):
+    """The deadline cannot be extended: it already was, or it has passed (a conflict with the request's state)."""
+
+    status = 409
+
+
+class ExtensionReasonMissing(DomainError):
+    """An extension without a reason: the person must be told why."""
+
+    status = 422
 
 
 def _names_person(case: CaseFile, request: SubjectAccessRequest) -> bool:
@@ -136,6 +162,35 @@ class SubjectAccessDesk:
                                  what={"request_id": request_id, "person_ref": person.person_ref,
                                        "referral_ids": referral_ids, "due_on": due_on.isoformat()})
         return case
+
+    async def extend(self, request_id: str, principal: Principal, reason: str) -> dict[str, Any]:
+        """Extend the deadline by two further months (Art. 12(3)); audited with the reason the person is told."""
+        now = self._clock()
+        kept: list[SubjectAccessCase] = []
+
+        def decide(state: dict[str, Any] | None) -> Change | None:
+            if state is None:
+                raise RequestNotFound(f"no subject access request {request_id}")
+            case = self._requests.case_of(state)
+            try:
+                case.extend(reason, principal.name or principal.subject, now)
+            except ExtensionNeedsReason as exc:
+                raise ExtensionReasonMissing(str(exc), field="reason") from exc
+            except SubjectAccessError as exc:
+                raise ExtensionRefused(str(exc)) from exc
+            kept[:] = [case]
+            return Change(state=self._requests.state_of(case))
+
+        await self._requests.apply(request_id, decide)
+        case = kept[0]
+        extension = case.extension
+        assert extension is not None
+        await self._audit.record(who=principal, action="subject_access.extend", referral_id=None, why=reason,
+                                 what={"request_id": request_id, "person_ref": case.person.person_ref,
+                                       "referral_ids": case.referral_ids,
+                                       "original_due_on": extension.original_due_on.isoformat(),
+                                       "due_on": case.due_on.isoformat()})
+        return case.summary(now.date())
 
     async def record_part(self, event: SubjectAccessPartAnswered) -> None:
         """Keep one service's part on its request (once); a part for an unknown request changes nothing.

@@ -6,6 +6,11 @@ The deadline is one calendar month from receipt: the corresponding date in the n
 last day when it has no such date (31 January -> 28 February), as the ICO's guidance on the right of
 access counts it. The request is overdue once that day has passed without the answer being exported.
 
+Where a request is complex or numerous, UK GDPR Art. 12(3) lets the controller extend the deadline by two
+further months, telling the person within the first month and saying why. The case records the extension
+once (who, when, why, the original due day): three calendar months from receipt, counted the same way. An
+overdue request cannot be extended: the first month is the only time the person can be told.
+
 Every item that names other people is marked for redaction review, and every sealed item is withheld until
 its supplying agency gives permission: the part carried only its reference, so the export cannot show more.
 """
@@ -23,10 +28,46 @@ SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
 """Every service that holds records about people and answers its part."""
 
 
+def calendar_months_after(received: date, months: int) -> date:
+    """The same date `months` later, or that month's last day if it is shorter (31 January + 1 -> 28 February)."""
+    count = received.month - 1 + months
+    year, month = received.year + count // 12, count % 12 + 1
+    return date(year, month, min(received.day, calendar.monthrange(year, month)[1]))
+
+
 def one_calendar_month(received: date) -> date:
     """The day a response is due: the same date next month, or the next month's last day if it is shorter."""
-    year, month = (received.year + 1, 1) if received.month == 12 else (received.year, received.month + 1)
-    return date(year, month, min(received.day, calendar.monthrange(year, month)[1]))
+    return calendar_months_after(received, 1)
+
+
+def three_calendar_months(received: date) -> date:
+    """The day an extended response is due: the first month and the two further months Art. 12(3) allows."""
+    return calendar_months_after(received, 3)
+
+
+class SubjectAccessError(Exception):
+    """A step the rules of the right of access do not allow on this request."""
+
+
+class ExtensionNeedsReason(SubjectAccessError):
+    """The person must be told why the deadline is extended, so the hub records the reason."""
+
+
+class AlreadyExtended(SubjectAccessError):
+    """Art. 12(3) allows one extension of two further months, no more."""
+
+
+class ExtensionTooLate(SubjectAccessError):
+    """The deadline passed: the person had to be told of an extension within the first month."""
+
+
+class Extension(BaseModel):
+    """The deadline extended by two further months: who decided, when, why, and the day it was due before."""
+
+    reason: str
+    by: str
+    at: AwareDatetime
+    original_due_on: date
 
 
 class PermissionRequest(BaseModel):
@@ -55,6 +96,29 @@ class SubjectAccessCase(BaseModel):
     referral_ids: list[str] = Field(default_factory=list)
     parts: dict[str, SubjectAccessPart] = Field(default_factory=dict)
     permission_requests: list[PermissionRequest] = Field(default_factory=list)
+    extension: Extension | None = None
+
+    def extend(self, reason: str, by: str, at: datetime) -> None:
+        """Extend the deadline to three calendar months from receipt (once, and only by the due day)."""
+        if not reason.strip():
+            raise ExtensionNeedsReason("say why the request needs longer: the person must be told the reason")
+        if self.extension is not None:
+            raise AlreadyExtended(f"the deadline was already extended on {self.extension.at.date().isoformat()}, "
+                                  f"to {self.due_on.isoformat()}; it can be extended only once")
+        if self.timing(at.date()) == "overdue":
+            raise ExtensionTooLate(f"the request was due on {self.due_on.isoformat()}: an extension must be "
+                                   "made, and the person told, within the first month")
+        self.extension = Extension(reason=reason.strip(), by=by, at=at, original_due_on=self.due_on)
+        self.due_on = three_calendar_months(self.received_at.date())
+
+    def referrals_named(self) -> list[str]:
+        """Every referral the request discloses something of: a legal hold on one keeps the request too."""
+        named = set(self.referral_ids)
+        for part in self.parts.values():
+            named.update(item.referral_id for item in part.items if item.referral_id)
+            named.update(item.referral_id for item in part.withheld if item.referral_id)
+        named.update(p.referral_id for p in self.permission_requests if p.referral_id)
+        return sorted(named)
 
     def record_part(self, part: SubjectAccessPart, now: datetime) -> bool:
         """Keep a service's part (the first one only) and ask each sealed item's agency for permission."""
@@ -95,6 +159,7 @@ class SubjectAccessCase(BaseModel):
             "received_at": self.received_at.isoformat(), "due_on": self.due_on.isoformat(),
             "timing": self.timing(today), "parts_received": sorted(self.parts), "parts_missing": self.missing(),
             "complete": not self.missing(),
+            "extension": self.extension.model_dump(mode="json") if self.extension else None,
         }
 
     def export(self, today: date) -> dict[str, Any]:

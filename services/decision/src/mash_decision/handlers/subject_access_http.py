@@ -1,4 +1,5 @@
-"""Subject access over HTTP: a manager starts a request (with a reason), lists them, exports the answer.
+"""Subject access over HTTP: a manager starts a request (with a reason), extends its deadline (with the reason
+the person is told), lists them, exports the answer.
 
 Only a manager: an agency user, an analyst or a screener is refused (403). Every call is audited by the desk.
 """
@@ -28,6 +29,14 @@ class SubjectAccessBody(BaseModel):
     reason: Annotated[str, Field(min_length=3, max_length=500)]
 
 
+class ExtensionBody(BaseModel):
+    """Why the request needs two further months (complex or numerous): the person is told this reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
+
+
 def install_subject_access_routes(app: FastAPI, desk: SubjectAccessDesk) -> None:
     """Mount `/subject-access-requests`."""
     router = APIRouter(tags=["information governance"])
@@ -42,6 +51,12 @@ def install_subject_access_routes(app: FastAPI, desk: SubjectAccessDesk) -> None
         case = await desk.start(principal, person, body.reason)
         return {"request_id": case.request_id, "received_at": case.received_at.isoformat(),
                 "due_on": case.due_on.isoformat(), "referral_ids": case.referral_ids}
+
+    @router.post("/subject-access-requests/{request_id}/extension",
+                 summary="Extend the deadline by two further months, once, within the first month "
+                         "(manager; reason required; audited)")
+    async def extend(request_id: str, body: ExtensionBody, principal: Principal = managers) -> dict[str, Any]:
+        return await desk.extend(request_id, principal, body.reason)
 
     @router.get("/subject-access-requests", summary="Every request with its deadline: due or overdue (audited)")
     async def listing(principal: Principal = managers) -> list[dict[str, Any]]:
