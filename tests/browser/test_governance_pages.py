@@ -1,5 +1,5 @@
-"""Information governance in a real browser (issue 15): a manager starts a subject access request and reads the
-answer, runs "who looked", and the police see the permission requests page; axe-core checks every page."""
+"""Information governance in a real browser (issue 15): a manager starts a subject access request, reads the
+answer and extends its deadline, runs "who looked", and the police see the permission requests page; axe-core checks every page."""
 
 from __future__ import annotations
 
@@ -20,8 +20,17 @@ async def test_a_manager_starts_a_subject_access_request_and_runs_who_looked(hub
         await manager.wait_for_url(f"{hub.workspace_url}/subject-access/SAR-*")
         assert "Request started" in await manager.inner_text("main")
         await check_accessibility(manager)
+        await manager.click("button:has-text('Extend the deadline')")  # no reason: the error summary
+        await manager.wait_for_selector(".govuk-error-summary")
+        await check_accessibility(manager)
+        await manager.fill("#reason", "Browser test: complex request across every service")
+        await manager.click("button:has-text('Extend the deadline')")
+        await manager.wait_for_url(lambda url: url.endswith("?extended=1"))
+        assert "Deadline extended to" in await manager.inner_text("main")
+        await check_accessibility(manager)
         await visit(manager, f"{hub.workspace_url}/subject-access")
-        assert "Nobody-Known" in await manager.inner_text("[data-testid='requests']")
+        requests = await manager.inner_text("[data-testid='requests']")
+        assert "Nobody-Known" in requests and "Extended" in requests
         await visit(manager, f"{hub.workspace_url}/who-looked")
         await manager.fill("#referral_id", "MASH-NONE")
         await manager.fill("#reason", "browser test")

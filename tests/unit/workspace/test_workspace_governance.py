@@ -161,3 +161,55 @@ async def test_a_refusal_carries_the_agencys_reason_and_needs_the_csrf_token() -
                           data={"csrf_token": CSRF, "decision": "refuse", "note": "live investigation"})
     sent = hub.called("enquiry", "POST", "/agencies/police/permission-requests/SAR-1:police:P1")
     assert [c.body for c in sent] == [{"permitted": False, "note": "live investigation"}]
+
+
+EXTENSION = {"reason": "Complex: five services and three agencies", "by": "Mo Okafor", "at": "2026-03-12T10:00:00Z",
+             "original_due_on": "2026-04-02"}
+
+
+async def test_a_manager_extends_the_deadline_with_a_reason_and_the_pages_show_it() -> None:
+    hub = (FakeHub().on("decision", "GET", "/subject-access-requests/SAR-1", ANSWER)
+           .on("decision", "POST", "/subject-access-requests/SAR-1/extension",
+               {**LISTED[0], "due_on": "2026-06-02", "timing": "due", "extension": EXTENSION}))
+    async with workspace(hub, MANAGER) as client:
+        page = (await client.get("/subject-access/SAR-1")).text
+        assert "Extend the deadline" in page and 'action="/subject-access/SAR-1/extension"' in page
+        response = await client.post("/subject-access/SAR-1/extension",
+                                     data={"csrf_token": CSRF, "reason": EXTENSION["reason"]})
+        assert response.status_code == 303 and response.headers["location"] == "/subject-access/SAR-1?extended=1"
+        forged = await client.post("/subject-access/SAR-1/extension", data={"reason": "no token"})
+        assert forged.status_code == 403
+    sent = hub.called("decision", "POST", "/subject-access-requests/SAR-1/extension")
+    assert [(c.body, c.bearer) for c in sent] == [({"reason": EXTENSION["reason"]}, "token-of-mgr-okafor")]
+
+    extended = {**ANSWER, "due_on": "2026-06-02", "extension": EXTENSION}
+    hub.on("decision", "GET", "/subject-access-requests/SAR-1", extended)
+    hub.on("decision", "GET", "/subject-access-requests", [{**LISTED[0], "due_on": "2026-06-02", "timing": "due",
+                                                            "extension": EXTENSION}])
+    async with workspace(hub, MANAGER) as client:
+        page = (await client.get("/subject-access/SAR-1", params={"extended": "1"})).text
+        listing = (await client.get("/subject-access")).text
+    assert "Deadline extended to 2026-06-02" in page and "Extended" in page
+    assert "by Mo Okafor, from 2026-04-02: Complex: five services and three agencies" in page
+    assert 'action="/subject-access/SAR-1/extension"' not in page  # once only: no second form
+    assert "2026-06-02" in listing and "Extended" in listing and "from 2026-04-02" in listing
+
+
+async def test_an_extension_without_a_reason_or_refused_by_the_service_shows_the_error_summary() -> None:
+    hub = (FakeHub().on("decision", "GET", "/subject-access-requests/SAR-1", ANSWER)
+           .on("decision", "POST", "/subject-access-requests/SAR-1/extension",
+               {"error": "ExtensionRefused", "message": "the request was due on 2026-04-02: an extension must be "
+                                                        "made, and the person told, within the first month"},
+               status=409))
+    async with workspace(hub, MANAGER) as client:
+        missing = await client.post("/subject-access/SAR-1/extension", data={"csrf_token": CSRF, "reason": " "})
+        refused = await client.post("/subject-access/SAR-1/extension",
+                                    data={"csrf_token": CSRF, "reason": "Complex request"})
+    assert missing.status_code == 422
+    assert "There is a problem" in missing.text and 'href="#reason"' in missing.text
+    assert "Enter why the request needs two further months" in missing.text
+    assert len(hub.called("decision", "POST", "/subject-access-requests/SAR-1/extension")) == 1
+    assert refused.status_code == 409
+    assert "There is a problem" in refused.text and 'href="#extension"' in refused.text
+    assert "The deadline was not extended: the request was due on 2026-04-02" in refused.text
+    assert "Complex request" in refused.text  # what was typed is kept

@@ -204,6 +204,12 @@ class HubApi:
         result: list[dict[str, Any]] = await self._call(self.decision, "GET", "/subject-access-requests", token)
         return result
 
+    async def extend_subject_access(self, token: str, request_id: str, reason: str) -> dict[str, Any]:
+        """Extend the request's deadline by two further months (managers; decision refuses a second or late one)."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "POST", f"/subject-access-requests/{request_id}/extension", token, json={"reason": reason})
+        return result
+
     async def subject_access_export(self, token: str, request_id: str, reason: str, form: str) -> dict[str, Any]:
         """The assembled answer (decision audits it as an export, with `reason`)."""
         result: dict[str, Any] = await self._call(

@@ -3,7 +3,8 @@
 The workspace keeps nothing: a subject access request lives on decision's desk (which audits every start,
 list and export), and the audit report is gathered from every service's own `GET /audit`, each service
 checking the manager's role and auditing the read itself. The export is offered as JSON and as a readable,
-printable page; both mark items naming other people and every sealed item for redaction review.
+printable page; both mark items naming other people and every sealed item for redaction review. On that page
+the manager may extend the deadline (decision keeps and audits the extension and refuses a second or late one).
 """
 
 from __future__ import annotations
@@ -75,15 +76,42 @@ def governance_routes(pages: Pages) -> APIRouter:
             return await listing_page(request, errors=errors, form=body)
         return RedirectResponse(f"/subject-access/{started['request_id']}?started=1", status.HTTP_303_SEE_OTHER)
 
-    @router.get("/subject-access/{request_id}")
-    async def answer(request: Request, request_id: str) -> Response:
+    async def answer_page(request: Request, request_id: str, status_code: int = 200, **extra: Any) -> Response:
         user = require(request, *ROLES)
         try:
             found = await api.subject_access_export(user.access_token, request_id, "reviewing the answer", "html")
         except ApiError as error:
             return pages.refused(request, error)
-        return pages.render(request, "governance/subject_access_answer.html", title=f"Subject access {request_id}",
-                            active="governance", answer=found, started=request.query_params.get("started"))
+        return pages.render(request, "governance/subject_access_answer.html", status_code=status_code,
+                            title=f"Subject access {request_id}", active="governance", answer=found,
+                            started=request.query_params.get("started"),
+                            extended=request.query_params.get("extended"), **extra)
+
+    @router.get("/subject-access/{request_id}")
+    async def answer(request: Request, request_id: str) -> Response:
+        return await answer_page(request, request_id)
+
+    @router.post("/subject-access/{request_id}/extension")
+    async def extend(request: Request, request_id: str, form: csrf_form) -> Response:
+        """Two further months for a complex request; the service refuses a second extension or an overdue one."""
+        user = require(request, *ROLES)
+        reason = form_text(form, "reason")
+        if len(reason) < 3:
+            return await answer_page(request, request_id, 422,
+                                     errors={"reason": "Enter why the request needs two further months"},
+                                     extension_reason=reason)
+        try:
+            await api.extend_subject_access(user.access_token, request_id, reason)
+        except ApiError as error:
+            if error.status in (401, 403, 404):
+                return pages.refused(request, error)
+            # A refusal (already extended, or overdue) is about the request, not the reason typed.
+            field = "reason" if error.status == 422 else "extension"
+            message = error.fields.get("reason") or error.message
+            return await answer_page(request, request_id, error.status if error.status in (409, 422) else 502,
+                                     errors={field: f"The deadline was not extended: {message}"},
+                                     extension_reason=reason)
+        return RedirectResponse(f"/subject-access/{request_id}?extended=1", status.HTTP_303_SEE_OTHER)
 
     @router.get("/subject-access/{request_id}/export.json")
     async def answer_json(request: Request, request_id: str) -> Response:
