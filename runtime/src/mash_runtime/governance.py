@@ -165,13 +165,20 @@ class Governance:
                     after = record.position or record.referral_id
                     if done >= self.batch:
                         break
-                    if self.schedule.due_at(record) > now or await self.held(record.referral_id):
+                    if self.schedule.due_at(record) > now or await self._kept_by_a_hold(record):
                         continue
                     rule = self.schedule.rule_for(record.kind, record.outcome)
                     await self._erase_due(record, rule, now)
                     done += 1
         done += await self._sweep_audit(now)
         return done
+
+    async def _kept_by_a_hold(self, record: RetainedRecord) -> bool:
+        """A hold on the subject itself, or on a referral the record names (`held_with`), keeps it."""
+        for referral_id in (record.referral_id, *record.held_with):
+            if await self.held(referral_id) is not None:
+                return True
+        return False
 
     async def _erase_due(self, record: RetainedRecord, rule: RetentionRule, now: datetime) -> None:
         erasure = SubjectErasure(referral_id=record.referral_id, record_kind=record.kind, action=rule.then,

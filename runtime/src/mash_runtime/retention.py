@@ -26,7 +26,7 @@ UNKNOWN_OUTCOME = "unknown"  # a service holding a copy without knowing the deci
 class ClockStart(StrEnum):
     """What starts a record's retention clock."""
 
-    RECEIVED = "received"  # the contact arrived at the front door
+    RECEIVED = "received"  # the contact arrived at the front door (a subject access request: it was received)
     DECIDED = "decided"  # the MASH manager decided (received, while undecided)
     RECORDED = "recorded"  # the record was written (a consultation, an audit record, a dead letter)
 
@@ -95,6 +95,9 @@ class RetainedRecord:
     birth_dates_known: bool = True
     # Where the sweeper's paging resumes (the document's _id, when it is not the referral id).
     position: str | None = None
+    # Referrals whose legal hold keeps this record too: a subject access request is its own subject, but it
+    # holds what it disclosed of each referral, and a complaint about one may be about how it was answered.
+    held_with: tuple[str, ...] = ()
 
 
 class RetentionSchedule(BaseModel):

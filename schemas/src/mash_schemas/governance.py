@@ -44,6 +44,9 @@ class RecordKind(StrEnum):
     CONSULTATION = "consultation"
     AUDIT_RECORD = "audit_record"
     DEAD_LETTER = "dead_letter"
+    # A subject access request and what belongs to it (its parts, agencies' permission requests): it names the
+    # person, so it has its own rule; its erasure event carries the request id where a contact's has the referral.
+    SUBJECT_ACCESS_REQUEST = "subject_access_request"
 
 
 class ErasureAction(StrEnum):
@@ -56,7 +59,9 @@ class ErasureAction(StrEnum):
 class SubjectErasure(Model):
     """One subject's records passed their retention date in one service, which erased them."""
 
-    referral_id: ShortText = Field(description="The referral erased (a consultation's id for a consultation).")
+    referral_id: ShortText = Field(
+        description="The referral erased (a consultation's id for a consultation, a subject access request's id "
+                    "for a subject access request).")
     record_kind: RecordKind
     action: ErasureAction
     rule: ShortText = Field(description="The schedule's rule that applied, e.g. 'contact/no_further_action'.")

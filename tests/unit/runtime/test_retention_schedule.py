@@ -45,6 +45,14 @@ def test_an_undecided_or_unknown_outcome_takes_the_kinds_default() -> None:
     assert schedule.rule_for(RecordKind.CONSULTATION, None).keep.years == 1
 
 
+def test_a_subject_access_request_is_kept_two_years_from_receipt_whatever_happened_to_it() -> None:
+    schedule = load_retention_schedule()
+    request = RetainedRecord(referral_id="SAR-1", kind=RecordKind.SUBJECT_ACCESS_REQUEST, outcome=None,
+                             received_at=datetime(2028, 2, 29, 9, 30, tzinfo=UTC), held_with=("MASH-1",))
+    assert schedule.rule_for(RecordKind.SUBJECT_ACCESS_REQUEST, None).name == "subject_access_request/*"
+    assert schedule.due_at(request) == datetime(2030, 2, 28, 9, 30, tzinfo=UTC)
+
+
 def test_topics_keep_case_events_for_thirty_days_and_dead_letters_for_fourteen() -> None:
     schedule = load_retention_schedule()
     assert schedule.topic_retention("mash.referral.received") == timedelta(days=30)
@@ -53,5 +61,5 @@ def test_topics_keep_case_events_for_thirty_days_and_dead_letters_for_fourteen()
 
 def test_a_schedule_without_a_default_for_a_kind_is_refused_naming_it() -> None:
     text = "rules:\n  - {kind: contact, outcome: '*', keep: {years: 1}, from: received}\n"
-    with pytest.raises(ConfigError, match="missing for consultation, audit_record, dead_letter"):
+    with pytest.raises(ConfigError, match="missing for consultation, audit_record, dead_letter, subject_access_request"):
         parse_config(text, RetentionSchedule, what="retention schedule")

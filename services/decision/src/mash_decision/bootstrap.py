@@ -33,7 +33,12 @@ from mash_decision.domain.timescales import Timescales
 from mash_decision.handlers import holds, http, kafka
 from mash_decision.handlers.subject_access_http import install_subject_access_routes
 from mash_decision.settings import DecisionSettings
-from mash_decision.store import DecisionStore, RetainedCaseFiles, SubjectAccessStore
+from mash_decision.store import (
+    DecisionStore,
+    RetainedCaseFiles,
+    RetainedSubjectAccessRequests,
+    SubjectAccessStore,
+)
 from mash_decision.subject_access import SubjectAccessDesk
 
 
@@ -66,14 +71,13 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
         runtime.topic(produced)
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
-    governance = Governance(runtime, [RetainedCaseFiles(store)])
+    requests = SubjectAccessStore(runtime.store("subject_access_requests"), runtime.cipher)
+    governance = Governance(runtime, [RetainedCaseFiles(store), RetainedSubjectAccessRequests(requests)])
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
     holds.install_hold_routes(app, governance, runtime.clock)
     # Information governance (issue 15): subject access requests and the audit report's part.
-    subject_access = SubjectAccessDesk(settings, SubjectAccessStore(runtime.store("subject_access_requests"),
-                                                                    runtime.cipher),
-                                       store, runtime.audit, clock=runtime.clock)
+    subject_access = SubjectAccessDesk(settings, requests, store, runtime.audit, clock=runtime.clock)
     runtime.topic(SUBJECT_ACCESS_REQUESTED)
     runtime.topic(SUBJECT_ACCESS_PERMISSION_REQUESTED)
     answer_subject_access(runtime, subject_access.find_own_part)

@@ -141,6 +141,44 @@ class SubjectAccessStore:
         return [self.case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
 
 
+class RetainedSubjectAccessRequests:
+    """Subject access requests, as the retention sweeper sees them: each request is its own subject.
+
+    Dated from receipt (in clear); the referrals it names are inside the sealed request, opened here in memory
+    only, so that a legal hold on one of them keeps the request.
+    """
+
+    kind = RecordKind.SUBJECT_ACCESS_REQUEST
+
+    def __init__(self, store: SubjectAccessStore) -> None:
+        self._store = store
+        self._collection = store.aggregates.collection
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """Requests received before `received_before`, in request id order after `after`."""
+        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._collection.find(query).sort("_id", 1).limit(limit)
+        found = []
+        async for doc in cursor:
+            case = self._store.case_of(self._store.aggregates.loaded_state(doc))
+            found.append(RetainedRecord(referral_id=doc["_id"], kind=RecordKind.SUBJECT_ACCESS_REQUEST, outcome=None,
+                                        received_at=doc["received_at"], held_with=tuple(case.referrals_named())))
+        return found
+
+    async def erase(self, referral_id: str) -> int:
+        """The request goes whole: the sealed request with its parts, extension and permissions, and its outbox.
+
+        Called with every subject's id; only a request's id (`SAR-...`) matches one.
+        """
+        return (await self._collection.delete_many({"_id": referral_id})).deleted_count
+
+    async def anonymise(self, referral_id: str) -> int:
+        """A request keeps no figures: as erase."""
+        return await self.erase(referral_id)
+
+
 async def every_case_file(store: DecisionStore) -> list[CaseFile]:
     """Every case file, open or closed (a subject access request searches them all)."""
     cursor = store.aggregates.collection.find({})

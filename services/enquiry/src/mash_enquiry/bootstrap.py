@@ -28,7 +28,7 @@ from mash_enquiry.handlers.permissions_http import install_permission_routes
 from mash_enquiry.release_permissions import ReleasePermissions
 from mash_enquiry.research_desk import ResearchDesk
 from mash_enquiry.settings import EnquirySettings
-from mash_enquiry.store import EnquiryStore, PermissionStore, RetainedEnquiries
+from mash_enquiry.store import EnquiryStore, PermissionStore, RetainedEnquiries, RetainedPermissionRequests
 from mash_enquiry.subject_access import SubjectAccessFinder
 
 
@@ -58,13 +58,13 @@ def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, An
     runtime.topic(ENQUIRY_ADDENDUM)
     kafka.subscribe_all(runtime, desk, directory)
     runtime.every(settings.sweep_seconds, desk.sweep)
-    governance = Governance(runtime, [RetainedEnquiries(store)])
+    permission_store = PermissionStore(runtime.store("release_permissions"))
+    governance = Governance(runtime, [RetainedEnquiries(store), RetainedPermissionRequests(permission_store)])
     app = runtime.http_app("MASH enquiry", "The research desk: MASH enquiries across partner agencies.")
     http.install_routes(app, desk, runtime.audit, directory)
     # Information governance (issue 15): enquiry's part of a subject access request, its part of the audit report.
     answer_subject_access(runtime, SubjectAccessFinder(store).find)
     install_audit_report(app, runtime.audit)
-    permissions = ReleasePermissions(settings, PermissionStore(runtime.store("release_permissions")), runtime.audit,
-                                     clock=runtime.clock)
+    permissions = ReleasePermissions(settings, permission_store, runtime.audit, clock=runtime.clock)
     install_permission_routes(app, runtime, permissions, directory)
     return EnquiryService(runtime, app, desk, store, directory, governance)

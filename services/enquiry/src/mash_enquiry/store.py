@@ -197,3 +197,49 @@ class PermissionStore:
         cursor = self.aggregates.collection.find({"agency": agency, "status": "awaiting_agency"})
         found = [self.aggregates.loaded_state(doc) async for doc in cursor]
         return sorted(found, key=lambda state: str(state["requested_at"]))
+
+
+class RetainedPermissionRequests:
+    """The agency portal's permission requests, kept with the subject access request they belong to.
+
+    Each request is the subject (its id is what the erasure event carries): decision's sweeper normally erases
+    the request first and its event removes these; enquiry also dates its own, from when the agency was asked
+    (soon after the request's receipt, so never before decision's). A hold on the item's referral keeps them.
+    """
+
+    kind = RecordKind.SUBJECT_ACCESS_REQUEST
+
+    def __init__(self, store: PermissionStore) -> None:
+        self._collection = store.aggregates.collection
+
+    async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
+        """One record per subject access request with a permission request asked before `received_before`.
+
+        Dated by its earliest permission request and held with every referral its permission requests name,
+        all of them, not only those on this page (erasing takes them all).
+        """
+        query: dict[str, Any] = {"requested_at": {"$lt": received_before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self._collection.find(query, {"request_id": 1}).sort("_id", 1).limit(limit)
+        # Permission ids begin with their request's id, so the sweeper resumes after the last one seen.
+        last_seen = {doc["request_id"]: doc["_id"] async for doc in cursor}
+        asked: dict[str, list[datetime]] = {}
+        named: dict[str, set[str]] = {}
+        every = self._collection.find({"request_id": {"$in": list(last_seen)}},
+                                      {"request_id": 1, "requested_at": 1, "referral_id": 1})
+        async for doc in every:
+            asked.setdefault(doc["request_id"], []).append(doc["requested_at"])
+            named.setdefault(doc["request_id"], set()).update([doc["referral_id"]] if doc.get("referral_id") else [])
+        return [RetainedRecord(referral_id=request_id, kind=RecordKind.SUBJECT_ACCESS_REQUEST, outcome=None,
+                               received_at=min(asked[request_id]), held_with=tuple(sorted(named[request_id])),
+                               position=position)
+                for request_id, position in last_seen.items() if request_id in asked]
+
+    async def erase(self, referral_id: str) -> int:
+        """Every permission request of the subject access request goes (called with every subject's id)."""
+        return (await self._collection.delete_many({"request_id": referral_id})).deleted_count
+
+    async def anonymise(self, referral_id: str) -> int:
+        """Permission requests keep no figures: as erase."""
+        return await self.erase(referral_id)
