@@ -32,9 +32,11 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import DuplicateKeyError
 
 from mash_runtime.outbox import OutboxEntry
@@ -254,3 +256,20 @@ class AggregateStore:
         """Version-checked writes name `_id` and `_version`; the relay's periodic scan filters on the flag."""
         await self.collection.create_index([("_id", 1), (VERSION, 1)], unique=True, name=VERSION_INDEX)
         await self.collection.create_index(OUTBOX_PENDING)
+
+
+def sweep_page(
+    collection: AsyncCollection[dict[str, Any]], dated_by: str | None, before: datetime, after: str | None,
+    limit: int, projection: dict[str, int] | None = None,
+) -> AsyncCursor[dict[str, Any]]:
+    """One page of a retention sweep: documents whose `dated_by` is before `before`, in `_id` order after `after`.
+
+    Every service's sweeper pages the same way, by id (stable; times tie), so that a batch stopped part-way
+    resumes after the last document it read instead of reading again what it kept. `dated_by=None` pages the
+    whole collection, for documents whose date cannot be compared in the query (enquiry keeps it as text).
+    """
+    query: dict[str, Any] = {dated_by: {"$lt": before}} if dated_by else {}
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    return collection.find(query, projection).sort("_id", 1).limit(limit)
+

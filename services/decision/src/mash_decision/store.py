@@ -14,7 +14,7 @@ from typing import Any
 
 from mash_runtime.retention import RetainedRecord
 from mash_runtime.sealing import AtRestCipher
-from mash_runtime.store import AggregateStore, Decide
+from mash_runtime.store import AggregateStore, Decide, sweep_page
 from mash_runtime.telemetry import current_traceparent
 from mash_schemas.governance import RecordKind
 
@@ -83,10 +83,7 @@ class RetainedCaseFiles:
 
         The outcome and the children's dates of birth are inside the sealed case: opened here, in memory only.
         """
-        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._collection.find(query).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._collection, "received_at", received_before, after, limit)
         found = []
         async for doc in cursor:
             case = self._store.case_of(doc)
@@ -156,10 +153,7 @@ class RetainedSubjectAccessRequests:
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Requests received before `received_before`, in request id order after `after`."""
-        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._collection.find(query).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._collection, "received_at", received_before, after, limit)
         found = []
         async for doc in cursor:
             case = self._store.case_of(self._store.aggregates.loaded_state(doc))

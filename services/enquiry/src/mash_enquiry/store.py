@@ -14,7 +14,7 @@ from typing import Any
 
 from mash_runtime.retention import UNKNOWN_OUTCOME, RetainedRecord
 from mash_runtime.sealing import AtRestCipher, SealBroken
-from mash_runtime.store import AggregateStore, Decide
+from mash_runtime.store import AggregateStore, Decide, sweep_page
 from mash_schemas import AgencyResponse, InformationItem
 from mash_schemas.governance import RecordKind
 from pydantic import ValidationError
@@ -152,8 +152,7 @@ class RetainedEnquiries:
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Enquiries in id order after `after` (their times are stored as text, so the date is checked here)."""
-        query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
-        cursor = self._collection.find(query, {"enquiry": 1, "opened_at": 1}).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._collection, None, received_before, after, limit, {"enquiry": 1, "opened_at": 1})
         found = []
         async for doc in cursor:
             opened = datetime.fromisoformat(str(doc["opened_at"]).replace("Z", "+00:00"))
@@ -218,10 +217,7 @@ class RetainedPermissionRequests:
         Dated by its earliest permission request and held with every referral its permission requests name,
         all of them, not only those on this page (erasing takes them all).
         """
-        query: dict[str, Any] = {"requested_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._collection.find(query, {"request_id": 1}).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._collection, "requested_at", received_before, after, limit, {"request_id": 1})
         # Permission ids begin with their request's id, so the sweeper resumes after the last one seen.
         last_seen = {doc["request_id"]: doc["_id"] async for doc in cursor}
         asked: dict[str, list[datetime]] = {}

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from mash_runtime.retention import RetainedRecord
+from mash_runtime.store import sweep_page
 from mash_schemas.governance import RecordKind
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -95,10 +96,7 @@ class RetainedFigures:
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Contact facts received before `received_before`, with their decision when one is kept."""
-        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._db[FactKind.CONTACT.value].find(query).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._db[FactKind.CONTACT.value], "received_at", received_before, after, limit)
         found = []
         async for doc in cursor:
             decided = await self._db[FactKind.DECISION.value].find_one({"_id": doc["referral_id"]})
@@ -157,10 +155,7 @@ class RetainedConsultationFigures:
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Consultation facts recorded before `received_before`."""
-        query: dict[str, Any] = {"recorded_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._db[FactKind.CONSULTATION.value].find(query).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._db[FactKind.CONSULTATION.value], "recorded_at", received_before, after, limit)
         return [RetainedRecord(referral_id=doc["consultation_id"], kind=RecordKind.CONSULTATION, outcome=None,
                                received_at=doc["recorded_at"]) async for doc in cursor
                 if not str(doc["consultation_id"]).startswith("ANON-")]

@@ -10,7 +10,7 @@ from typing import Any
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.retention import RetainedRecord
 from mash_runtime.service import ServiceRuntime
-from mash_runtime.store import AggregateStore, Change
+from mash_runtime.store import AggregateStore, Change, sweep_page
 from mash_schemas.governance import RecordKind
 from pymongo import ReplaceOne
 
@@ -170,10 +170,7 @@ class RetainedContacts:
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Contacts received before `received_before`, in referral order after `after`."""
-        query: dict[str, Any] = {"received_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._collection.find(query).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._collection, "received_at", received_before, after, limit)
         return [self._record(doc) async for doc in cursor]
 
     @staticmethod
@@ -204,10 +201,7 @@ class RetainedConsultations:
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Consultations recorded before `received_before`, in id order after `after`."""
-        query: dict[str, Any] = {"recorded_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._collection.find(query, {"recorded_at": 1}).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._collection, "recorded_at", received_before, after, limit, {"recorded_at": 1})
         return [RetainedRecord(referral_id=doc["_id"], kind=RecordKind.CONSULTATION, outcome=None,
                                received_at=doc["recorded_at"]) async for doc in cursor]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.retention import UNKNOWN_OUTCOME, RetainedRecord
-from mash_runtime.store import VERSION, AggregateStore, Change
+from mash_runtime.store import VERSION, AggregateStore, Change, sweep_page
 from mash_runtime.upcasting import STORED_UPCASTERS, StoredState
 from mash_schemas.governance import RecordKind
 
@@ -209,10 +209,8 @@ class RetainedDeliveries:
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Deliveries queued before `received_before`, in id order after `after`."""
-        query: dict[str, Any] = {"queued_at": {"$lt": received_before}}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        cursor = self._collection.find(query, {"referral_id": 1, "queued_at": 1}).sort("_id", 1).limit(limit)
+        cursor = sweep_page(self._collection, "queued_at", received_before, after, limit,
+                            {"referral_id": 1, "queued_at": 1})
         return [RetainedRecord(referral_id=doc["referral_id"], kind=RecordKind.CONTACT, outcome=UNKNOWN_OUTCOME,
                                received_at=doc["queued_at"], birth_dates_known=False, position=doc["_id"])
                 async for doc in cursor]
