@@ -244,8 +244,8 @@ async def test_two_replicas_of_each_service_lose_no_update_and_do_nothing_twice(
 
     # Both copies did the work. Referral ids are random and each topic's three partitions are split two and one
     # between the copies, so n referrals leave the one-partition copy with nothing to do with probability (2/3)^n
-    # (about 1 in 100 for this run's). Carry more contacts, a few at a time, until every copy has taken some
-    # (TOP_UP_ROUNDS at most: 1 in 100,000 by then); a copy that never joined its group still fails.
+    # (about 1 in 40 for this run's nine enquiries). Carry more contacts, a few at a time, until every copy has
+    # taken some (TOP_UP_ROUNDS at most: about 1 in 25,000 by then); a copy that never joined its group still fails.
     for _ in range(TOP_UP_ROUNDS):
         if not _idle_copies(hub):
             break
