@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -217,7 +218,18 @@ def _holds(when: Conditions, indicators: RatingIndicators, text: str) -> bool:
 
 def _mentions_any(text: str, keywords: list[str]) -> bool:
     # Keywords match at the start of a word, so 'bruis' finds 'bruised' and 'bruising' but not 'abruise'.
-    return any(re.search(rf"\b{re.escape(keyword)}", text) for keyword in keywords)
+    return _keyword_pattern(tuple(keywords)).search(text) is not None
+
+
+@lru_cache(maxsize=1024)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled pattern for a rule's keyword group: any keyword at the start of a word.
+
+    Built once per group of the loaded table and kept (the profile showed the front door spending about 2% of its
+    samples rebuilding and looking up one pattern per keyword for every contact); it finds a match exactly when
+    one of the keywords, searched for alone, would.
+    """
+    return re.compile(r"\b(?:" + "|".join(re.escape(keyword) for keyword in keywords) + ")")
 
 
 def _has_child_under(indicators: RatingIndicators, months: int) -> bool:
