@@ -229,6 +229,22 @@ class DecisionScenarios:
             (red, "breached"), (later_red, "breached"), (amber, "on_track")]
         assert queue[0]["time_left"] == "overdue by 0h 20m (continuous)"
 
+    async def test_the_clock_sees_a_deadline_changed_since_it_last_looked(self, hub: Hub) -> None:
+        # The clock opens a case file again only when its document changed (DecisionStore.open_deadlines): a
+        # screener's re-rating, after the clock has looked once, must still bring the red deadline.
+        rid = "MASH-UC-RERATED"
+        await hub.publish(received(a_referral(rid, BragRating.AMBER)), REFERRAL_RECEIVED)
+        await case_in(hub, rid, "awaiting_screening")
+        watch_clock = hub.service.desk.watch_clock
+        await watch_clock()
+        assert (await step(hub, rid, "screening", {"rating": "red", "rationale": "Risk of immediate harm."},
+                           Role.SCREENER))[0] == 200
+        hub.clock.advance(hours=3, minutes=45)  # red: 4 hours continuous; amber's 24 working hours are far off
+        await watch_clock()
+        [near] = await hub.eventually(lambda: about(hub, CASE_TIMESCALE, rid))
+        assert near["payload"]["status"] == "near_breach"
+        assert near["payload"]["rating"] == "red"
+
     async def test_a_referral_or_an_enquiry_outcome_delivered_twice_is_applied_once(self, hub: Hub) -> None:
         rid = "MASH-UC-3"
         event = received(a_referral(rid))

@@ -343,8 +343,8 @@ class ManagersDesk:
         """Raise a timescale alert once per case and status (near breach, breach)."""
         now = self._clock()
         in_breach: dict[str, int] = {}
-        for case, state in await self._cases.open_cases():
-            alert = self._timescales.watch(case.decision_deadline).alert(case.referral_id, now)
+        for referral_id, deadline, state in await self._cases.open_deadlines():
+            alert = self._timescales.watch(deadline).alert(referral_id, now)
             if alert is not None and alert.status == "breached":
                 in_breach[alert.rating.value] = in_breach.get(alert.rating.value, 0) + 1
             if alert is None or alert.status in state.get("alerts_raised", []):
@@ -365,8 +365,8 @@ class ManagersDesk:
                                        traceparent=current.get("trace_parent"))
                 return Change(state=state, events=[entry])
 
-            await self._cases.apply(case.referral_id, raise_alert)
-            log.warning("timescale alert", extra={"fields": {"referral_id": case.referral_id,
+            await self._cases.apply(referral_id, raise_alert)
+            log.warning("timescale alert", extra={"fields": {"referral_id": referral_id,
                                                              "status": alert.status}})
         metrics.cases_in_breach(self._settings.service_name, in_breach)
 

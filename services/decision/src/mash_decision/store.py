@@ -14,8 +14,9 @@ from typing import Any
 
 from mash_runtime.retention import RetainedRecord
 from mash_runtime.sealing import AtRestCipher
-from mash_runtime.store import AggregateStore, Decide, sweep_page
+from mash_runtime.store import VERSION, AggregateStore, Decide, sweep_page
 from mash_runtime.telemetry import current_traceparent
+from mash_runtime.timescales import Deadline
 from mash_schemas.governance import RecordKind
 
 from mash_decision.domain.case_file import CaseFile
@@ -30,6 +31,9 @@ class DecisionStore:
     def __init__(self, aggregates: AggregateStore, cipher: AtRestCipher) -> None:
         self.aggregates = aggregates
         self._cipher = cipher
+        # The clock's last look at each open case: ((version, due_at, rating), referral id, decision deadline). A frozen
+        # Deadline names a rating and due times, no case content, so nothing sealed is kept open in memory.
+        self._deadlines: dict[str, tuple[Any, str, Deadline]] = {}
 
     def state_of(self, case: CaseFile, previous: dict[str, Any] | None = None) -> dict[str, Any]:
         """The document state for `case`: sealed body plus queue fields, keeping the alerts already raised."""
@@ -63,6 +67,29 @@ class DecisionStore:
         """Every case still waiting for the desk or an enquiry, with its stored state."""
         cursor = self.aggregates.collection.find({"state": {"$in": OPEN_STATES}})
         return [(self.case_of(doc), doc) async for doc in cursor]
+
+    async def open_deadlines(self) -> list[tuple[str, Deadline, dict[str, Any]]]:
+        """Every open case's referral id and decision deadline, with its stored state, for the desk's clock.
+
+        The clock looks at every open case every `clock_check_seconds` (30 s), and opening each sealed case file
+        to read its deadline was 7% of the desk's CPU samples in the benchmark (decrypting and validating whole
+        case files that had not changed). A case file is opened again only when its document has changed since
+        the last look: its version moves with every write (the relay's clear included), and the due time kept
+        in clear must match too. What the clock sees is what opening every case file every time would give.
+        """
+        cursor = self.aggregates.collection.find({"state": {"$in": OPEN_STATES}})
+        seen: dict[str, tuple[Any, str, Deadline]] = {}
+        found: list[tuple[str, Deadline, dict[str, Any]]] = []
+        async for doc in cursor:
+            mark = (doc.get(VERSION), doc.get("due_at"), doc.get("rating"))
+            known = self._deadlines.get(doc["_id"])
+            if known is None or mark[0] is None or known[0] != mark:
+                case = self.case_of(doc)
+                known = (mark, case.referral_id, case.decision_deadline)
+            seen[doc["_id"]] = known
+            found.append((known[1], known[2], doc))
+        self._deadlines = seen  # cases no longer open are forgotten
+        return found
 
     async def ensure_indexes(self) -> None:
         """The queue filters by state."""
