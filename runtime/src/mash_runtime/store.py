@@ -127,17 +127,24 @@ class AggregateStore:
         *,
         event_id: str | None = None,
         attempts: int = 20,
+        likely_new: bool = False,
     ) -> bool:
         """Run `decide` on the current state and store its change atomically.
 
         `event_id` marks the change as the application of that event: if it was applied before, nothing
         happens and False is returned (this is what makes redelivery harmless). `decide` returns None to
         change nothing; it may be called again after a concurrent write, so it must be pure.
+
+        `likely_new` says the aggregate almost certainly does not exist yet (a contact under a fresh id): the
+        first attempt then decides on None and inserts without reading first, saving a store round trip. If
+        the aggregate does exist, the insert fails on its `_id` and the next attempt reads it and decides
+        again (at once: that was not a race), so the outcome is the same as reading first.
         """
         for attempt in range(attempts):
-            if attempt:
-                await _back_off(attempt)
-            doc = await self.collection.find_one({"_id": aggregate_id})
+            blind = likely_new and attempt == 0
+            if attempt and not (likely_new and attempt == 1):
+                await _back_off(attempt - 1 if likely_new else attempt)
+            doc = None if blind else await self.collection.find_one({"_id": aggregate_id})
             if doc is not None and event_id is not None and event_id in doc.get(INBOX, []):
                 return False
             current = self.loaded_state(doc) if doc else None

@@ -155,8 +155,11 @@ class FrontDoor:
             source=source,
         ).model_copy(update={"lawful_basis": self._lawful_basis})
         contact = Contact.received(referral, refs, fingerprint)
+        # A new contact is the rule and a retry under the same Idempotency-Key the exception: insert without
+        # reading first (the profile showed the read as a quarter of the front door's store time); a retry's
+        # insert fails on the id and is read and recognised as before.
         created = await self._store.change_contact(
-            referral_id, lambda current: self._receive(current, contact, referral)
+            referral_id, lambda current: self._receive(current, contact, referral), likely_new=True
         )
         if not created:
             existing = await self._store.contact(referral_id)

@@ -75,11 +75,12 @@ class IntakeStore:
         state = await self.contacts.get(referral_id)
         return contact_from_document(state) if state is not None else None
 
-    async def change_contact(self, referral_id: str, decide: ContactDecision, *, event_id: str | None = None) -> bool:
+    async def change_contact(self, referral_id: str, decide: ContactDecision, *, event_id: str | None = None,
+                             likely_new: bool = False) -> bool:
         """Run `decide` on the contact and store its result with its events in one write; False if unchanged.
 
         `event_id` marks the change as that event's, so a redelivered event changes nothing. `decide` may run
-        again after a concurrent write, on a fresh copy of the contact.
+        again after a concurrent write, on a fresh copy of the contact. `likely_new`: see AggregateStore.apply.
         """
 
         def on_state(state: dict[str, Any] | None) -> Change | None:
@@ -89,7 +90,7 @@ class IntakeStore:
             contact, events = decided
             return Change(state=contact_document(contact), events=events)
 
-        return await self.contacts.apply(referral_id, on_state, event_id=event_id)
+        return await self.contacts.apply(referral_id, on_state, event_id=event_id, likely_new=likely_new)
 
     async def record_consultation(self, consultation_id: str, state: dict[str, Any], event: OutboxEntry) -> bool:
         """Keep a consultation once, with its event; False when `consultation_id` is kept already."""
