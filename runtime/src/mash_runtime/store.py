@@ -1,7 +1,9 @@
 """One aggregate, one document: state, applied-event marks (inbox) and pending events (outbox).
 
 Every change is a read, a pure decision, and one conditional write on the document's version
-(optimistic concurrency). No multi-document transactions are needed, so the same code runs on MongoDB
+(optimistic concurrency); an aggregate that is almost certainly new may be inserted without the read
+(`apply(likely_new=True)`), since an insert under a taken `_id` fails and sends it back to read.
+No multi-document transactions are needed, so the same code runs on MongoDB
 standalone and on the native stack's mongo-java-server.
 
 The version check is the only guard, and it is enough across tasks, processes and replicas alike: MongoDB
