@@ -9,7 +9,6 @@ consumer groups and alerts, from the same sources as the native stack and docker
 {{- define "mash.labels" -}}
 app.kubernetes.io/part-of: mash-hub
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/instance: {{ .Release.Name }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
