@@ -83,7 +83,7 @@ def service_wiring(service: str) -> Wiring:
     bootstrap = importlib.import_module(f"mash_{service}.bootstrap").bootstrap
     settings_module = importlib.import_module(f"mash_{service}.settings")
     settings_class = getattr(settings_module, f"{service.capitalize()}Settings")
-    settings = settings_class(environment="test", log_level="ERROR")
+    settings = settings_class(environment="test", log_level="WARNING")
     built = bootstrap(settings, database=as_database(MemoryDatabase(settings.mongo_database)), topic_admin=no_topics)
     runtime = built.runtime
     consumers = sorted({(str(subscriber.group_id), str(topic.name))
@@ -108,7 +108,6 @@ def kafka_users(agencies: list[str]) -> list[dict[str, Any]]:
 
 def build_catalogue() -> dict[str, Any]:
     """The whole catalogue, as the chart reads it."""
-    logging.disable(logging.WARNING)  # the bootstraps' start-up chatter is not the generator's output
     agencies = configured_agencies()
     names = contract_topics(agencies)
     wiring = {service: service_wiring(service) for service in SERVICES}
@@ -155,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.generate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed file; write nothing")
     args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)  # the bootstraps' start-up chatter is not the generator's output
     text = render(build_catalogue())
     if args.check:
         current = CATALOGUE.read_text(encoding="utf-8") if CATALOGUE.is_file() else ""
