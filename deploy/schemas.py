@@ -63,7 +63,7 @@ def standalone(kind_schema: dict[str, Any], definitions: dict[str, Any]) -> dict
             continue
         wanted.add(name)
         pending += [ref.rsplit("/", 1)[1] for ref in _refs(definitions[name]) if "#/$defs/" in ref]
-    schema = _local(kind_schema)
+    schema: dict[str, Any] = _local(kind_schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$defs"] = {name: _local(definitions[name]) for name in sorted(wanted)}
     return schema
