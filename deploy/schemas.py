@@ -13,14 +13,21 @@ infra/k8s-tools.sh builds them at install time from two sources:
   others (unless the CRD says x-kubernetes-preserve-unknown-fields); `nullable` admits null;
   x-kubernetes-int-or-string admits either.
 
+KEDA's CRD types a trigger's `metadata` as a map of strings, so no schema says which keys its Kafka scaler reads.
+`kafka-scaler` reads them from the scaler's own source in KEDA's module (the `keda:"name=...,order=..."` tags of
+pkg/scalers/kafka_scaler.go): each parameter, where it may come from (trigger metadata, a TriggerAuthentication)
+and its allowed values, for tests/unit/deploy to check the chart's triggers against.
+
     python -m deploy.schemas kubernetes <kubernetes-validate's vX.Y.Z-local-strict dir> <out dir>
     python -m deploy.schemas crds <out dir> <crd.yaml>...
+    python -m deploy.schemas kafka-scaler <kafka_scaler.go> <out.json>
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -120,6 +127,20 @@ def crds(target: Path, files: Iterable[Path]) -> list[str]:
     return written
 
 
+def kafka_scaler_parameters(source: str) -> dict[str, dict[str, Any]]:
+    """The parameters KEDA's Kafka scaler reads, from its struct tags: {name: {"from": [...], "enum": [...]}}."""
+    parameters: dict[str, dict[str, Any]] = {}
+    for tag in re.findall(r'keda:"([^"]*)"', source):
+        fields = dict(part.split("=", 1) for part in tag.split(",") if "=" in part)
+        if "name" not in fields:
+            continue
+        parameters[fields["name"]] = {
+            "from": fields.get("order", "").split(";"),
+            "enum": fields["enum"].split(";") if "enum" in fields else [],
+        }
+    return parameters
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: `kubernetes SOURCE TARGET` or `crds TARGET CRD...`."""
     parser = argparse.ArgumentParser(prog="python -m deploy.schemas", description=__doc__.split("\n\n")[0])
@@ -130,9 +151,18 @@ def main(argv: list[str] | None = None) -> int:
     crd = commands.add_parser("crds", help="schemas of custom resources from their CRDs")
     crd.add_argument("target", type=Path)
     crd.add_argument("files", type=Path, nargs="+")
+    scaler = commands.add_parser("kafka-scaler", help="the parameters of KEDA's Kafka scaler, from its source")
+    scaler.add_argument("source", type=Path)
+    scaler.add_argument("target", type=Path)
     args = parser.parse_args(argv)
     if args.command == "kubernetes":
         print(f"schemas: {kubernetes(args.source, args.target)} Kubernetes kinds in {args.target}")
+    elif args.command == "kafka-scaler":
+        parameters = kafka_scaler_parameters(args.source.read_text(encoding="utf-8"))
+        if not {"bootstrapServers", "consumerGroup", "sasl"} <= set(parameters):
+            raise SystemExit(f"{args.source}: no Kafka scaler parameters found")
+        args.target.write_text(json.dumps(parameters, indent=1, sort_keys=True), encoding="utf-8")
+        print(f"schemas: {len(parameters)} Kafka scaler parameters in {args.target}")
     else:
         print(f"schemas: {len(crds(args.target, args.files))} custom resource versions in {args.target}")
     return 0

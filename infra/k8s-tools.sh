@@ -8,7 +8,8 @@
 #   CRD schemas      KEDA's CRDs from its Go module zip (config/crd/bases), prometheus-operator's and the MongoDB
 #                    Community Operator's from theirs, Strimzi's generated from io.strimzi:api's model classes with
 #                    io.strimzi:crd-generator (Maven Central; no Strimzi artifact there carries the CRD YAML), as
-#                    Strimzi's own build does; converted by deploy/schemas.py
+#                    Strimzi's own build does; converted by deploy/schemas.py; and the parameters KEDA's Kafka
+#                    scaler reads (its trigger metadata is free-form in the CRD), from the scaler's source
 #
 #   infra/k8s-tools.sh install        install what is missing (waits for a background install already running)
 #   infra/k8s-tools.sh --background   start `install` in the background at low priority and return (make install)
@@ -117,7 +118,7 @@ install_crd_schemas() {
 import pathlib, sys, zipfile
 archive, target = zipfile.ZipFile(sys.argv[1]), pathlib.Path(sys.argv[2])
 for name in archive.namelist():
-    if "/config/crd/bases/" in name and name.endswith(".yaml"):
+    if ("/config/crd/bases/" in name and name.endswith(".yaml")) or name.endswith("/pkg/scalers/kafka_scaler.go"):
         (target / pathlib.Path(name).name).write_bytes(archive.read(name))
 PY
   rm -f "$CACHE/dl/keda.zip"
@@ -140,6 +141,8 @@ PY
     "$prometheus/monitoring.coreos.com_servicemonitors.yaml" "$prometheus/monitoring.coreos.com_prometheusrules.yaml" \
     "$mongodb/mongodbcommunity.mongodb.com_mongodbcommunity.yaml" \
     "$strimzi"/*.yaml) >&2
+  # The Kafka scaler's trigger metadata is free-form in KEDA's CRD: its parameter names come from its source.
+  (cd "$ROOT" && "$PYTHON" -m deploy.schemas kafka-scaler "$keda/kafka_scaler.go" "$target/keda-kafka-scaler.json") >&2
   stamp "$target" "$key"
   log "CRD schemas (KEDA, prometheus-operator, MongoDB Community Operator, Strimzi) in $(seconds_since "$started") s"
 }

@@ -240,3 +240,16 @@ def test_prometheus_rule_carries_alerts_yml(rendered: list[dict[str, Any]]) -> N
     assert rule["spec"] == yaml.safe_load(ALERTS_FILE.read_text(encoding="utf-8"))
     (monitor,) = of_kind(rendered, "ServiceMonitor")
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+
+
+def test_keda_triggers_use_only_what_the_kafka_scaler_reads(tools: Tools, rendered: list[dict[str, Any]]) -> None:
+    """KEDA's CRD leaves a trigger's metadata free-form; the scaler's own source (v2.21.1) names what it reads."""
+    parameters = json.loads((tools.schemas / "crds" / "keda-kafka-scaler.json").read_text(encoding="utf-8"))
+    for scaled in of_kind(rendered, "ScaledObject"):
+        for trigger in scaled["spec"]["triggers"]:
+            for key, value in trigger["metadata"].items():
+                assert "triggerMetadata" in parameters[key]["from"], f"{key} is not read from trigger metadata"
+                assert not parameters[key]["enum"] or value in parameters[key]["enum"], f"{key}: {value}"
+    for authentication in of_kind(rendered, "TriggerAuthentication"):
+        for reference in authentication["spec"]["secretTargetRef"]:
+            assert "authParams" in parameters[reference["parameter"]]["from"], reference
