@@ -15,11 +15,12 @@ STACK_ENV := MASH_KAFKA_BOOTSTRAP=127.0.0.1:$${MASH_KAFKA_PORT:-9092} MASH_MONGO
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: ## Install uv, the Python workspace (locked versions) and the workspace's GOV.UK Frontend assets (npm)
+install: ## Install uv, the Python workspace (locked versions), the workspace's GOV.UK Frontend assets (npm); start the chart tools' install (background)
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@$(UV) sync --frozen --quiet
 	@bash infra/assets.sh
 	@bash infra/asyncapi/validate.sh --install
+	@bash infra/k8s-tools.sh --background
 
 up: ## Start Kafka and mongo-java-server natively on 127.0.0.1 (fetches their jars once)
 	@bash infra/stack.sh up
