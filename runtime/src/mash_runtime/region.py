@@ -251,6 +251,10 @@ class Region(BaseModel):
         """The one topic a force sends its notifications to, in the region's namespace."""
         return namespaced(self.namespace, f"{POLICE_FEED_PREFIX}{self.police_force(force_id).id}")
 
+    def police_router_group(self, force_id: str) -> str:
+        """The consumer group of a force's router, in the region's namespace (its copies share the feed)."""
+        return namespaced(self.namespace, self.police_force(force_id).router_principal)
+
     def with_namespaces(self, prefix: str) -> Region:
         """The same region with every namespace under `prefix` (<prefix>-<hub id>, <prefix>-<region id>).
 
