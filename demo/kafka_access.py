@@ -250,13 +250,25 @@ class KafkaAccess:
         from aiokafka.protocol.admin import CreateAclsRequest
 
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **self.client_options(ADMIN))
+        # A region has hundreds of ACLs and the broker answers one request per connection at a time, each
+        # after its controller commit: one request carries a batch (CreateAcls v1 takes a list).
+        class ManyAcls(CreateAclsRequest):  # type: ignore[misc]  # aiokafka is untyped here
+            def __init__(self, batch: list[AclEntry]) -> None:
+                self.batch = batch
+
+            def build(self, struct: Any) -> Any:
+                rows = [(_RESOURCE[e.resource], e.name, _PATTERN[e.pattern], f"User:{e.principal}", "*",
+                         _OPERATION[e.operation], _ALLOW) for e in self.batch]
+                if struct.API_VERSION < 1:  # v0 has no pattern type (literal only)
+                    return struct([(r[0], r[1], *r[3:]) for r in rows])
+                return struct(rows)
+
         await admin.start()
         try:
-            for entry in entries:
-                request = CreateAclsRequest(_RESOURCE[entry.resource], entry.name, _PATTERN[entry.pattern],
-                                            f"User:{entry.principal}", "*", _OPERATION[entry.operation], _ALLOW)
-                response = await admin._send_request(request)  # no public ACL API in aiokafka
-                for result in response.creation_responses:
+            for start in range(0, len(entries), 100):
+                batch = entries[start:start + 100]
+                response = await admin._send_request(ManyAcls(batch))  # no public ACL API in aiokafka
+                for entry, result in zip(batch, response.creation_responses, strict=True):
                     if result[0] != 0:
                         raise RuntimeError(f"could not create the ACL {entry}: error {result[0]} {result[1]}")
         finally:
