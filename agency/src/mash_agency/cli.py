@@ -1,7 +1,7 @@
 """The `mash-agency` command: run an agency's kit, or show a simulated agency's records.
 
     mash-agency run --agency health [--adapter mash_agency.simulated:SimulatedAgency]
-                    [--delay 0.5-2.0] [--never-answer]
+                    [--delay 0.5-2.0] [--never-answer] [--namespaces westshire,eastshire | --region-file F]
     mash-agency records --agency health
 
 Anything not given on the command line comes from MASH_AGENCY_* environment variables.
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from mash_agency.adapter import AdapterNotFound
 from mash_agency.kit import build_kit
+from mash_agency.region import RegionFileInvalid
 from mash_agency.settings import AgencySettings, DelayRangeInvalid, parse_delay
 from mash_agency.simulated import load_records, records_path, simulated_agencies
 
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--never-answer", action="store_true", help="simulations: a silent agency")
     run.add_argument("--bootstrap", help="Kafka bootstrap servers (MASH_AGENCY_BOOTSTRAP_SERVERS)")
     run.add_argument("--namespace", help="topic namespace (MASH_AGENCY_NAMESPACE)")
+    run.add_argument("--namespaces", help="every hub answered, by namespace, comma-separated (MASH_AGENCY_NAMESPACES)")
+    run.add_argument("--region-file", help="answer every hub of this region file that lists the agency "
+                     "(MASH_AGENCY_REGION_FILE, or MASH_REGION_FILE)")
     run.add_argument("--workers", type=int, help="partitions answered concurrently by this copy")
     run.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
 
@@ -59,6 +63,10 @@ def settings_from(args: argparse.Namespace) -> AgencySettings:
         overrides["bootstrap_servers"] = args.bootstrap
     if args.namespace:
         overrides["namespace"] = args.namespace
+    if args.namespaces:
+        overrides["namespaces"] = args.namespaces
+    if args.region_file:
+        overrides["region_file"] = args.region_file
     if args.workers:
         overrides["workers"] = args.workers
     return AgencySettings(**overrides)
@@ -66,13 +74,14 @@ def settings_from(args: argparse.Namespace) -> AgencySettings:
 
 async def _run(settings: AgencySettings, log_level: int) -> None:
     kit = build_kit(settings)
-    logging.getLogger("mash_agency").info(
-        "agency %s: reading %s as group %s, answering on %s",
-        settings.name,
-        settings.request_topic,
-        settings.consumer_group,
-        settings.response_topic,
-    )
+    for namespace in settings.hub_namespaces():
+        logging.getLogger("mash_agency").info(
+            "agency %s: reading %s as group %s, answering on %s",
+            settings.name,
+            settings.request_topic_in(namespace),
+            settings.consumer_group_in(namespace),
+            settings.response_topic_in(namespace),
+        )
     await FastStream(kit.broker).run(log_level=log_level)
 
 
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(_run(settings, level))
-    except AdapterNotFound as exc:
+    except (AdapterNotFound, RegionFileInvalid) as exc:
         print(f"mash-agency: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
