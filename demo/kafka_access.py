@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 from mash_runtime.region import Region, neighbour_agency_id
-from mash_schemas.topics import POLICE_NOTIFICATION
+from mash_schemas.topics import DEAD_LETTER, POLICE_NOTIFICATION
 
 ROOT = Path(__file__).resolve().parents[1]
 ACL_TABLE = ROOT / "infra" / "kafka" / "acls.txt"
@@ -127,8 +127,9 @@ def region_acl_entries(region: Region) -> list[AclEntry]:
 
     - each hub's services: the table's service lines on that hub's namespace only, as <hub id>-<service>;
     - each agency: the table's agency lines on every hub it is a member of (one principal for all);
-    - each police force: its feed principal WRITEs its one feed topic; its router READs it (in its own
-      group) and WRITEs the police notification topic of every hub the force serves;
+    - each police force: its feed principal WRITEs its one feed topic; its router READs (and CREATEs) it,
+      in its own group, WRITEs the police notification topic of every hub the force serves, and sets a
+      record that is no notification aside on the default hub's dead-letter topic;
     - between hubs (every ordered pair, asker and answerer): the answerer's NEIGHBOUR_RESPONDER principal
       has the agency lines for hub-<answerer> on the asker's namespace, and the answerer's decision may
       WRITE the asker's federation transfer topic, which only the asker's intake READs.
@@ -156,8 +157,11 @@ def region_acl_entries(region: Region) -> list[AclEntry]:
         feed = region.police_feed_topic(force.id)
         entries += [AclEntry(force.feed_principal, "TOPIC", "LITERAL", feed, "WRITE"),
                     AclEntry(force.router_principal, "TOPIC", "LITERAL", feed, "READ"),
+                    AclEntry(force.router_principal, "TOPIC", "LITERAL", feed, "CREATE"),
                     AclEntry(force.router_principal, "GROUP", "LITERAL", region.police_router_group(force.id),
-                             "READ")]
+                             "READ"),
+                    AclEntry(force.router_principal, "TOPIC", "LITERAL",
+                             region.hub(force.default_hub).topic(DEAD_LETTER), "WRITE")]
         entries += [AclEntry(force.router_principal, "TOPIC", "LITERAL",
                              region.hub(hub_id).topic(POLICE_NOTIFICATION), "WRITE") for hub_id in force.hubs]
     return entries

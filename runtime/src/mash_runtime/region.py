@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 
 import yaml
+from mash_schemas.topics import police_feed_topic
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from mash_runtime.config_files import load_config
 
 REGION_FILE_ENV = "MASH_REGION_FILE"
 NEIGHBOUR_HUB_PREFIX = "hub-"  # a neighbouring hub's agency id as a virtual member: hub-<hub id>
-POLICE_FEED_PREFIX = "mash.police.feed."  # a force's one feed, in the region's namespace: mash.police.feed.<force>
 
 HubId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
 AgencyId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,39}$")]
@@ -249,7 +249,7 @@ class Region(BaseModel):
 
     def police_feed_topic(self, force_id: str) -> str:
         """The one topic a force sends its notifications to, in the region's namespace."""
-        return namespaced(self.namespace, f"{POLICE_FEED_PREFIX}{self.police_force(force_id).id}")
+        return namespaced(self.namespace, police_feed_topic(self.police_force(force_id).id))
 
     def police_router_group(self, force_id: str) -> str:
         """The consumer group of a force's router, in the region's namespace (its copies share the feed)."""
