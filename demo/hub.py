@@ -9,6 +9,9 @@ On the secured native broker (infra/stack.sh) every process connects as its own 
 infra/kafka/acls.txt on its namespace before its first process starts (demo/kafka_access.py).
 `HubConfig.replicas` runs several copies of a service on the same database and topics, each on its own port,
 as a deployment scales a service out; `Hub.urls` lists them, and `demo.client.HubClient` spreads its calls.
+`HubConfig.region_file` and `hub_id` make it one council's hub of a region (mash_runtime.region) sharing the
+cluster with the others: its processes log in as `<hub id>-<service>` and are given the region file, and
+demo/region.py runs several such hubs side by side with the agencies and police routers they share.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from mash_runtime.region import Region, load_region
 
 from demo.kafka_access import KafkaAccess
 from demo.waiting import eventually
@@ -128,6 +132,12 @@ class HubConfig:
     replicas: dict[str, int] = field(default_factory=dict)  # copies per service (1 when not named)
     services: tuple[str, ...] = SERVICES  # which services `start()` starts
     ready_timeout: float = 180.0  # seconds a started service may take to answer /ready (a loaded CI machine)
+    region_file: Path | None = None  # this hub is one of a region's (its namespace is the region's for hub_id)
+    hub_id: str | None = None
+
+    def region(self) -> Region | None:
+        """The region this hub belongs to (None for a hub on its own)."""
+        return load_region(self.region_file) if self.region_file is not None else None
 
 
 class Hub:
@@ -155,11 +165,14 @@ class Hub:
         """
         if self._acls_granted or self.kafka_access is None:
             return
-        access, failure = self.kafka_access, []
+        access, failure, region = self.kafka_access, [], self.config.region()
 
         def grant() -> None:
             try:
-                asyncio.run(access.grant(self.config.kafka_bootstrap, self.config.namespace))
+                if region is not None:  # the region's users and ACLs, the hub's principals among them
+                    self.kafka_access = asyncio.run(access.grant_region(self.config.kafka_bootstrap, region))
+                else:
+                    asyncio.run(access.grant(self.config.kafka_bootstrap, self.config.namespace))
             except Exception as exc:  # re-raised below, in the caller's thread
                 failure.append(exc)
 
@@ -171,8 +184,18 @@ class Hub:
         self._acls_granted = True
 
     def kafka_env(self, service: str) -> dict[str, str]:
-        """The service's own Kafka credentials on the secured broker (none without authentication)."""
-        return self.kafka_access.service_env(service) if self.kafka_access else {}
+        """The service's own Kafka credentials on the secured broker (none without authentication).
+
+        In a region the principal is the hub's own (<hub id>-<service>), whose ACLs reach only its namespace.
+        """
+        if self.kafka_access is None:
+            return {}
+        if self.config.hub_id is not None:
+            principal = f"{self.config.hub_id}-{service}"
+            prefix = f"MASH_{service.upper()}_"
+            return {f"{prefix}KAFKA_USERNAME": principal,
+                    f"{prefix}KAFKA_PASSWORD": self.kafka_access.password(principal)}
+        return self.kafka_access.service_env(service)
 
     def agency_env(self, agency: str) -> dict[str, str]:
         """The agency kit's own Kafka credentials on the secured broker (none without authentication)."""
@@ -197,6 +220,7 @@ class Hub:
             "MASH_MONGO_URL": self.config.mongo_url,
             "MASH_TOPIC_NAMESPACE": self.config.namespace,
             "MASH_RELAY_POLL_SECONDS": "0.25",
+            **({"MASH_REGION_FILE": str(self.config.region_file)} if self.config.region_file else {}),
             **({"MASH_OIDC_ISSUER": self.oidc_issuer} if self.oidc_issuer else {}),
         }
 
