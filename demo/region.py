@@ -21,7 +21,8 @@ from mash_runtime.region import Region, load_region
 from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
 
 from demo.hub import AgencyOptions, Hub, HubConfig, HubProcess
-from demo.kafka_access import KafkaAccess, agency_principal
+from demo.kafka_access import ADMIN, KafkaAccess, agency_principal
+from demo.waiting import eventually
 
 
 @dataclass
@@ -113,6 +114,27 @@ class RegionRun:
             self.shared += [self.agency_process(agency, options, copy).start() for copy in range(options.copies)]
         if self.config.routers:
             self.shared += [self.router_process(force.id).start() for force in self.region.police_forces]
+            await self._feeds_exist()
+
+    async def _feeds_exist(self) -> None:
+        """Wait until every router has created its force's feed (the force may only write to it)."""
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        feeds = {self.region.police_feed_topic(force.id) for force in self.region.police_forces}
+        access = self.kafka_access
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.config.kafka_bootstrap,
+                                    **(access.client_options(ADMIN) if access else {}))
+        await admin.start()
+        try:
+            async def created() -> bool:
+                for process in self.shared:
+                    if not process.running:
+                        raise AssertionError(f"{process.name} exited; see {process.log_path}")
+                return feeds <= set(await admin.list_topics())
+
+            await eventually(created, timeout=120, interval=0.2, what="the police routers' feeds")
+        finally:
+            await admin.close()
 
     def stop(self) -> None:
         """Stop everything this region started."""

@@ -25,6 +25,7 @@ from mash_runtime.consuming import DeadLetters, MessageOrigin, subscribe
 from mash_runtime.logs import configure_logging
 from mash_runtime.region import Region, load_region
 from mash_runtime.settings import HubSettings
+from mash_runtime.topics_admin import ensure_topics
 from mash_schemas.police import PoliceNotificationReceived
 from mash_schemas.topics import POLICE_NOTIFICATION
 from pydantic import Field
@@ -80,9 +81,16 @@ def main() -> None:
     region = load_region(settings.region_file)
     broker = build_broker(settings)
     declare_router(broker, settings, region)
-    log.info("routing %s's feed %s to the hubs it serves: %s", settings.force,
-             region.police_feed_topic(settings.force), ", ".join(region.police_force(settings.force).hubs))
-    asyncio.run(FastStream(broker).run())
+    feed = region.police_feed_topic(settings.force)
+
+    async def run() -> None:
+        # The router owns the feed: it creates it, so the force's system (which may only WRITE) finds it.
+        await ensure_topics(settings, [feed])
+        log.info("routing %s's feed %s to the hubs it serves: %s", settings.force, feed,
+                 ", ".join(region.police_force(settings.force).hubs))
+        await FastStream(broker).run()
+
+    asyncio.run(run())
 
 
 if __name__ == "__main__":
