@@ -134,6 +134,7 @@ class HubConfig:
     ready_timeout: float = 180.0  # seconds a started service may take to answer /ready (a loaded CI machine)
     region_file: Path | None = None  # this hub is one of a region's (its namespace is the region's for hub_id)
     hub_id: str | None = None
+    hub_env: dict[str, str] = field(default_factory=dict)  # every process of this hub (e.g. its own keys)
 
     def region(self) -> Region | None:
         """The region this hub belongs to (None for a hub on its own)."""
@@ -221,6 +222,7 @@ class Hub:
             "MASH_TOPIC_NAMESPACE": self.config.namespace,
             "MASH_RELAY_POLL_SECONDS": "0.25",
             **({"MASH_REGION_FILE": str(self.config.region_file)} if self.config.region_file else {}),
+            **self.config.hub_env,
             **({"MASH_OIDC_ISSUER": self.oidc_issuer} if self.oidc_issuer else {}),
         }
 

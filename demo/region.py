@@ -10,6 +10,8 @@ force's one feed on to the hub whose area holds the child's address. Used by the
 from __future__ import annotations
 
 import asyncio
+import base64
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from mash_intake.front_door import police_contact_id
 from mash_runtime.region import Region, load_region
 from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
 
+from demo.client import HubClient
 from demo.hub import AgencyOptions, Hub, HubConfig, HubProcess
 from demo.kafka_access import ADMIN, KafkaAccess, agency_principal
 from demo.waiting import eventually
@@ -47,11 +50,16 @@ class RegionRun:
         self.config = config
         self.region: Region = load_region(config.region_file)
         self.hubs: dict[str, Hub] = {}
+        # Each council's own keys: a token one hub issues is worthless at another, and neither can open the
+        # other's seals (development values, made per run; a deployment has its own secrets per hub).
+        self.jwt_secrets = {hub.id: secrets.token_urlsafe(48) for hub in self.region.hubs}
         for region_hub in self.region.hubs:
             hub_config = HubConfig(
                 kafka_bootstrap=config.kafka_bootstrap, mongo_url=config.mongo_url, namespace=region_hub.namespace,
                 workdir=config.workdir / region_hub.id, service_env=config.service_env.get(region_hub.id, {}),
                 people=config.people, region_file=config.region_file, hub_id=region_hub.id,
+                hub_env={"MASH_JWT_SECRET": self.jwt_secrets[region_hub.id],
+                         "MASH_SEALING_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()},
             )
             if config.services is not None:
                 hub_config.services = config.services
@@ -61,6 +69,10 @@ class RegionRun:
     def hub(self, hub_id: str) -> Hub:
         """The running hub of this council."""
         return self.hubs[hub_id]
+
+    def client(self, hub_id: str) -> HubClient:
+        """Staff of this council's hub (tokens signed with its own secret); close it after use."""
+        return HubClient(self.hubs[hub_id], secret=self.jwt_secrets[hub_id])
 
     @property
     def kafka_access(self) -> KafkaAccess | None:
