@@ -23,7 +23,7 @@ from pymongo import AsyncMongoClient
 
 from demo.region import RegionConfig, RegionRun, send_to_force_feed
 from tests.support.infrastructure import Infrastructure
-from tests.support.region import region_of_test, secured_access
+from tests.support.region import region_of_test
 from tests.support.topics import TopicRecorder, produce_raw
 from tests.support.waiting import eventually
 
@@ -42,7 +42,6 @@ def drugs_warrant(number: str, postcode: str) -> dict[str, Any]:
 @pytest.fixture
 async def region_running(infrastructure: Infrastructure, namespace: str,
                          tmp_path: Path) -> AsyncIterator[tuple[Region, RegionRun]]:
-    secured_access()
     region, path = region_of_test(namespace, tmp_path)
     run = RegionRun(RegionConfig(kafka_bootstrap=infrastructure.kafka_bootstrap, mongo_url=infrastructure.mongo_url,
                                  region_file=path, workdir=tmp_path, services=("intake",)))

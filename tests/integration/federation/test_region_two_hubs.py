@@ -19,14 +19,13 @@ from demo.hub import AgencyOptions
 from demo.region import RegionConfig, RegionRun
 from demo.scenarios import carry, load_scenarios
 from tests.support.infrastructure import Infrastructure
-from tests.support.region import region_of_test, secured_access
+from tests.support.region import region_of_test
 
 SCENARIOS = {scenario.number: scenario for scenario in load_scenarios()}
 
 
 @pytest.fixture
 async def region_running(infrastructure: Infrastructure, namespace: str, tmp_path: Path) -> AsyncIterator[RegionRun]:
-    secured_access()
     _, path = region_of_test(namespace, tmp_path)
     agencies = {agency: AgencyOptions() for agency in ("police", "health", "education", "early-help")}
     run = RegionRun(RegionConfig(kafka_bootstrap=infrastructure.kafka_bootstrap, mongo_url=infrastructure.mongo_url,
