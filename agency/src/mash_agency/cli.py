@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 import yaml
+from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from faststream import FastStream
 from pydantic import ValidationError
 
@@ -114,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     except (AdapterNotFound, RegionFileInvalid) as exc:
         print(f"mash-agency: {exc}", file=sys.stderr)
         return 2
+    except (TopicAuthorizationFailedError, GroupAuthorizationFailedError) as exc:
+        # A hub named in the settings that has not granted this agency its topics: the broker decides, and
+        # the kit stops at start-up rather than answer some hubs and silently not others.
+        print(f"mash-agency: the broker refused {settings.username or 'this connection'}: {exc}. A hub named in "
+              "the settings has not made this agency a member; ask its operator, or stop naming it.", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         pass
     return 0
