@@ -27,6 +27,7 @@ import functools
 import os
 import secrets
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,3 +354,37 @@ def authenticate_raw_clients(access: KafkaAccess, principal: str = ADMIN) -> Cal
             cls.__init__ = original
 
     return undo
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m demo.kafka_access region [FILE]`: create a region's users and ACLs on the local stack.
+
+    FILE defaults to MASH_REGION_FILE, else the packaged example; the broker is MASH_KAFKA_BOOTSTRAP.
+    Prints each principal and how many ACLs it has (the passwords stay in the credentials file).
+    """
+    import argparse
+    import asyncio
+
+    from mash_runtime.region import example_region_file, load_region, region_from_environment
+
+    parser = argparse.ArgumentParser(prog="python -m demo.kafka_access", description=main.__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    region_command = commands.add_parser("region", help="create a region's users and ACLs")
+    region_command.add_argument("file", nargs="?", type=Path)
+    args = parser.parse_args(argv)
+    region = (load_region(args.file) if args.file else region_from_environment()) or load_region(example_region_file())
+    access = KafkaAccess.from_environment()
+    if access is None:
+        print(f"no credentials at {credentials_path()}: the broker runs without authentication", file=sys.stderr)
+        return 2
+    bootstrap = os.environ.get("MASH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    asyncio.run(access.grant_region(bootstrap, region))
+    entries = region_acl_entries(region)
+    for principal in region_principals(region):
+        print(f"{principal:<32} {sum(entry.principal == principal for entry in entries):>4} ACLs")
+    print(f"region {region.id}: {len(region_principals(region))} principals, {len(entries)} ACLs on {bootstrap}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
