@@ -19,6 +19,8 @@ from mash_runtime.region import (
     region_from_environment,
 )
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def region() -> Region:
