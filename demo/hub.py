@@ -191,8 +191,9 @@ class Hub:
         """
         if self.kafka_access is None:
             return {}
-        if self.config.hub_id is not None:
-            principal = f"{self.config.hub_id}-{service}"
+        region = self.config.region()
+        if region is not None and self.config.hub_id is not None:
+            principal = region.hub(self.config.hub_id).principal(service)
             prefix = f"MASH_{service.upper()}_"
             return {f"{prefix}KAFKA_USERNAME": principal,
                     f"{prefix}KAFKA_PASSWORD": self.kafka_access.password(principal)}

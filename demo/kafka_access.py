@@ -299,8 +299,12 @@ def ensure_users(bootstrap: str, principals: list[str]) -> list[str]:
         known = {line.split("=", 1)[0] for line in text.splitlines() if "=" in line}
         added = [f"{_password_key(p)}={secrets.token_hex(24)}" for p in wanted if _password_key(p) not in known]
         if added:
-            with path.open("a", encoding="utf-8") as out:
-                out.write(("" if text.endswith("\n") else "\n") + "\n".join(added) + "\n")
+            # infra/stack.sh rewrites this file when Kafka (re)starts, holding <cache>/stack.lock: append under it.
+            with (path.parents[1] / "stack.lock").open("a") as stack_lock:
+                fcntl.flock(stack_lock, fcntl.LOCK_EX)
+                text = path.read_text(encoding="utf-8")
+                with path.open("a", encoding="utf-8") as out:
+                    out.write(("" if text.endswith("\n") else "\n") + "\n".join(added) + "\n")
         access = KafkaAccess.from_environment()
         assert access is not None
         spec = path.parent / "security" / f"region-users-{os.getpid()}.spec"
