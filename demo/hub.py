@@ -35,6 +35,7 @@ from demo.waiting import eventually
 SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
 ROOT = Path(__file__).resolve().parents[1]
 OIDC_PROVIDER = ROOT / "infra" / "oidc" / "provider.py"
+KIT_LISTENING = "FastStream app started successfully"  # what an agency kit logs once it reads its topics
 
 
 def free_port() -> int:
@@ -55,10 +56,12 @@ class HubProcess:
         self.log_path = log_path
         self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log_start = 0
 
     def start(self) -> HubProcess:
         """Start the process, appending its output to the log file."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0  # this run's output begins here
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
                 [sys.executable, *self.argv], env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
@@ -85,6 +88,17 @@ class HubProcess:
             return response.status_code == 200
 
         await eventually(ready, timeout=timeout, interval=0.2, what=f"{self.name} ready on port {self.port}")
+
+    async def wait_logged(self, marker: str, timeout: float = 180.0) -> None:
+        """Wait until this run of the process has logged `marker`; fail early, naming the log, if it died."""
+        async def logged() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_start)
+                return marker.encode() in log.read()
+
+        await eventually(logged, timeout=timeout, interval=0.2, what=f"{self.name} logging {marker!r}")
 
     def kill(self) -> int:
         """SIGKILL: no shutdown code runs, as when a machine loses power."""
@@ -305,6 +319,9 @@ class Hub:
             for process in self.copies(service):
                 await process.wait_ready(self.config.ready_timeout)
         self.start_agencies()
+        # The hub is started when its members listen: on a loaded machine a kit's start-up can take longer
+        # than a test's enquiry window, and a request sent meanwhile would count as unanswered.
+        await asyncio.gather(*(kit.wait_logged(KIT_LISTENING, self.config.ready_timeout) for kit in self.agencies))
         if self.config.people:
             await self._start_workspace()
 

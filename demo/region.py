@@ -23,7 +23,7 @@ from mash_runtime.region import Region, load_region
 from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
 
 from demo.client import HubClient
-from demo.hub import AgencyOptions, Hub, HubConfig, HubProcess
+from demo.hub import KIT_LISTENING, AgencyOptions, Hub, HubConfig, HubProcess
 from demo.kafka_access import ADMIN, KafkaAccess, agency_principal
 from demo.waiting import eventually
 
@@ -122,8 +122,10 @@ class RegionRun:
         await asyncio.to_thread(self.grant)
         for hub in self.hubs.values():
             await hub.start()
-        for agency, options in self.config.agencies.items():
-            self.shared += [self.agency_process(agency, options, copy).start() for copy in range(options.copies)]
+        kits = [self.agency_process(agency, options, copy).start()
+                for agency, options in self.config.agencies.items() for copy in range(options.copies)]
+        self.shared += kits
+        await asyncio.gather(*(kit.wait_logged(KIT_LISTENING) for kit in kits))
         if self.config.routers:
             self.shared += [self.router_process(force.id).start() for force in self.region.police_forces]
             await self._feeds_exist()
