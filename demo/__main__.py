@@ -2,9 +2,11 @@
 
 Starts the local identity provider, the four services, the simulated agencies and the workspace as
 processes, sends the police feed's routine notifications, carries the eight SCENARIOS.md cases from
-contact to hand-off as hub staff would, and prints each outcome and a summary, then the workspace's
-address and the demo sign-ins. Run from a terminal, it keeps the hub running for you to click through
-until Ctrl-C (MASH_DEMO_KEEP_RUNNING=0 ends it at once). Logs, spans and every email go to demo-output/.
+contact to hand-off as hub staff would, and prints each outcome and a summary; then runs two councils'
+hubs side by side (Westshire and Eastshire, demo/region_scenario.py; MASH_DEMO_REGION=0 leaves this out);
+then prints the workspace's address and the demo sign-ins. Run from a terminal, it keeps the hub running
+for you to click through until Ctrl-C (MASH_DEMO_KEEP_RUNNING=0 ends it at once). Logs, spans and every
+email go to demo-output/.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from demo.client import HubClient
 from demo.hub import Hub, HubConfig
 from demo.postbox import Postbox
+from demo.region_scenario import two_hub_part
 from demo.scenarios import (
     DEMO_DIR,
     CarriedCase,
@@ -37,6 +40,7 @@ from demo.waiting import eventually
 OIDC_USERS = Path(__file__).resolve().parents[1] / "infra" / "oidc" / "users.yaml"
 
 ENQUIRY_WINDOW_SECONDS = 45.0
+FAMILY_THAT_MOVES = 8  # SCENARIOS #8: known to Eastshire, then the police find the family in Westshire
 
 
 async def _feed_routine_notifications(hub: Hub) -> list[str]:
@@ -124,6 +128,9 @@ async def main() -> int:
             _summary(results, deliveries, len(routine) + referred_by_police, kept, postbox)
             await _print_figures(hub, client, len(results))
             await client.close()
+            if os.environ.get("MASH_DEMO_REGION", "1") != "0":  # issue 20: two councils' hubs side by side
+                family = next(s for s in scenarios if s.number == FAMILY_THAT_MOVES)
+                await two_hub_part(kafka, mongo, workdir / "region", namespace, family)
             _print_workspace(hub)
             if sys.stdin.isatty() and os.environ.get("MASH_DEMO_KEEP_RUNNING", "1") != "0":
                 print("\nThe hub keeps running for you to click through: press Ctrl-C to stop it.")

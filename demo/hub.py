@@ -9,6 +9,9 @@ On the secured native broker (infra/stack.sh) every process connects as its own 
 infra/kafka/acls.txt on its namespace before its first process starts (demo/kafka_access.py).
 `HubConfig.replicas` runs several copies of a service on the same database and topics, each on its own port,
 as a deployment scales a service out; `Hub.urls` lists them, and `demo.client.HubClient` spreads its calls.
+`HubConfig.region_file` and `hub_id` make it one council's hub of a region (mash_runtime.region) sharing the
+cluster with the others: its processes log in as `<hub id>-<service>` and are given the region file, and
+demo/region.py runs several such hubs side by side with the agencies and police routers they share.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from mash_runtime.region import Region, load_region
 
 from demo.kafka_access import KafkaAccess
 from demo.waiting import eventually
@@ -31,6 +35,7 @@ from demo.waiting import eventually
 SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
 ROOT = Path(__file__).resolve().parents[1]
 OIDC_PROVIDER = ROOT / "infra" / "oidc" / "provider.py"
+KIT_LISTENING = "FastStream app started successfully"  # what an agency kit logs once it reads its topics
 
 
 def free_port() -> int:
@@ -51,10 +56,12 @@ class HubProcess:
         self.log_path = log_path
         self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log_start = 0
 
     def start(self) -> HubProcess:
         """Start the process, appending its output to the log file."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0  # this run's output begins here
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
                 [sys.executable, *self.argv], env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
@@ -81,6 +88,17 @@ class HubProcess:
             return response.status_code == 200
 
         await eventually(ready, timeout=timeout, interval=0.2, what=f"{self.name} ready on port {self.port}")
+
+    async def wait_logged(self, marker: str, timeout: float = 180.0) -> None:
+        """Wait until this run of the process has logged `marker`; fail early, naming the log, if it died."""
+        async def logged() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_start)
+                return marker.encode() in log.read()
+
+        await eventually(logged, timeout=timeout, interval=0.2, what=f"{self.name} logging {marker!r}")
 
     def kill(self) -> int:
         """SIGKILL: no shutdown code runs, as when a machine loses power."""
@@ -128,6 +146,13 @@ class HubConfig:
     replicas: dict[str, int] = field(default_factory=dict)  # copies per service (1 when not named)
     services: tuple[str, ...] = SERVICES  # which services `start()` starts
     ready_timeout: float = 180.0  # seconds a started service may take to answer /ready (a loaded CI machine)
+    region_file: Path | None = None  # this hub is one of a region's (its namespace is the region's for hub_id)
+    hub_id: str | None = None
+    hub_env: dict[str, str] = field(default_factory=dict)  # every process of this hub (e.g. its own keys)
+
+    def region(self) -> Region | None:
+        """The region this hub belongs to (None for a hub on its own)."""
+        return load_region(self.region_file) if self.region_file is not None else None
 
 
 class Hub:
@@ -155,11 +180,14 @@ class Hub:
         """
         if self._acls_granted or self.kafka_access is None:
             return
-        access, failure = self.kafka_access, []
+        access, failure, region = self.kafka_access, [], self.config.region()
 
         def grant() -> None:
             try:
-                asyncio.run(access.grant(self.config.kafka_bootstrap, self.config.namespace))
+                if region is not None:  # the region's users and ACLs, the hub's principals among them
+                    self.kafka_access = asyncio.run(access.grant_region(self.config.kafka_bootstrap, region))
+                else:
+                    asyncio.run(access.grant(self.config.kafka_bootstrap, self.config.namespace))
             except Exception as exc:  # re-raised below, in the caller's thread
                 failure.append(exc)
 
@@ -171,8 +199,19 @@ class Hub:
         self._acls_granted = True
 
     def kafka_env(self, service: str) -> dict[str, str]:
-        """The service's own Kafka credentials on the secured broker (none without authentication)."""
-        return self.kafka_access.service_env(service) if self.kafka_access else {}
+        """The service's own Kafka credentials on the secured broker (none without authentication).
+
+        In a region the principal is the hub's own (<hub id>-<service>), whose ACLs reach only its namespace.
+        """
+        if self.kafka_access is None:
+            return {}
+        region = self.config.region()
+        if region is not None and self.config.hub_id is not None:
+            principal = region.hub(self.config.hub_id).principal(service)
+            prefix = f"MASH_{service.upper()}_"
+            return {f"{prefix}KAFKA_USERNAME": principal,
+                    f"{prefix}KAFKA_PASSWORD": self.kafka_access.password(principal)}
+        return self.kafka_access.service_env(service)
 
     def agency_env(self, agency: str) -> dict[str, str]:
         """The agency kit's own Kafka credentials on the secured broker (none without authentication)."""
@@ -197,6 +236,8 @@ class Hub:
             "MASH_MONGO_URL": self.config.mongo_url,
             "MASH_TOPIC_NAMESPACE": self.config.namespace,
             "MASH_RELAY_POLL_SECONDS": "0.25",
+            **({"MASH_REGION_FILE": str(self.config.region_file)} if self.config.region_file else {}),
+            **self.config.hub_env,
             **({"MASH_OIDC_ISSUER": self.oidc_issuer} if self.oidc_issuer else {}),
         }
 
@@ -278,6 +319,9 @@ class Hub:
             for process in self.copies(service):
                 await process.wait_ready(self.config.ready_timeout)
         self.start_agencies()
+        # The hub is started when its members listen: on a loaded machine a kit's start-up can take longer
+        # than a test's enquiry window, and a request sent meanwhile would count as unanswered.
+        await asyncio.gather(*(kit.wait_logged(KIT_LISTENING, self.config.ready_timeout) for kit in self.agencies))
         if self.config.people:
             await self._start_workspace()
 

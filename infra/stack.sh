@@ -10,6 +10,8 @@
 #   infra/stack.sh status         running/stopped per component; exit 0 if both running, else 3
 #   infra/stack.sh env            print the export lines only
 #   infra/stack.sh acls <ns>      grant the ACLs of infra/kafka/acls.txt on namespace <ns> (Kafka running)
+#   infra/stack.sh security <spec> create the users and ACLs of a spec file (infra/kafka/Security.java's
+#                                 format) as admin: demo/kafka_access.py writes one for a region's hubs
 #
 # Kafka is secured: clients authenticate with SASL/SCRAM-SHA-512 on 127.0.0.1:MASH_KAFKA_PORT, partner
 # agencies may also use SASL_SSL on MASH_KAFKA_TLS_PORT (a CA this script makes), and StandardAuthorizer
@@ -592,6 +594,17 @@ cmd_acls() {
   run_security "$RUN_DIR/security/acls-$namespace.spec"
 }
 
+# A region's principals and ACLs (docs/federation.md): demo/kafka_access.py writes the spec, with the
+# passwords it added to the credentials file, and this runs it with the stack's admin and compiled tool.
+cmd_security() {
+  local spec="${1:-}"
+  [[ -f "$spec" ]] || die "usage: $0 security <spec-file> (user and allow lines, see infra/kafka/Security.java)"
+  lock
+  kafka_pid >/dev/null || die "kafka is not running"
+  [[ "$(kafka_mode)" == sasl ]] || die "kafka runs without authentication; there are no users or ACLs to create"
+  run_security "$spec"
+}
+
 cmd_status() {
   local rc=0 pid
   if pid="$(kafka_pid)"; then
@@ -626,6 +639,7 @@ main() {
     provision) cmd_provision ;;
     env) print_env ;;
     acls) cmd_acls "$@" ;;
+    security) cmd_security "$@" ;;
     -h | --help | help | "") usage ;;
     *) log "unknown command '$cmd'"; usage ;;
   esac

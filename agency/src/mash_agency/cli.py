@@ -1,7 +1,7 @@
 """The `mash-agency` command: run an agency's kit, or show a simulated agency's records.
 
     mash-agency run --agency health [--adapter mash_agency.simulated:SimulatedAgency]
-                    [--delay 0.5-2.0] [--never-answer]
+                    [--delay 0.5-2.0] [--never-answer] [--namespaces westshire,eastshire | --region-file F]
     mash-agency records --agency health
 
 Anything not given on the command line comes from MASH_AGENCY_* environment variables.
@@ -16,11 +16,13 @@ import sys
 from typing import Any
 
 import yaml
+from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from faststream import FastStream
 from pydantic import ValidationError
 
 from mash_agency.adapter import AdapterNotFound
 from mash_agency.kit import build_kit
+from mash_agency.region import RegionFileInvalid
 from mash_agency.settings import AgencySettings, DelayRangeInvalid, parse_delay
 from mash_agency.simulated import load_records, records_path, simulated_agencies
 
@@ -36,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--never-answer", action="store_true", help="simulations: a silent agency")
     run.add_argument("--bootstrap", help="Kafka bootstrap servers (MASH_AGENCY_BOOTSTRAP_SERVERS)")
     run.add_argument("--namespace", help="topic namespace (MASH_AGENCY_NAMESPACE)")
+    run.add_argument("--namespaces", help="every hub answered, by namespace, comma-separated (MASH_AGENCY_NAMESPACES)")
+    run.add_argument("--region-file", help="answer every hub of this region file that lists the agency "
+                     "(MASH_AGENCY_REGION_FILE, or MASH_REGION_FILE)")
     run.add_argument("--workers", type=int, help="partitions answered concurrently by this copy")
     run.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
 
@@ -59,6 +64,10 @@ def settings_from(args: argparse.Namespace) -> AgencySettings:
         overrides["bootstrap_servers"] = args.bootstrap
     if args.namespace:
         overrides["namespace"] = args.namespace
+    if args.namespaces:
+        overrides["namespaces"] = args.namespaces
+    if args.region_file:
+        overrides["region_file"] = args.region_file
     if args.workers:
         overrides["workers"] = args.workers
     return AgencySettings(**overrides)
@@ -66,13 +75,14 @@ def settings_from(args: argparse.Namespace) -> AgencySettings:
 
 async def _run(settings: AgencySettings, log_level: int) -> None:
     kit = build_kit(settings)
-    logging.getLogger("mash_agency").info(
-        "agency %s: reading %s as group %s, answering on %s",
-        settings.name,
-        settings.request_topic,
-        settings.consumer_group,
-        settings.response_topic,
-    )
+    for namespace in settings.hub_namespaces():
+        logging.getLogger("mash_agency").info(
+            "agency %s: reading %s as group %s, answering on %s",
+            settings.name,
+            settings.request_topic_in(namespace),
+            settings.consumer_group_in(namespace),
+            settings.response_topic_in(namespace),
+        )
     await FastStream(kit.broker).run(log_level=log_level)
 
 
@@ -102,9 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(_run(settings, level))
-    except AdapterNotFound as exc:
+    except (AdapterNotFound, RegionFileInvalid) as exc:
         print(f"mash-agency: {exc}", file=sys.stderr)
         return 2
+    except (TopicAuthorizationFailedError, GroupAuthorizationFailedError) as exc:
+        # A hub named in the settings that has not granted this agency its topics: the broker decides, and
+        # the kit stops at start-up rather than answer some hubs and silently not others.
+        print(f"mash-agency: the broker refused {settings.username or 'this connection'}: {exc}. A hub named in "
+              "the settings has not made this agency a member; ask its operator, or stop naming it.", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         pass
     return 0

@@ -1,7 +1,10 @@
 """The agency kit: subscribe to the agency's enquiry requests, ask its adapter, publish its answers.
 
 An agency runs this from its own premises as a virtual member of the hub. Every copy joins the
-consumer group `agency-<name>`, so running more copies shares the request topic's partitions.
+consumer group `agency-<name>`, so running more copies shares the request topic's partitions. An agency
+that is a member of several hubs on one cluster (a region, docs/federation.md) runs one kit for all of
+them: it reads each hub's request topic in that hub's group and answers on that hub's response topic,
+so an answer always goes back to the hub that asked, and the broker's ACLs decide which hubs it may read.
 A request's offset is committed only after the answer is published (AckPolicy.NACK_ON_ERROR): if the
 adapter or the publish fails, the request is delivered again rather than lost.
 """
@@ -12,7 +15,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from faststream import AckPolicy
@@ -152,8 +155,9 @@ def build_broker(settings: AgencySettings) -> KafkaBroker:
 
 @dataclass
 class AgencyKit:
-    """The wired kit: its broker (to run), its responder, its response publisher and request subscriber.
+    """The wired kit: its broker (to run), its responder, and per hub it answers a publisher and a subscriber.
 
+    `publisher` and `subscriber` are the first hub's (the only one's, for a kit serving one hub);
     `subscriber` is None for a silent agency (never_answer), which does not read its requests.
     """
 
@@ -162,10 +166,14 @@ class AgencyKit:
     responder: EnquiryResponder
     publisher: DefaultPublisher
     subscriber: DefaultSubscriber | None = None
+    publishers: dict[str | None, DefaultPublisher] = field(default_factory=dict)  # by hub namespace
+    subscribers: dict[str | None, DefaultSubscriber] = field(default_factory=dict)
 
-    async def publish(self, response: AgencyResponded) -> None:
-        """Publish `response` on the agency's response topic, keyed by referral id."""
-        await self.publisher.publish(
+    async def publish(self, response: AgencyResponded, namespace: str | None = None) -> None:
+        """Publish `response` on the response topic of the hub with `namespace` (the first hub's when not given)."""
+        # A namespace the kit does not answer is a KeyError, never a fallback: an answer goes only to the asker.
+        publisher = self.publisher if namespace is None else self.publishers[namespace]
+        await publisher.publish(
             response_bytes(response),
             key=response.payload.referral_id.encode(),
             headers={"content-type": "application/json"},
@@ -182,46 +190,59 @@ def build_kit(
     pause: Pause = asyncio.sleep,
     rng: random.Random | None = None,
 ) -> AgencyKit:
-    """Wire the kit for `settings`; the adapter defaults to the one named in settings."""
+    """Wire the kit for `settings` (every hub it answers); the adapter defaults to the one named in settings."""
     the_adapter = adapter if adapter is not None else load_adapter(settings.adapter, settings.name)
     the_broker = broker if broker is not None else build_broker(settings)
     responder = EnquiryResponder(
         settings.name, the_adapter, now=now, pause=pause, delay=settings.response_delay, rng=rng
     )
-    publisher = the_broker.publisher(
-        settings.response_topic,
-        title=f"{settings.name} answers",
-        description="AgencyResponded events, keyed by referral id.",
-    )
-    kit = AgencyKit(settings=settings, broker=the_broker, responder=responder, publisher=publisher)
+    namespaces = settings.hub_namespaces()
+    publishers = {
+        namespace: the_broker.publisher(
+            settings.response_topic_in(namespace),
+            title=f"{settings.name} answers" + (f" to {namespace}" if namespace else ""),
+            description="AgencyResponded events, keyed by referral id.",
+        )
+        for namespace in namespaces
+    }
+    kit = AgencyKit(settings=settings, broker=the_broker, responder=responder,
+                    publisher=publishers[namespaces[0]], publishers=publishers)
     if settings.never_answer:
         # A silent agency for scenario 7: it does not even join its consumer group, so its requests
         # wait on the topic and a normal copy started later answers them all (as late answers).
         log.warning("agency %s is simulating a silent agency: requests will not be read", settings.name)
         return kit
+    for namespace in namespaces:
+        kit.subscribers[namespace] = _answer_requests(kit, namespace, pause)
+    kit.subscriber = kit.subscribers[namespaces[0]]
+    return kit
 
-    subscriber = the_broker.subscriber(
+
+def _answer_requests(kit: AgencyKit, namespace: str | None, pause: Pause) -> DefaultSubscriber:
+    """Subscribe to one hub's requests, in that hub's group, answering on that hub's response topic."""
+    settings = kit.settings
+    request_topic = settings.request_topic_in(namespace)
+    subscriber = kit.broker.subscriber(
         # Copies scale only up to the partition count: a topic the kit creates gets several partitions.
         Topic(
-            settings.request_topic,
+            request_topic,
             num_partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication,
         ),
-        group_id=settings.consumer_group,
+        group_id=settings.consumer_group_in(namespace),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=settings.workers,
-        title=f"{settings.name} enquiry requests",
+        title=f"{settings.name} enquiry requests" + (f" from {namespace}" if namespace else ""),
     )
     # Not a batch subscriber, so always a DefaultSubscriber (or its concurrent form) at run time.
     assert isinstance(subscriber, DefaultSubscriber)
-    kit.subscriber = subscriber
 
     @subscriber
     async def on_enquiry_request(message: KafkaMessage) -> None:
         record = message.raw_message
         origin = MessageOrigin(
-            topic=str(getattr(record, "topic", settings.request_topic)),
+            topic=str(getattr(record, "topic", request_topic)),
             partition=int(getattr(record, "partition", -1)),
             offset=int(getattr(record, "offset", -1)),
         )
@@ -229,7 +250,8 @@ def build_kit(
         try:
             response = await kit.responder.respond(body, origin)
             if response is not None:
-                await kit.publish(response)
+                # Back to the hub that asked: the response topic of the namespace the request came from.
+                await kit.publish(response, namespace)
         except Exception as exc:
             # Not committed: the request comes straight back. Wait first, so that a records system or
             # broker that is down is retried at a steady pace rather than in a tight loop.
@@ -242,4 +264,4 @@ def build_kit(
             await pause(settings.retry_backoff)
             raise
 
-    return kit
+    return subscriber

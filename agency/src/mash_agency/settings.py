@@ -12,6 +12,8 @@ from mash_schemas.topics import agency_response_topic, enquiry_request_topic
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from mash_agency.region import namespaces_served
+
 SIMULATED_ADAPTER = "mash_agency.simulated:SimulatedAgency"
 
 
@@ -53,6 +55,16 @@ class AgencySettings(BaseSettings):
         validation_alias=AliasChoices("MASH_AGENCY_NAMESPACE", "MASH_TOPIC_NAMESPACE"),
         description="Prefix of every topic name when the hub runs under a namespace.",
     )
+    namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Every hub this one deployment answers, by namespace, comma-separated (several hubs on one "
+        "cluster); each hub's requests are read in its own group and answered on its own response topic.",
+    )
+    region_file: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("MASH_AGENCY_REGION_FILE", "MASH_REGION_FILE"),
+        description="The region file the hubs share: the kit answers every hub that lists this agency.",
+    )
     adapter: str = Field(SIMULATED_ADAPTER, description="'module:attr' of the agency's adapter.")
     username: str | None = None
     password: SecretStr | None = None
@@ -74,6 +86,23 @@ class AgencySettings(BaseSettings):
     def _delay_from_text(cls, value: object) -> object:
         return parse_delay(value) if isinstance(value, str) else value
 
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _namespaces_from_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces_are_names(cls, value: list[str]) -> list[str]:
+        for namespace in value:
+            if not re.fullmatch(r"[a-z0-9-]+", namespace):
+                raise ValueError(f"namespace {namespace!r}: lower case letters, digits and hyphens only")
+        if len(set(value)) != len(value):
+            raise ValueError("a namespace is listed twice")
+        return value
+
     @field_validator("namespace", mode="before")
     @classmethod
     def _blank_namespace_is_none(cls, value: object) -> object:
@@ -85,27 +114,49 @@ class AgencySettings(BaseSettings):
             raise ValueError("set both MASH_AGENCY_USERNAME and MASH_AGENCY_PASSWORD for SASL, or neither")
         return self
 
+    def hub_namespaces(self) -> list[str | None]:
+        """The namespace of every hub this deployment answers: `namespaces`, else the region file's hubs
+        that list this agency, else the one `namespace` (None: a hub without a namespace)."""
+        if self.namespaces:
+            return list(self.namespaces)
+        if self.region_file is not None:
+            return list(namespaces_served(self.region_file, self.name))
+        return [self.namespace]
+
     @property
     def consumer_group(self) -> str:
         """Copies of one agency share this group, and so share its request topic's partitions.
 
         Namespaced like the topics, so hubs or test runs sharing a cluster never share a group.
         """
-        return self.namespaced(f"agency-{self.name}")
+        return self.consumer_group_in(self.namespace)
 
     @property
     def request_topic(self) -> str:
         """Where this agency receives enquiry requests and reminders."""
-        return self.namespaced(enquiry_request_topic(self.name))
+        return self.request_topic_in(self.namespace)
 
     @property
     def response_topic(self) -> str:
         """Where this agency publishes its answers."""
-        return self.namespaced(agency_response_topic(self.name))
+        return self.response_topic_in(self.namespace)
 
-    def namespaced(self, topic: str) -> str:
-        """`topic` with the namespace in front, when one is set."""
-        return f"{self.namespace}.{topic}" if self.namespace else topic
+    def consumer_group_in(self, namespace: str | None) -> str:
+        """The agency's group at the hub with this namespace (each hub's ACLs give the agency its own)."""
+        return self.namespaced(f"agency-{self.name}", namespace)
+
+    def request_topic_in(self, namespace: str | None) -> str:
+        """Where the hub with this namespace sends the agency its requests."""
+        return self.namespaced(enquiry_request_topic(self.name), namespace)
+
+    def response_topic_in(self, namespace: str | None) -> str:
+        """Where the agency answers the hub with this namespace: an answer goes back to the hub that asked."""
+        return self.namespaced(agency_response_topic(self.name), namespace)
+
+    def namespaced(self, topic: str, namespace: str | None = None) -> str:
+        """`topic` with a namespace in front (this hub's, unless another is given), when one is set."""
+        prefix = namespace if namespace is not None else self.namespace
+        return f"{prefix}.{topic}" if prefix else topic
 
     def security(self) -> BaseSecurity | None:
         """faststream security for SASL (SCRAM-SHA-512 by default) and/or TLS; None for a plain connection."""

@@ -57,7 +57,7 @@ from mash_schemas.notification import (
     NotificationKind,
     NotificationSent,
 )
-from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
+from mash_schemas.police import PoliceNotification, PoliceNotificationReceived, PoliceRouting
 from mash_schemas.referral import (
     Concern,
     Referral,
@@ -109,6 +109,7 @@ __all__ = [
     "Outcome",
     "PoliceNotification",
     "PoliceNotificationReceived",
+    "PoliceRouting",
     "Referral",
     "ReferralAmended",
     "ReferralAmendment",

@@ -19,8 +19,17 @@ CONSULTATION_RECORDED = "mash.consultation.recorded"
 SUBJECT_ERASED = "mash.subject.erased"
 LEGAL_HOLD = "mash.legal.hold"
 
+# A region's police force sends one feed, in the region's namespace; its router passes each notification on
+# to the POLICE_NOTIFICATION topic of the hub whose area holds the child's address (docs/federation.md).
+POLICE_FEED_PREFIX = "mash.police.feed."
+
 ENQUIRY_REQUEST_PREFIX = "mash.enquiry.request."
 AGENCY_RESPONSE_PREFIX = "mash.agency.response."
+
+
+def police_feed_topic(force: str) -> str:
+    """The one topic on which police force `force` sends the notifications for every hub it serves."""
+    return f"{POLICE_FEED_PREFIX}{force}"
 
 
 def enquiry_request_topic(agency: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from mash_schemas.police import PoliceNotification
 from mash_schemas.referral import Referral, ReferralAmendment
 
+from mash_intake.domain.police_routing import routing_note
 from mash_intake.domain.triage import TriageResult
 
 ContactStatus = Literal["received", "kept_as_information", "enquiry_open", "decided"]
@@ -87,7 +88,8 @@ class Contact:
             source="police_notification",
             received_at=now,
             matched_person_refs=[],
-            history=[HistoryLine(now, f"kept as information: {verdict.reason}")],
+            history=[HistoryLine(now, f"kept as information: {verdict.reason}"),
+                     *([HistoryLine(now, note)] if (note := routing_note(notification.routing)) else [])],
             triage=verdict.model_dump(),
             notification=notification.model_dump(mode="json"),
         )

@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from mash_intake.domain.police_routing import routing_note
 from mash_intake.domain.sectors import with_sector
 
 MAX_ATTACHMENTS = 10
@@ -212,6 +213,9 @@ def _police_narrative(notification: PoliceNotification) -> str:
         header.append(f"DASH risk: {notification.dash_risk}.")
     if notification.flags:
         header.append(f"Flags: {', '.join(notification.flags)}.")
+    note = routing_note(notification.routing)
+    if note is not None:  # first, so the screener reads it before anything else
+        header.insert(0, note)
     prefix = " ".join(header) + "\n\n"
     room = MAX_NARRATIVE_CHARS - len(prefix)
     narrative = notification.narrative
