@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
+from mash_runtime.region import load_region
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitOpener
@@ -24,6 +25,7 @@ from mash_schemas.topics import (
     SUBJECT_ACCESS_PERMISSION_REQUESTED,
     SUBJECT_ACCESS_REQUESTED,
     TIMESCALE_ALERT,
+    TRANSFER_SENT,
 )
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -65,9 +67,11 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
         config.recommendation_rules(settings.recommendation_file), runtime.audit,
         settings.route_allocated_automatically, TransitOpener(settings.transit_private_key_list()),
         clock=runtime.clock,
+        region=load_region(settings.region_file) if settings.region_file is not None else None,
     )
     runtime.on_startup(store.ensure_indexes)
-    for produced in (ENQUIRY_OPENED, DECISION_MADE, TIMESCALE_ALERT):
+    # contact.transferred goes to the receiving hub's topic, which that hub's intake creates and reads.
+    for produced in (ENQUIRY_OPENED, DECISION_MADE, TIMESCALE_ALERT, TRANSFER_SENT):
         runtime.topic(produced)
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)

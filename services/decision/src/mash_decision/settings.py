@@ -30,6 +30,10 @@ class DecisionSettings(HubSettings):
         True, description="Send a contact about a child with an allocated social worker straight to that worker."
     )
     clock_check_seconds: float = Field(30.0, gt=0, description="How often near-breaches and breaches are checked.")
+    region_file: Path | None = Field(
+        None, description="The region (MASH_REGION_FILE): the hubs this one may transfer contacts to; unset = a "
+        "single hub, no transfers.",
+    )
     transit_private_keys: SecretStr = Field(
         SecretStr(DEVELOPMENT_TRANSIT_PRIVATE_KEY),
         description="RSA private keys (base64 DER PKCS#8 or PEM), comma-separated, newest first, that open the "

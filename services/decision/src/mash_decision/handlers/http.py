@@ -55,6 +55,13 @@ class DecisionRequest(Body):
     rating: BragRating | None = None
 
 
+class TransferRequest(Body):
+    """Transfer the contact to the hub whose area the family lives in, with the reason."""
+
+    to_hub: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
+    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+
+
 def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
     """Mount the desk's routes."""
     router = APIRouter(tags=["desk"])
@@ -109,6 +116,21 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
             referral_id, principal, request.outcome, request.receiving_service, request.rationale,
             request.handoff_item_ids, request.rating)
         return {"referral_id": referral_id, "decision": decision.model_dump(mode="json")}
+
+    @router.post("/cases/{referral_id}/transfer", status_code=202,
+                 summary="Transfer the contact to another hub of the region; the case here closes as transferred")
+    async def transfer(referral_id: str, request: TransferRequest, principal: Principal = screeners) -> dict[str, Any]:
+        contact = await desk.transfer(referral_id, principal, request.to_hub, request.reason)
+        return {"referral_id": referral_id, "state": "transferred", "to_hub": contact.to_hub,
+                "transfer_id": contact.transfer_id}
+
+    @router.post("/cases/{referral_id}/transfer/preview",
+                 summary="Exactly what a transfer would send to the other hub; nothing sent (audited)")
+    async def preview_transfer(
+        referral_id: str, request: TransferRequest, principal: Principal = screeners
+    ) -> dict[str, Any]:
+        contact = await desk.preview_transfer(referral_id, principal, request.to_hub, request.reason)
+        return {"referral_id": referral_id, "transfer": contact.model_dump(mode="json")}
 
     @router.get("/cases/{referral_id}/audit", summary="Who viewed or changed this case, when and why")
     async def audit_trail(referral_id: str, _: Principal = managers) -> list[dict[str, Any]]:
