@@ -319,8 +319,15 @@ class FrontDoor:
         except TransferNotForThisHub as exc:
             raise TransferMisaddressed(str(exc)) from exc
         contact = Contact.received(referral, refs, None)
-        created = await self._store.change_contact(
-            contact_id, lambda current: self._receive(current, contact, referral), event_id=str(event.event_id))
+        taken: list[bool] = []
+
+        def take(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
+            # The store's answer counts an event id newly marked as seen; only a new contact is a new transfer.
+            taken[:] = [current is None]
+            return self._receive(current, contact, referral)
+
+        await self._store.change_contact(contact_id, take, event_id=str(event.event_id))
+        created = bool(taken) and taken[0]
         if created and self._audit is not None:
             origin = transferred.origin
             await self._audit.record(
