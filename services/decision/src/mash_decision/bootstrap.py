@@ -34,9 +34,11 @@ from mash_decision.desk import ManagersDesk
 from mash_decision.domain.timescales import Timescales
 from mash_decision.handlers import holds, http, kafka
 from mash_decision.handlers.subject_access_http import install_subject_access_routes
+from mash_decision.neighbour import NeighbourResponder
 from mash_decision.settings import DecisionSettings
 from mash_decision.store import (
     DecisionStore,
+    NeighbourAnswerStore,
     RetainedCaseFiles,
     RetainedSubjectAccessRequests,
     SubjectAccessStore,
@@ -54,6 +56,7 @@ class DecisionService:
     store: DecisionStore
     governance: Governance
     subject_access: SubjectAccessDesk
+    neighbour_responder: NeighbourResponder | None = None
 
 
 def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -62,12 +65,13 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     """The decision service: sealed case files, timescales, rules, subscribers, the clock watcher, HTTP."""
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
     store = DecisionStore(runtime.store("case_files"), runtime.cipher)
+    region = load_region(settings.region_file) if settings.region_file is not None else None
     desk = ManagersDesk(
         settings, store, Timescales(config.timescales(settings.timescales_file)),
         config.recommendation_rules(settings.recommendation_file), runtime.audit,
         settings.route_allocated_automatically, TransitOpener(settings.transit_private_key_list()),
         clock=runtime.clock,
-        region=load_region(settings.region_file) if settings.region_file is not None else None,
+        region=region,
     )
     runtime.on_startup(store.ensure_indexes)
     # contact.transferred goes to the receiving hub's topic, which that hub's intake creates and reads.
@@ -88,4 +92,12 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     kafka.subscribe_subject_access_parts(runtime, subject_access)
     install_subject_access_routes(app, subject_access)
     install_audit_report(app, runtime.audit)
-    return DecisionService(runtime, app, desk, store, governance, subject_access)
+    responder = None
+    if region is not None:
+        # Issue 20: this hub answers its neighbours' enquiries as agency hub-<this hub>.
+        responder = NeighbourResponder(region, region.hub_in(settings.topic_namespace), store,
+                                       NeighbourAnswerStore(runtime.store("neighbour_answers"), runtime.cipher),
+                                       runtime.audit, clock=runtime.clock)
+        kafka.subscribe_neighbour_requests(runtime, responder)
+        http.install_neighbour_routes(app, responder)
+    return DecisionService(runtime, app, desk, store, governance, subject_access, responder)

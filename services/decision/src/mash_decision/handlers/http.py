@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.case_file import CaseState
+from mash_decision.neighbour import NeighbourResponder
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 
@@ -60,6 +61,17 @@ class TransferRequest(Body):
 
     to_hub: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
     reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+
+
+def install_neighbour_routes(app: FastAPI, responder: NeighbourResponder) -> None:
+    """The MASH manager's list of every answer this hub gave neighbouring hubs' enquiries."""
+    managers = require_roles(Role.MANAGER)
+
+    @app.get("/neighbour-answers", tags=["federation"],
+             summary="Every answer this hub gave a neighbouring hub's enquiry, newest first (audited)")
+    async def neighbour_answers(principal: Principal = managers) -> list[dict[str, Any]]:
+        return [{**given, "answered_at": given["answered_at"].isoformat()}
+                for given in await responder.answers_given(principal)]
 
 
 def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
