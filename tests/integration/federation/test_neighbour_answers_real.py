@@ -101,3 +101,50 @@ async def test_eastshire_answers_westshires_enquiry_from_its_records_once(
                 (RECEIVING, request_id)]
     finally:
         east.stop()
+
+
+async def test_westshires_enquiry_to_eastshire_comes_back_with_what_eastshire_knew(
+    infrastructure: Infrastructure, namespace: str, tmp_path: Path
+) -> None:
+    """Both hubs' real processes: Westshire's manager asks hub-eastshire; Eastshire's desk answers; Westshire's
+    case file gets the answer as an agency's findings."""
+    region, region_file = two_hub_region(namespace, tmp_path)
+    east_hub, west_hub = region.hub(SENDING), region.hub(RECEIVING)
+    with_region = {"MASH_REGION_FILE": str(region_file)}
+    east = Hub(HubConfig(kafka_bootstrap=infrastructure.kafka_bootstrap, mongo_url=infrastructure.mongo_url,
+                         namespace=east_hub.namespace, workdir=tmp_path / "east", service_env={"decision": with_region}))
+    west = Hub(HubConfig(kafka_bootstrap=infrastructure.kafka_bootstrap, mongo_url=infrastructure.mongo_url,
+                         namespace=west_hub.namespace, workdir=tmp_path / "west",
+                         service_env={"decision": with_region, "enquiry": with_region}))
+    east_settings = desk_settings(infrastructure, east_hub.namespace, mongo_database=east.database("decision"))
+    west_settings = desk_settings(infrastructure, west_hub.namespace, mongo_database=west.database("decision"))
+    try:
+        await west.start_service("enquiry")  # creates Westshire's topics for hub-eastshire
+        await west.start_service("decision")
+        await east.start_service("decision")
+        async with (desk_over_http(east_settings, east.url("decision")) as eastshire,
+                    desk_over_http(west_settings, west.url("decision")) as westshire):
+            known = referral("scenario-5-quiet-worry.json", rating=BragRating.AMBER).model_copy(
+                update={"subjects": [KAI]})
+            await eastshire.publish(REFERRAL_RECEIVED, referral_received(known))
+            await eastshire.case_in(known.referral_id, "awaiting_screening")
+
+            moved = referral("scenario-5-quiet-worry.json", rating=BragRating.AMBER).model_copy(
+                update={"subjects": [KAI]})
+            rid = moved.referral_id
+            await westshire.publish(REFERRAL_RECEIVED, referral_received(moved))
+            await westshire.case_in(rid, "awaiting_screening")
+            assert (await westshire.step(rid, "screening", {"rating": "amber"})).status_code == 200
+            opened = await westshire.step(rid, "enquiry", {"agencies": [AGENCY], "consent_check": "given"})
+            assert opened.status_code == 202, opened.text
+
+            view = await westshire.case_in(rid, "awaiting_decision")
+            [findings] = view["case_file"]["enquiry_outcome"]["findings"]
+            assert (findings["agency"], findings["outcome"]) == (AGENCY, "information_held")
+            assert {item["item_id"] for item in findings["items"]} == {
+                "contacts-12-months", f"open-{known.referral_id}"[:64]}
+            given = (await eastshire.http.get("/neighbour-answers", headers=eastshire.manager)).json()
+            assert [(answer["asked_by"], answer["answer"]["referral_id"]) for answer in given] == [(RECEIVING, rid)]
+    finally:
+        east.stop()
+        west.stop()

@@ -82,7 +82,8 @@ def subscribe_neighbour_requests(runtime: ServiceRuntime, responder: NeighbourRe
     """One consumer per neighbouring hub, on that hub's request topic for this hub (`hub-<this hub>`).
 
     The topics are in the asking hubs' namespaces (their enquiry services create them), so they are named
-    here in full rather than through this hub's namespace; the groups are this hub's own.
+    here in full rather than through this hub's namespace, and subscribed until they exist: a neighbour not
+    yet deployed must not stop this hub's desk from starting. The groups are this hub's own.
     """
 
     def answering(asking: RegionHub) -> Callable[[EnquiryRequested, MessageOrigin], Awaitable[None]]:
@@ -96,4 +97,4 @@ def subscribe_neighbour_requests(runtime: ServiceRuntime, responder: NeighbourRe
     for asking in responder.neighbours():
         subscribe(runtime.broker, runtime.settings, topic=asking.topic(enquiry_request_topic(responder.agency)),
                   event_model=EnquiryRequested, group_id=runtime.settings.group(f"decision.neighbour.{asking.id}"),
-                  handler=answering(asking), dead_letters=runtime.dead_letters)
+                  handler=answering(asking), dead_letters=runtime.dead_letters, until_it_exists=True)
