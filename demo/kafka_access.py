@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 from mash_runtime.region import Region, neighbour_agency_id
-from mash_schemas.topics import DEAD_LETTER, POLICE_NOTIFICATION
+from mash_schemas.topics import DEAD_LETTER, FEDERATION_TRANSFER, POLICE_NOTIFICATION
 
 ROOT = Path(__file__).resolve().parents[1]
 ACL_TABLE = ROOT / "infra" / "kafka" / "acls.txt"
@@ -45,7 +45,6 @@ ADMIN = "admin"
 SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
 POLICE_FEED = "police-feed"
 STACK_SCRIPT = ROOT / "infra" / "stack.sh"
-FEDERATION_TRANSFER = "mash.federation.transfer"  # schemas' topics.FEDERATION_TRANSFER (issue 20, engineer F2)
 # The service whose principal answers another hub's enquiry as its virtual member hub-<id> (issue 20, F2):
 # the desk holds the case files (open case, plan, outcome, allocated team) such an answer is made from.
 NEIGHBOUR_RESPONDER = "decision"

@@ -58,4 +58,5 @@ def build_broker(settings: HubSettings, tracer_provider: TracerProvider | None =
         logger=logging.getLogger(f"{settings.service_name}.broker"),
         log_level=logging.DEBUG,
         graceful_timeout=10.0,
+        metadata_max_age_ms=settings.kafka_metadata_max_age_ms,
     )

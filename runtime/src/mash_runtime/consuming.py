@@ -20,6 +20,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -132,8 +133,13 @@ def subscribe(
     handler: Handler[EventT],
     dead_letters: DeadLetters,
     workers: int = 1,
+    until_it_exists: bool = False,
 ) -> None:
     """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
+
+    `until_it_exists`: subscribe to `topic` by an exact pattern, so a topic another party creates (another
+    hub's, in a region) may be missing or not yet readable when this service starts: it is picked up when
+    the client's metadata next shows it, instead of failing the start.
 
     `workers` > 1 runs that many consumers of the group in this process (faststream's concurrency between
     partitions): each is assigned its own partitions and handles them one record at a time, so records of
@@ -207,8 +213,10 @@ def subscribe(
         metrics.consumer_lag(settings.service_name, group_id, message.consumer, origin.topic, origin.partition,
                              origin.offset)
 
+    where: dict[str, Any] = {"pattern": f"^{re.escape(topic)}$"} if until_it_exists else {}
     broker.subscriber(
-        topic,
+        *(() if until_it_exists else (topic,)),
+        **where,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,

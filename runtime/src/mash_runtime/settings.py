@@ -36,6 +36,11 @@ class HubSettings(BaseSettings):
     kafka_username: str | None = None
     kafka_password: SecretStr | None = None
     kafka_replication_factor: int = Field(1, ge=1)
+    kafka_metadata_max_age_ms: int = Field(
+        300_000, ge=1_000,
+        description="How often the Kafka clients refresh the cluster's metadata (Kafka's metadata.max.age.ms); also "
+        "how soon a topic subscribed until it exists (another hub's, in a region) is picked up once created.",
+    )
     topic_namespace: str = Field("", pattern=r"^[a-z0-9-]*$", description="Prefix for every topic name.")
     topic_partitions: int = Field(3, ge=1, le=64)
     consumer_max_attempts: int = Field(8, ge=1, description="Failures before a message is dead-lettered.")

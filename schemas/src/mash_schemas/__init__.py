@@ -50,6 +50,7 @@ from mash_schemas.enquiry import (
     SealedItem,
 )
 from mash_schemas.envelope import EventEnvelope, derived_event_id
+from mash_schemas.federation import ContactTransferred, TransferNotice, TransferredContact, TransferSent
 from mash_schemas.notification import (
     Notification,
     NotificationFailed,
@@ -66,6 +67,8 @@ from mash_schemas.referral import (
     ReferralReceived,
     SubjectMatch,
     SuggestedRating,
+    TransferHistoryLine,
+    TransferOrigin,
 )
 from mash_schemas.timescale import TimescaleAlert, TimescaleAlertRaised
 
@@ -84,6 +87,7 @@ __all__ = [
     "Consultation",
     "ConsultationAsker",
     "ConsultationRecorded",
+    "ContactTransferred",
     "DeadLetter",
     "DeadLetterRecord",
     "Decision",
@@ -126,6 +130,11 @@ __all__ = [
     "SuggestedRating",
     "TimescaleAlert",
     "TimescaleAlertRaised",
+    "TransferHistoryLine",
+    "TransferNotice",
+    "TransferOrigin",
+    "TransferSent",
+    "TransferredContact",
     "WithheldItem",
     "derived_event_id",
     "is_releasable",

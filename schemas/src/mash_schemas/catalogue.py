@@ -8,6 +8,7 @@ from mash_schemas.deadletter import DeadLetter
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted, EnquiryOpened, EnquiryRequested
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.federation import ContactTransferred, TransferSent
 from mash_schemas.governance import LegalHoldChanged, SubjectErased
 from mash_schemas.notification import NotificationFailed, NotificationSent
 from mash_schemas.police import PoliceNotificationReceived
@@ -42,6 +43,8 @@ EVENTS: dict[str, type[EventEnvelope]] = {  # type: ignore[type-arg]
     "subject-access.part": SubjectAccessPartAnswered,
     "subject-access.permission-requested": SubjectAccessPermissionRequested,
     "subject-access.permission-answered": SubjectAccessPermissionAnswered,
+    "contact.transferred": ContactTransferred,
+    "transfer.sent": TransferSent,
 }
 
 
@@ -76,6 +79,8 @@ PRODUCERS: dict[str, str] = {
     "subject-access.part": "intake, decision, enquiry, notify, insight",
     "subject-access.permission-requested": "decision",
     "subject-access.permission-answered": "enquiry (the agency portal, on the agency's behalf)",
+    "contact.transferred": "decision (of the sending hub, on the receiving hub's topic)",
+    "transfer.sent": "decision",
 }
 """Who writes each event (for the AsyncAPI document's send operations)."""
 
@@ -103,6 +108,8 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
     "subject-access.part": ("decision.subject-access-parts",),
     "subject-access.permission-requested": ("enquiry.subject-access-permissions",),
     "subject-access.permission-answered": ("decision.subject-access-permissions",),
+    "contact.transferred": ("intake.transfers-in",),
+    "transfer.sent": ("notify.transfers", "intake.transfers-out", "insight.{generation}.transfers-out"),
 }
 """The consumer groups that read each event inside the hub and its agencies' kits (before any namespace).
 

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from mash_schemas.agency import InformationItem, ItemText, Sensitivity
+from mash_schemas.agency import InformationItem
 from mash_schemas.common import (
     AgencyName,
     AllocatedWorker,
@@ -20,6 +20,12 @@ from mash_schemas.common import (
 )
 from mash_schemas.envelope import EventEnvelope
 from mash_schemas.governance import LawfulBasis
+
+# Moved to mash_schemas.items (a transfer carries them too); still importable from here.
+from mash_schemas.items import ItemId as ItemId
+from mash_schemas.items import ReleasedItem as ReleasedItem
+from mash_schemas.items import WithheldItem as WithheldItem
+from mash_schemas.items import is_releasable as is_releasable
 from mash_schemas.referral import Concern
 from mash_schemas.topics import DECISION_MADE
 
@@ -44,61 +50,6 @@ class HandoffItem(Model):
 
     agency: AgencyName
     item: InformationItem
-
-
-ItemId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class ReleasedItem(Model):
-    """An item that may leave the hub, in the only form it may leave in.
-
-    A non-sensitive item goes as the agency wrote it (`about` and its summary as `wording`); a sensitive
-    item whose agency permits release goes only in the agency's permitted wording, without `about`
-    (whom it concerns may itself be part of what the agency sealed).
-    """
-
-    agency: AgencyName
-    item_id: ItemId
-    basis: Literal["non_sensitive", "released_by_agency"]
-    about: ShortText | None = None
-    wording: ItemText
-
-    @classmethod
-    def of(cls, agency: str, item: InformationItem) -> ReleasedItem:
-        """The releasable form of `item`; ValueError for a sensitive item its agency has not released."""
-        if item.sensitivity is Sensitivity.NON_SENSITIVE:
-            return cls(agency=agency, item_id=item.item_id, basis="non_sensitive", about=item.about,
-                       wording=item.summary)
-        if item.release is None or not item.release.permitted or not item.release.permitted_wording:
-            raise ValueError(f"item {item.item_id!r} of {agency} may not leave the hub")
-        return cls(agency=agency, item_id=item.item_id, basis="released_by_agency",
-                   wording=item.release.permitted_wording)
-
-
-class WithheldItem(Model):
-    """A reference to a sensitive item whose agency has not permitted release: who holds it and how to ask.
-
-    It carries no content: the receiving service is told only that the agency holds information and
-    the agency's own route for requesting it.
-    """
-
-    agency: AgencyName
-    item_id: ItemId
-    request_route: ShortText
-
-    @classmethod
-    def of(cls, agency: str, item: InformationItem) -> WithheldItem:
-        """The reference to a sensitive item; ValueError for an item that has no release condition."""
-        if item.release is None:
-            raise ValueError(f"item {item.item_id!r} of {agency} is not a sensitive item")
-        return cls(agency=agency, item_id=item.item_id, request_route=item.release.request_route)
-
-
-def is_releasable(item: InformationItem) -> bool:
-    """True for a non-sensitive item, or a sensitive one its agency permits to leave the hub."""
-    if item.sensitivity is Sensitivity.NON_SENSITIVE:
-        return True
-    return item.release is not None and item.release.permitted and bool(item.release.permitted_wording)
 
 
 class Decision(Model):

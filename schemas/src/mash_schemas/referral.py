@@ -19,6 +19,7 @@ from mash_schemas.common import (
 )
 from mash_schemas.envelope import EventEnvelope
 from mash_schemas.governance import LawfulBasis
+from mash_schemas.items import ReleasedItem, WithheldItem
 from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
 
 Narrative = Annotated[
@@ -56,6 +57,35 @@ class SubjectMatch(Model):
     allocated_worker: AllocatedWorker | None = None
 
 
+HubId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
+
+
+class TransferHistoryLine(Model):
+    """One step the sending hub took on the contact, as its history said it (no rationale: it may quote)."""
+
+    at: AwareDatetime
+    what: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class TransferOrigin(Model):
+    """Where a transferred contact came from: the link back to the sending hub, and what it passed on.
+
+    Findings travel only in their releasable form; a sealed item only as a reference to the agency that
+    holds it and how to ask (mash_schemas.items), never its content.
+    """
+
+    hub_id: HubId
+    hub_name: ShortText
+    referral_id: ShortText = Field(description="The contact's referral id in the sending hub.")
+    transferred_at: AwareDatetime
+    transferred_by: ShortText
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+    sending_rating: BragRating = Field(description="The rating the sending hub had given (or suggested).")
+    shared_findings: list[ReleasedItem] = Field(default_factory=list, max_length=200)
+    sealed_references: list[WithheldItem] = Field(default_factory=list, max_length=200)
+    history: list[TransferHistoryLine] = Field(default_factory=list, max_length=200)
+
+
 class Referral(Model):
     """A contact that needs the hub, as intake accepted it."""
 
@@ -74,6 +104,8 @@ class Referral(Model):
     )
     lawful_basis: LawfulBasis | None = Field(
         None, description="The basis the hub holds this contact on (intake's configuration when received).")
+    transferred_from: TransferOrigin | None = Field(
+        None, description="Set when another hub transferred the contact here: the link back and what it shared.")
 
 
 class ReferralReceived(EventEnvelope[Referral]):

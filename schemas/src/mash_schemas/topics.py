@@ -46,3 +46,8 @@ SUBJECT_ACCESS_REQUESTED = "mash.subject-access.requested"
 SUBJECT_ACCESS_PART = "mash.subject-access.part"
 SUBJECT_ACCESS_PERMISSION_REQUESTED = "mash.subject-access.permission-requested"
 SUBJECT_ACCESS_PERMISSION_ANSWERED = "mash.subject-access.permission-answered"
+
+# Across council boundaries (issue 20). A transfer goes on the RECEIVING hub's namespace: only that hub's
+# intake reads it, other hubs' decision services may only write it. The sending hub keeps its own notice.
+FEDERATION_TRANSFER = "mash.federation.transfer"
+TRANSFER_SENT = "mash.transfer.sent"

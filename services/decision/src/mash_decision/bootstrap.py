@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
+from mash_runtime.region import load_region
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitOpener
@@ -24,6 +25,7 @@ from mash_schemas.topics import (
     SUBJECT_ACCESS_PERMISSION_REQUESTED,
     SUBJECT_ACCESS_REQUESTED,
     TIMESCALE_ALERT,
+    TRANSFER_SENT,
 )
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -32,9 +34,11 @@ from mash_decision.desk import ManagersDesk
 from mash_decision.domain.timescales import Timescales
 from mash_decision.handlers import holds, http, kafka
 from mash_decision.handlers.subject_access_http import install_subject_access_routes
+from mash_decision.neighbour import NeighbourResponder
 from mash_decision.settings import DecisionSettings
 from mash_decision.store import (
     DecisionStore,
+    NeighbourAnswerStore,
     RetainedCaseFiles,
     RetainedSubjectAccessRequests,
     SubjectAccessStore,
@@ -52,6 +56,7 @@ class DecisionService:
     store: DecisionStore
     governance: Governance
     subject_access: SubjectAccessDesk
+    neighbour_responder: NeighbourResponder | None = None
 
 
 def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -60,14 +65,17 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     """The decision service: sealed case files, timescales, rules, subscribers, the clock watcher, HTTP."""
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
     store = DecisionStore(runtime.store("case_files"), runtime.cipher)
+    region = load_region(settings.region_file) if settings.region_file is not None else None
     desk = ManagersDesk(
         settings, store, Timescales(config.timescales(settings.timescales_file)),
         config.recommendation_rules(settings.recommendation_file), runtime.audit,
         settings.route_allocated_automatically, TransitOpener(settings.transit_private_key_list()),
         clock=runtime.clock,
+        region=region,
     )
     runtime.on_startup(store.ensure_indexes)
-    for produced in (ENQUIRY_OPENED, DECISION_MADE, TIMESCALE_ALERT):
+    # contact.transferred goes to the receiving hub's topic, which that hub's intake creates and reads.
+    for produced in (ENQUIRY_OPENED, DECISION_MADE, TIMESCALE_ALERT, TRANSFER_SENT):
         runtime.topic(produced)
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
@@ -84,4 +92,12 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     kafka.subscribe_subject_access_parts(runtime, subject_access)
     install_subject_access_routes(app, subject_access)
     install_audit_report(app, runtime.audit)
-    return DecisionService(runtime, app, desk, store, governance, subject_access)
+    responder = None
+    if region is not None:
+        # Issue 20: this hub answers its neighbours' enquiries as agency hub-<this hub>.
+        responder = NeighbourResponder(region, region.hub_in(settings.topic_namespace), store,
+                                       NeighbourAnswerStore(runtime.store("neighbour_answers"), runtime.cipher),
+                                       runtime.audit, clock=runtime.clock)
+        kafka.subscribe_neighbour_requests(runtime, responder)
+        http.install_neighbour_routes(app, responder)
+    return DecisionService(runtime, app, desk, store, governance, subject_access, responder)

@@ -16,6 +16,7 @@ from mash_runtime.auth import Principal
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
+from mash_runtime.region import Region, RegionHub, UnknownHub
 from mash_runtime.roles import Role
 from mash_runtime.settings import HubSettings
 from mash_runtime.store import Change
@@ -32,9 +33,10 @@ from mash_schemas.enquiry import (
     SealedItem,
 )
 from mash_schemas.envelope import derived_event_id
+from mash_schemas.federation import ContactTransferred, TransferredContact, TransferSent
 from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.timescale import TimescaleAlertRaised
-from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, TIMESCALE_ALERT
+from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, FEDERATION_TRANSFER, TIMESCALE_ALERT, TRANSFER_SENT
 
 from mash_decision.domain.case_file import (
     AmendmentAfterScreening,
@@ -48,6 +50,7 @@ from mash_decision.domain.queue import QueueEntry, desk_queue
 from mash_decision.domain.recommendation import RecommendationRules
 from mash_decision.domain.roles import NotPermitted
 from mash_decision.domain.timescales import Timescales
+from mash_decision.domain.transfer import transfer_notice, transferred_contact
 from mash_decision.store import DecisionStore
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,12 @@ class RoleRefused(DomainError):
     status = 403
 
 
+class NoSuchHub(DomainError):
+    """The region names no other hub with that id (or this hub is in no region)."""
+
+    status = 422
+
+
 def desk_role(principal: Principal) -> Role:
     """The most capable desk role the caller holds (manager over screener over analyst)."""
     for role in (Role.MANAGER, Role.SCREENER, Role.ANALYST, Role.AGENCY):
@@ -100,6 +109,7 @@ class ManagersDesk:
         route_allocated_automatically: bool,
         transit: TransitOpener,
         clock: Clock = utc_now,
+        region: Region | None = None,
     ) -> None:
         self._settings = settings
         self._cases = cases
@@ -110,6 +120,9 @@ class ManagersDesk:
         self._audit = audit
         self._auto_route = route_allocated_automatically
         self._transit = transit
+        # The region's other hubs are where a contact may be transferred; None: a single hub, no transfers.
+        self._region = region
+        self._hub: RegionHub | None = region.hub_in(settings.topic_namespace) if region is not None else None
 
     # --- events from other services -------------------------------------------------------------
 
@@ -188,7 +201,8 @@ class ManagersDesk:
 
     # --- the desk's own steps (HTTP) --------------------------------------------------------------
 
-    async def _step(self, referral_id: str, principal: Principal, step: Any, what: str, why: str) -> CaseFile:
+    async def _step(self, referral_id: str, principal: Principal, step: Any, what: str, why: str,
+                    detail: Callable[[], dict[str, Any]] | None = None) -> CaseFile:
         role = desk_role(principal)
         result: dict[str, CaseFile] = {}
 
@@ -210,7 +224,8 @@ class ManagersDesk:
             return Change(state=self._cases.state_of(case, current), events=traced)
 
         await self._cases.apply(referral_id, change)
-        await self._audit.record(who=principal, action=what, referral_id=referral_id, why=why)
+        await self._audit.record(who=principal, action=what, referral_id=referral_id, why=why,
+                                 what=detail() if detail is not None else None)
         return result["case"]
 
     async def screen(self, referral_id: str, principal: Principal, rating: BragRating, rationale: str | None) -> None:
@@ -283,6 +298,7 @@ class ManagersDesk:
                                  what={"role": role.value, "sealed_items_shown": visible is case})
         recommendation = visible.recommendation(self._rules)
         watch = self._timescales.watch(case.decision_deadline)
+        suggested = self._transfer_suggestion(case)
         now = self._clock()
         return {
             "case_file": visible.to_document(),
@@ -294,7 +310,91 @@ class ManagersDesk:
                                for key, withheld in sorted(visible.withheld_items().items())],
             "timescale": {"status": watch.status(now).value, "minutes_left": watch.minutes_left(now),
                           "due_at": case.decision_deadline.due_at.isoformat()},
+            # A prompt, never an action: the screener confirms a transfer (POST .../transfer) or ignores it.
+            "transfer_suggestion": suggested,
         }
+
+    def _transfer_suggestion(self, case: CaseFile) -> dict[str, str] | None:
+        """The other hub whose area holds a subject's postcode, while the case may still be transferred."""
+        if self._region is None or self._hub is None or case.state not in (
+                CaseState.AWAITING_SCREENING, CaseState.AWAITING_DECISION):
+            return None
+        for subject in case.referral.subjects:
+            postcode = subject.address.postcode if subject.address is not None else None
+            hub = self._region.hub_for_postcode(postcode)
+            if hub is not None and hub.id != self._hub.id:
+                return {"to_hub": hub.id, "to_hub_name": hub.name, "postcode": postcode or "",
+                        "why": f"a subject's postcode {postcode} is in {hub.name}'s area"}
+        return None
+
+    # --- transfer to another hub (issue 20) -------------------------------------------------------
+
+    def _destination(self, to_hub: str) -> tuple[RegionHub, RegionHub]:
+        if self._region is None or self._hub is None:
+            raise NoSuchHub("this hub is in no region: there is no other hub to transfer to", field="to_hub")
+        try:
+            destination = self._region.hub(to_hub)
+        except UnknownHub as exc:
+            raise NoSuchHub(str(exc), field="to_hub") from exc
+        return self._hub, destination
+
+    async def transfer(self, referral_id: str, principal: Principal, to_hub: str, reason: str) -> TransferredContact:
+        """Transfer the contact to the hub where the family lives; its case here closes as transferred.
+
+        One write holds the closed case, `contact.transferred` for the receiving hub's own federation topic
+        and `transfer.sent` for this hub (notify tells the referrer); both event ids derive from the
+        transfer's identity, so a retry, a replay or a relay's second publish after a crash is one transfer.
+        """
+        here, destination = self._destination(to_hub)
+        crossed: dict[str, TransferredContact] = {}
+
+        def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
+            changed = case.transfer_to(principal.subject, role, destination.id, destination.name, here.id,
+                                       reason, self._clock())
+            contact = transferred_contact(case, here.id, here.name)
+            crossed["contact"] = contact
+            if not changed:
+                return []
+            transferred = ContactTransferred.build(
+                contact, correlation_id=referral_id, producer=PRODUCER,
+                event_id=derived_event_id(contact.transfer_id, "transferred"))
+            sent = TransferSent.build(
+                transfer_notice(case, here.id), correlation_id=referral_id, producer=PRODUCER,
+                event_id=derived_event_id(contact.transfer_id, "sent"))
+            return [OutboxEntry.of(transferred, destination.topic(FEDERATION_TRANSFER)),
+                    OutboxEntry.of(sent, self._settings.topic(TRANSFER_SENT))]
+
+        def audited() -> dict[str, Any]:
+            origin = crossed["contact"].origin
+            return {"to_hub": destination.id, "from_hub": here.id, "transfer_id": crossed["contact"].transfer_id,
+                    "shared_findings": len(origin.shared_findings), "sealed_references": len(origin.sealed_references)}
+
+        await self._step(referral_id, principal, step, "transfer", reason, audited)
+        log.info("contact transferred", extra={"fields": {"referral_id": referral_id, "to_hub": destination.id}})
+        return crossed["contact"]
+
+    async def preview_transfer(
+        self, referral_id: str, principal: Principal, to_hub: str, reason: str
+    ) -> TransferredContact:
+        """Exactly what `transfer` would send to the other hub, sending nothing (the preview is audited)."""
+        here, destination = self._destination(to_hub)
+        role = desk_role(principal)
+        case = await self._cases.get(referral_id)
+        if case is None:
+            raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
+        try:
+            case.transfer_to(principal.subject, role, destination.id, destination.name, here.id, reason,
+                             self._clock())
+        except NotPermitted as exc:
+            raise RoleRefused(str(exc)) from exc
+        except CaseFileError as exc:
+            raise DeskRefused(str(exc)) from exc
+        contact = transferred_contact(case, here.id, here.name)
+        await self._audit.record(who=principal, action="preview_transfer", referral_id=referral_id, why=reason,
+                                 what={"to_hub": destination.id,
+                                       "shared_findings": len(contact.origin.shared_findings),
+                                       "sealed_references": len(contact.origin.sealed_references)})
+        return contact
 
     async def queue(
         self, principal: Principal, state: CaseState | None = None, rating: BragRating | None = None

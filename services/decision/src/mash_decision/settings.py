@@ -30,6 +30,15 @@ class DecisionSettings(HubSettings):
         True, description="Send a contact about a child with an allocated social worker straight to that worker."
     )
     clock_check_seconds: float = Field(30.0, gt=0, description="How often near-breaches and breaches are checked.")
+    kafka_metadata_max_age_ms: int = Field(
+        30_000, ge=1_000,
+        description="In a region the desk reads the other hubs' request topics for it, which their enquiry services "
+        "create: looked for every 30 s (a small metadata request), so a neighbour deployed later is answered soon.",
+    )
+    region_file: Path | None = Field(
+        None, description="The region (MASH_REGION_FILE): the hubs this one may transfer contacts to; unset = a "
+        "single hub, no transfers.",
+    )
     transit_private_keys: SecretStr = Field(
         SecretStr(DEVELOPMENT_TRANSIT_PRIVATE_KEY),
         description="RSA private keys (base64 DER PKCS#8 or PEM), comma-separated, newest first, that open the "

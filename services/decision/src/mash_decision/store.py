@@ -20,6 +20,7 @@ from mash_runtime.timescales import Deadline
 from mash_schemas.governance import RecordKind
 
 from mash_decision.domain.case_file import CaseFile
+from mash_decision.domain.neighbour_answer import case_subject_keys
 from mash_decision.domain.subject_access import SubjectAccessCase
 
 OPEN_STATES = ["awaiting_screening", "enquiry_open", "awaiting_decision"]
@@ -44,6 +45,8 @@ class DecisionStore:
             "received_at": case.referral.received_at,
             "due_at": case.decision_deadline.due_at,
             "sealed_case": self._cipher.seal(json.dumps(case.to_document(), default=str)),
+            # Hashed subject keys: how a neighbouring hub's enquiry finds the case without opening every one.
+            "subject_keys": case_subject_keys(case),
             "alerts_raised": (previous or {}).get("alerts_raised", []),
             # The referral's trace: events from later desk steps continue it (see desk.py).
             "trace_parent": (previous or {}).get("trace_parent") or current_traceparent(),
@@ -91,9 +94,44 @@ class DecisionStore:
         self._deadlines = seen  # cases no longer open are forgotten
         return found
 
+    async def cases_about(self, keys: list[str]) -> list[CaseFile]:
+        """The case files whose subjects have any of these keys (a neighbouring hub's enquiry)."""
+        if not keys:
+            return []
+        cursor = self.aggregates.collection.find({"subject_keys": {"$in": keys}})
+        return [self.case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+
     async def ensure_indexes(self) -> None:
-        """The queue filters by state."""
+        """The queue filters by state; a neighbour's enquiry by subject key."""
         await self.aggregates.collection.create_index("state")
+        await self.aggregates.collection.create_index("subject_keys")
+
+
+class NeighbourAnswerStore:
+    """The answers this hub gave neighbouring hubs' enquiries: one per request, with its outgoing event.
+
+    An answer names the asking hub, the request and the items given (the disclosure the manager lists);
+    it is sealed at rest like a case file, since it repeats what the desk holds.
+    """
+
+    def __init__(self, aggregates: AggregateStore, cipher: AtRestCipher) -> None:
+        self.aggregates = aggregates
+        self._cipher = cipher
+
+    def state_of(self, asked_by: str, answered_at: datetime, answer: dict[str, Any]) -> dict[str, Any]:
+        """The stored form of one answer: who asked and when in clear, the answer sealed."""
+        return {"asked_by": asked_by, "answered_at": answered_at, "request_id": answer["request_id"],
+                "sealed_answer": self._cipher.seal(json.dumps(answer, default=str))}
+
+    async def apply(self, request_id: str, decide: Decide, event_id: str | None = None) -> bool:
+        """One version-checked write of an answer (`event_id`: the request's event, applied once)."""
+        return await self.aggregates.apply(request_id, decide, event_id=event_id)
+
+    async def answers(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The answers given, newest first, each opened: asking hub, time and the answer itself."""
+        cursor = self.aggregates.collection.find({}).sort("answered_at", -1).limit(limit)
+        return [{"asked_by": doc["asked_by"], "answered_at": doc["answered_at"],
+                 "answer": json.loads(self._cipher.open(doc["sealed_answer"]))} async for doc in cursor]
 
 
 class RetainedCaseFiles:

@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
+from mash_runtime.region import load_region
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitSealer
@@ -51,6 +52,8 @@ def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, An
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
     store = EnquiryStore(runtime.store("enquiries"), runtime.cipher)
     directory = load_agencies(settings.agencies_file)
+    if settings.region_file is not None:  # issue 20: neighbouring hubs as virtual members
+        directory = directory.with_neighbouring_hubs(load_region(settings.region_file), settings.topic_namespace)
     desk = ResearchDesk(settings, store, directory, TransitSealer(settings.decision_public_key_list()),
                         clock=runtime.clock)
     runtime.on_startup(store.ensure_indexes)

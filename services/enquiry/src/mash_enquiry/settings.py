@@ -20,6 +20,9 @@ class EnquirySettings(HubSettings):
     mongo_database: str = "mash_enquiry"
     http_port: int = 8003
     agencies_file: Path | None = Field(None, description="The hub's partner agencies; packaged default.")
+    region_file: Path | None = Field(
+        None, description="The region (MASH_REGION_FILE): every other hub becomes a member `hub-<id>` of this hub's "
+        "enquiries; unset = a single hub.")
     sweep_seconds: float = Field(1.0, gt=0, description="How often reminders and due times are checked.")
     decision_public_keys: str = Field(
         DEVELOPMENT_TRANSIT_PUBLIC_KEY,

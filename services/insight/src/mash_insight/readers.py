@@ -66,6 +66,13 @@ class MatchView(View):
     person_ref: str
 
 
+class TransferOriginView(View):
+    """Where a transferred contact came from: the sending hub and its referral (nothing it shared)."""
+
+    hub_id: str
+    referral_id: str
+
+
 class ReferralView(View):
     """referral.received as insight reads it."""
 
@@ -78,6 +85,7 @@ class ReferralView(View):
     concern: ConcernView
     suggested_rating: RatingView
     matches: list[MatchView] = Field(default_factory=list)
+    transferred_from: TransferOriginView | None = None
 
 
 class ReferralReceivedView(EventEnvelope[ReferralView]):
@@ -227,3 +235,21 @@ class PoliceNotificationView(EventEnvelope[PoliceNoticeView]):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     event_type: Literal["police.notification"] = "police.notification"
+
+
+class TransferNoticeView(View):
+    """transfer.sent as insight reads it: which hub a contact went to, when, at what rating; no referrer."""
+
+    transfer_id: str
+    referral_id: str
+    from_hub: str
+    to_hub: str
+    transferred_at: AwareDatetime
+    rating: str
+
+
+class TransferSentView(EventEnvelope[TransferNoticeView]):
+    """transfer.sent (mash.transfer.sent)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    event_type: Literal["transfer.sent"] = "transfer.sent"

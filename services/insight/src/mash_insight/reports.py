@@ -60,6 +60,10 @@ class Reports:
         """Consultations."""
         return figures.consultations(await self.store.facts(), period)
 
+    async def federation(self, period: Period) -> figures.FederationReport:
+        """Transfers in and out by hub, and enquiries that asked a neighbouring hub (issue 20)."""
+        return figures.federation(await self.store.facts(), period)
+
     async def rising_concern(self, as_of: datetime) -> RisingConcernReport:
         """Families to look at, as of `as_of`."""
         facts = await self.store.facts()

@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
+from mash_runtime.region import load_region
 from mash_runtime.service import ServiceRuntime, TopicAdmin
 from mash_runtime.subject_access import answer_subject_access
 from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
@@ -43,9 +44,11 @@ def bootstrap(settings: IntakeSettings, *, database: AsyncDatabase[dict[str, Any
     """Wire intake: store, rule tables, register, the police feed and status subscribers, HTTP routes."""
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
     store = IntakeStore(runtime)
+    region = load_region(settings.region_file) if settings.region_file is not None else None
     front_door = FrontDoor(
         settings, store, load_level_of_needs(settings.level_of_needs_file), load_triage_rules(settings.triage_file),
-        runtime.clock, load_lawful_basis(settings.lawful_basis_file),
+        runtime.clock, load_lawful_basis(settings.lawful_basis_file), audit=runtime.audit,
+        hub_id=region.hub_in(settings.topic_namespace).id if region is not None else None,
     )
 
     async def prepare() -> None:

@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from mash_runtime.audit import AuditLog
 from mash_runtime.clock import Clock
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_schemas.consultation import ConsultationRecorded
 from mash_schemas.decision import DecisionMade
 from mash_schemas.enquiry import EnquiryOpened
+from mash_schemas.federation import ContactTransferred, TransferSent
 from mash_schemas.governance import LawfulBasis
 from mash_schemas.police import PoliceNotification, PoliceNotificationReceived
 from mash_schemas.referral import Referral, ReferralAmended, ReferralReceived, SubjectMatch
@@ -39,6 +41,12 @@ from mash_intake.domain.level_of_needs import LevelOfNeedsTable, RatingIndicator
 from mash_intake.domain.linking import linked_referrals
 from mash_intake.domain.matching import KnownPeopleIndex, match_subjects
 from mash_intake.domain.register import parse_register_csv, parse_register_json
+from mash_intake.domain.transfer_in import (
+    TransferNotForThisHub,
+    receiving_rating,
+    referral_from_transfer,
+    transfer_contact_id,
+)
 from mash_intake.domain.triage import TriageRules, triage
 from mash_intake.settings import IntakeSettings
 from mash_intake.store import IntakeStore
@@ -64,6 +72,12 @@ class ContactAlreadyScreened(DomainError):
     """Corrections are taken only before screening; after it, the referrer talks to the hub."""
 
     status = 409
+
+
+class TransferMisaddressed(DomainError):
+    """A transfer for another hub reached this one: refused, never taken in (see TransferNotForThisHub)."""
+
+    status = 422
 
 
 def new_referral_id(idempotency_key: str | None) -> str:
@@ -94,8 +108,13 @@ class FrontDoor:
         triage_rules: TriageRules,
         clock: Clock,
         lawful_basis: LawfulBasis | None = None,
+        audit: AuditLog | None = None,
+        hub_id: str | None = None,
     ) -> None:
         self._settings = settings
+        self._audit = audit
+        # Which hub of the region this front door is (None: a single hub); a transfer must be addressed to it.
+        self._hub_id = hub_id
         self._lawful_basis = lawful_basis
         self._store = store
         self._level_of_needs = level_of_needs
@@ -277,6 +296,56 @@ class FrontDoor:
         log.info(
             "police notification needs the hub", extra={"fields": {"referral_id": contact_id, "rule": verdict.rule}}
         )
+
+    async def receive_transfer(self, event: ContactTransferred) -> None:
+        """Take a contact another hub transferred here as a new contact, once per transfer, and audit it.
+
+        The contact id derives from the transfer's identity (sending hub and referral), so the same transfer
+        redelivered, or published again under another event id, finds its contact and stores nothing new.
+        """
+        transferred = event.payload
+        contact_id = transfer_contact_id(transferred.transfer_id)
+        now = self._clock()
+        own = suggest_rating(RatingIndicators(
+            categories=transferred.concern.categories,
+            narrative=f"{transferred.concern.narrative}\n{transferred.concern.actions_taken or ''}",
+            subjects=transferred.subjects, assessed_on=now.date()), self._level_of_needs)
+        matches, links, refs = await self._matches_and_links(contact_id, transferred.subjects, now)
+        try:
+            referral = referral_from_transfer(
+                transferred, this_hub=self._hub_id, referral_id=contact_id, received_at=now,
+                suggested_rating=receiving_rating(own, transferred), matches=matches, linked_referrals=links,
+            ).model_copy(update={"lawful_basis": self._lawful_basis})
+        except TransferNotForThisHub as exc:
+            raise TransferMisaddressed(str(exc)) from exc
+        contact = Contact.received(referral, refs, None)
+        taken: list[bool] = []
+
+        def take(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
+            # The store's answer counts an event id newly marked as seen; only a new contact is a new transfer.
+            taken[:] = [current is None]
+            return self._receive(current, contact, referral)
+
+        await self._store.change_contact(contact_id, take, event_id=str(event.event_id))
+        created = bool(taken) and taken[0]
+        if created and self._audit is not None:
+            origin = transferred.origin
+            await self._audit.record(
+                who=f"hub:{origin.hub_id}", action="transfer_received", referral_id=contact_id,
+                why=origin.reason, what={"transfer_id": transferred.transfer_id, "from_hub": origin.hub_id,
+                                         "from_referral_id": origin.referral_id,
+                                         "shared_findings": len(origin.shared_findings),
+                                         "sealed_references": len(origin.sealed_references)})
+        log.info("transfer received" if created else "transfer repeat recognised",
+                 extra={"fields": {"referral_id": contact_id, "transfer_id": transferred.transfer_id}})
+
+    async def follow_transfer(self, event: TransferSent) -> None:
+        """This hub transferred the contact away: the status says where the concern went."""
+        notice = event.payload
+        await self._follow(notice.referral_id, str(event.event_id),
+                           lambda contact, now: contact.follow(f"transfer:{notice.transfer_id}", "transferred",
+                                                               f"passed to {notice.to_hub_name}", now,
+                                                               outcome=f"transferred to {notice.to_hub_name}"))
 
     async def follow_enquiry(self, event: EnquiryOpened) -> None:
         """Screening opened an enquiry: corrections now go to the hub directly."""

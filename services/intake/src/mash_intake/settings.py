@@ -22,6 +22,10 @@ class IntakeSettings(HubSettings):
     triage_file: Path | None = Field(None, description="The hub's police triage rules; packaged default.")
     lawful_basis_file: Path | None = Field(
         None, description="The lawful basis recorded on every contact (YAML); packaged default: public task.")
+    region_file: Path | None = Field(
+        None, description="The region (MASH_REGION_FILE): which hub this is, so a transfer meant for another hub "
+        "is refused; unset = a single hub.",
+    )
     linking_window_days: int = Field(28, ge=0, le=365)
     match_threshold: float = Field(0.85, gt=0, le=1)
     max_request_bytes: int = Field(512 * 1024, ge=1024, description="Largest contact accepted over HTTP.")

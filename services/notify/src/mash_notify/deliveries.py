@@ -23,6 +23,7 @@ from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_schemas.decision import Decision, DecisionMade
 from mash_schemas.envelope import derived_event_id
+from mash_schemas.federation import TransferSent
 from mash_schemas.notification import NotificationKind
 from mash_schemas.topics import NOTIFICATION_FAILED, NOTIFICATION_SENT
 
@@ -31,6 +32,7 @@ from mash_notify.domain.delivery import Claim, Delivery, DeliveryNotFailedError
 from mash_notify.domain.handoff import SealedHubBreachError
 from mash_notify.domain.messages import OutgoingMessage, messages_for
 from mash_notify.domain.recipients import ReceivingServiceNotConfiguredError, RecipientsConfig
+from mash_notify.domain.transfer_notice import transfer_message
 from mash_notify.settings import NotifySettings
 from mash_notify.store import Found, NotifyStore
 
@@ -84,6 +86,13 @@ class Deliveries:
             queued += int(await self._store.queue(Delivery.queued(message, now)))
         log.info("decision queued for delivery",
                  extra={"fields": {"referral_id": event.payload.referral_id, "new_messages": queued}})
+        return queued
+
+    async def queue_transfer(self, event: TransferSent) -> int:
+        """Queue the referrer's notice that their contact went to another hub; 1 if new, 0 for a repeat."""
+        queued = int(await self._store.queue(Delivery.queued(transfer_message(event.payload), self._clock())))
+        log.info("transfer notice queued", extra={"fields": {"referral_id": event.payload.referral_id,
+                                                             "to_hub": event.payload.to_hub, "new": queued}})
         return queued
 
     async def preview(self, decision: Decision, who: Any) -> list[OutgoingMessage]:

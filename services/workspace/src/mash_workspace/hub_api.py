@@ -115,6 +115,18 @@ class HubApi:
             self.decision, "POST", f"/cases/{referral_id}/decision/preview", token, json=body)
         return result
 
+    async def preview_transfer(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Exactly what a transfer to another hub would send (nothing sent)."""
+        result: dict[str, Any] = await self._call(
+            self.decision, "POST", f"/cases/{referral_id}/transfer/preview", token, json=body)
+        return result
+
+    async def transfer(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Transfer the contact to another hub of the region."""
+        result: dict[str, Any] = await self._call(self.decision, "POST", f"/cases/{referral_id}/transfer", token,
+                                                  json=body)
+        return result
+
     async def decide(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Record the decision."""
         result: dict[str, Any] = await self._call(

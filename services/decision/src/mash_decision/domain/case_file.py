@@ -50,6 +50,7 @@ class CaseState(StrEnum):
     ENQUIRY_OPEN = "enquiry_open"
     AWAITING_DECISION = "awaiting_decision"
     DECIDED = "decided"
+    TRANSFERRED = "transferred"  # closed here: the family lives in another hub's area (domain/transfer.py)
 
 
 class CaseFileError(Exception):
@@ -111,6 +112,10 @@ class HandoffItemNotReleasable(CaseFileError):
     Such an item never goes into a hand-off: the receiving service is told only that the agency holds
     information, and how to request it (every withheld item on the case produces that notice anyway).
     """
+
+
+class TransferRefused(CaseFileError):
+    """A transfer the rules do not allow: decided, to this very hub, to a second hub, or with no reason."""
 
 
 class AmendmentAfterScreening(CaseFileError):
@@ -189,6 +194,19 @@ def _assume_utc(value: Any) -> Any:
     return value
 
 
+class TransferRecord(BaseModel):
+    """Where the case went when it was transferred to another hub, by whom, when and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    to_hub: str
+    to_hub_name: str
+    by: str
+    role: Role
+    at: AwareDatetime
+    reason: str
+
+
 class CaseFile(BaseModel):
     """The aggregate for one referral at the manager's desk."""
 
@@ -204,6 +222,7 @@ class CaseFile(BaseModel):
     enquiry_outcome: EnquiryOutcome | None = None
     addenda: list[EnquiryAddendum] = Field(default_factory=list)
     decision: Decision | None = None
+    transfer: TransferRecord | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
 
     @classmethod
@@ -219,6 +238,11 @@ class CaseFile(BaseModel):
             f"referral received (suggested {rating.value}); decision due {deadline.due_at.isoformat()}",
             "; ".join(referral.suggested_rating.reasons) or None,
         )
+        origin = referral.transferred_from
+        if origin is not None:
+            case._note(now, "intake", None,
+                       f"transferred from {origin.hub_name} (their referral {origin.referral_id}, rated "
+                       f"{origin.sending_rating.value} there)", origin.reason)
         return case
 
     # -- what the case file knows ------------------------------------------------------------------
@@ -527,6 +551,33 @@ class CaseFile(BaseModel):
         self._note(now, by, role, f"decided: {outcome.value} ({decided_rating.value}) to {service}", reason)
         return decision
 
+    def transfer_to(
+        self, by: str, role: Role, to_hub: str, to_hub_name: str, this_hub: str, reason: str, now: datetime
+    ) -> bool:
+        """Close the case as transferred to the hub whose area the family lives in.
+
+        Allowed before the decision and not while an enquiry is out (its answers are what the receiving
+        hub would want shared). False when the case already went to that very hub (a retried request);
+        a second, different destination is refused.
+        """
+        require_permission(role, DeskAction.TRANSFER)
+        why = reason.strip()
+        if self.transfer is not None:
+            if self.transfer.to_hub == to_hub:
+                return False
+            raise TransferRefused(f"referral {self.referral_id} was already transferred to {self.transfer.to_hub_name}")
+        self._refuse_if_decided()
+        if to_hub == this_hub:
+            raise TransferRefused("a contact cannot be transferred to the hub that holds it")
+        if not why:
+            raise TransferRefused("a transfer needs its reason (e.g. where the family now lives)")
+        if self.state not in (CaseState.AWAITING_SCREENING, CaseState.AWAITING_DECISION):
+            raise StepOutOfOrder("transfer to another hub", self.state)
+        self.transfer = TransferRecord(to_hub=to_hub, to_hub_name=to_hub_name, by=by, role=role, at=now, reason=why)
+        self.state = CaseState.TRANSFERRED
+        self._note(now, by, role, f"transferred to {to_hub_name}", why)
+        return True
+
     # -- storage ------------------------------------------------------------------------------------
 
     def to_document(self) -> dict[str, Any]:
@@ -549,6 +600,8 @@ class CaseFile(BaseModel):
             raise NotThisReferral(f"{referral_id} is not referral {self.referral_id}")
 
     def _refuse_if_decided(self) -> None:
+        if self.transfer is not None:
+            raise TransferRefused(f"referral {self.referral_id} was transferred to {self.transfer.to_hub_name}")
         if self.decision is not None:
             raise DecisionAlreadyMade(
                 f"referral {self.referral_id} was decided by {self.decision.decided_by} "

@@ -21,6 +21,7 @@ class DeskAction(StrEnum):
     ROUTE_TO_ALLOCATED_WORKER = "route_to_allocated_worker"
     OPEN_ENQUIRY = "open_enquiry"
     DECIDE = "decide"
+    TRANSFER = "transfer"
     READ_CASE_FILE = "read_case_file"
     READ_SEALED_ITEMS = "read_sealed_items"
 
@@ -33,6 +34,9 @@ PERMISSIONS: dict[DeskAction, frozenset[Role]] = {
     # The MASH manager rates risk, opens enquiries and decides (DOMAIN.md, "Who takes part").
     DeskAction.OPEN_ENQUIRY: frozenset({Role.MANAGER}),
     DeskAction.DECIDE: frozenset({Role.MANAGER}),
+    # Passing a contact to the council where the family lives is a front-door step (DOMAIN.md, "Across
+    # council boundaries"): the screener may take it, as the manager may.
+    DeskAction.TRANSFER: INSIDE_THE_HUB,
     DeskAction.READ_CASE_FILE: frozenset({Role.SCREENER, Role.MANAGER, Role.ANALYST}),
     DeskAction.READ_SEALED_ITEMS: INSIDE_THE_HUB,
 }

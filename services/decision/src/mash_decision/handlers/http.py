@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.case_file import CaseState
+from mash_decision.neighbour import NeighbourResponder
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 
@@ -53,6 +54,24 @@ class DecisionRequest(Body):
     receiving_service: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     handoff_item_ids: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(default_factory=list)
     rating: BragRating | None = None
+
+
+class TransferRequest(Body):
+    """Transfer the contact to the hub whose area the family lives in, with the reason."""
+
+    to_hub: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
+    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+
+
+def install_neighbour_routes(app: FastAPI, responder: NeighbourResponder) -> None:
+    """The MASH manager's list of every answer this hub gave neighbouring hubs' enquiries."""
+    managers = require_roles(Role.MANAGER)
+
+    @app.get("/neighbour-answers", tags=["federation"],
+             summary="Every answer this hub gave a neighbouring hub's enquiry, newest first (audited)")
+    async def neighbour_answers(principal: Principal = managers) -> list[dict[str, Any]]:
+        return [{**given, "answered_at": given["answered_at"].isoformat()}
+                for given in await responder.answers_given(principal)]
 
 
 def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
@@ -109,6 +128,21 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
             referral_id, principal, request.outcome, request.receiving_service, request.rationale,
             request.handoff_item_ids, request.rating)
         return {"referral_id": referral_id, "decision": decision.model_dump(mode="json")}
+
+    @router.post("/cases/{referral_id}/transfer", status_code=202,
+                 summary="Transfer the contact to another hub of the region; the case here closes as transferred")
+    async def transfer(referral_id: str, request: TransferRequest, principal: Principal = screeners) -> dict[str, Any]:
+        contact = await desk.transfer(referral_id, principal, request.to_hub, request.reason)
+        return {"referral_id": referral_id, "state": "transferred", "to_hub": contact.to_hub,
+                "transfer_id": contact.transfer_id}
+
+    @router.post("/cases/{referral_id}/transfer/preview",
+                 summary="Exactly what a transfer would send to the other hub; nothing sent (audited)")
+    async def preview_transfer(
+        referral_id: str, request: TransferRequest, principal: Principal = screeners
+    ) -> dict[str, Any]:
+        contact = await desk.preview_transfer(referral_id, principal, request.to_hub, request.reason)
+        return {"referral_id": referral_id, "transfer": contact.model_dump(mode="json")}
 
     @router.get("/cases/{referral_id}/audit", summary="Who viewed or changed this case, when and why")
     async def audit_trail(referral_id: str, _: Principal = managers) -> list[dict[str, Any]]:

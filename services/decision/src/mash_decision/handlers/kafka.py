@@ -8,12 +8,13 @@ refuse it again on every retry, and retrying would hold up the referrals behind 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
-from mash_runtime.consuming import MessageOrigin, MessageRejected
+from mash_runtime.consuming import MessageOrigin, MessageRejected, subscribe
+from mash_runtime.region import RegionHub
 from mash_runtime.service import ServiceRuntime
 from mash_runtime.transit import TransitSealBroken
-from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted
+from mash_schemas.enquiry import EnquiryAddendumRecorded, EnquiryCompleted, EnquiryRequested
 from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.subject_access import SubjectAccessPartAnswered, SubjectAccessPermissionAnswered
 from mash_schemas.topics import (
@@ -23,10 +24,12 @@ from mash_schemas.topics import (
     REFERRAL_RECEIVED,
     SUBJECT_ACCESS_PART,
     SUBJECT_ACCESS_PERMISSION_ANSWERED,
+    enquiry_request_topic,
 )
 
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.case_file import CaseFileError
+from mash_decision.neighbour import NeighbourResponder
 from mash_decision.subject_access import SubjectAccessDesk
 
 
@@ -73,3 +76,25 @@ def subscribe_subject_access_parts(runtime: ServiceRuntime, subject_access: Subj
     runtime.subscribe(SUBJECT_ACCESS_PART, SubjectAccessPartAnswered, "decision.subject-access-parts", on_part)
     runtime.subscribe(SUBJECT_ACCESS_PERMISSION_ANSWERED, SubjectAccessPermissionAnswered,
                       "decision.subject-access-permissions", on_permission)
+
+
+def subscribe_neighbour_requests(runtime: ServiceRuntime, responder: NeighbourResponder) -> None:
+    """One consumer per neighbouring hub, on that hub's request topic for this hub (`hub-<this hub>`).
+
+    The topics are in the asking hubs' namespaces (their enquiry services create them), so they are named
+    here in full rather than through this hub's namespace, and subscribed until they exist: a neighbour not
+    yet deployed must not stop this hub's desk from starting. The groups are this hub's own.
+    """
+
+    def answering(asking: RegionHub) -> Callable[[EnquiryRequested, MessageOrigin], Awaitable[None]]:
+        async def on_request(event: EnquiryRequested, _: MessageOrigin) -> None:
+            if event.payload.agency != responder.agency:
+                raise MessageRejected(f"a request for {event.payload.agency} on {responder.agency}'s topic")
+            await responder.answer(event, asking)
+
+        return on_request
+
+    for asking in responder.neighbours():
+        subscribe(runtime.broker, runtime.settings, topic=asking.topic(enquiry_request_topic(responder.agency)),
+                  event_model=EnquiryRequested, group_id=runtime.settings.group(f"decision.neighbour.{asking.id}"),
+                  handler=answering(asking), dead_letters=runtime.dead_letters, until_it_exists=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from mash_runtime.region import Region, neighbour_agency_id
 from mash_schemas import AgencyName
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, model_validator
 
@@ -57,7 +58,9 @@ class Agency(_Config):
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
     partitions: int = Field(3, ge=1, le=1000, description="Partitions of its request and response topics.")
     receives: frozenset[IdentifyingDetail] = frozenset({IdentifyingDetail.POSTCODE})
-    reminder_contact: ReminderContact
+    reminder_contact: ReminderContact | None = Field(
+        None, description="Where chasers go besides the request topic; none for a neighbouring hub, which answers "
+        "automatically.")
 
     def gets(self, detail: IdentifyingDetail) -> bool:
         """Whether this agency is configured to receive `detail`."""
@@ -95,6 +98,20 @@ class AgencyDirectory(_Config):
     def names(self) -> list[str]:
         """The configured agencies' ids, in the order the file lists them."""
         return list(self.agencies)
+
+    def with_neighbouring_hubs(self, region: Region, namespace: str) -> AgencyDirectory:
+        """This directory plus every other hub of the region as the member `hub-<id>` (docs/federation.md).
+
+        A neighbouring hub answers from its own case files, which it finds by NHS number and by name with
+        date of birth: so it receives the NHS number and the household's dates of birth, never an address.
+        """
+        this_hub = region.hub_in(namespace)
+        neighbours = {
+            neighbour_agency_id(hub.id): Agency(
+                name=neighbour_agency_id(hub.id), display_name=f"{hub.name} (neighbouring hub)"[:100],
+                receives=frozenset({IdentifyingDetail.NHS_NUMBER, IdentifyingDetail.HOUSEHOLD_DATES_OF_BIRTH}))
+            for hub in region.neighbours(this_hub.id)}
+        return self.model_copy(update={"agencies": {**self.agencies, **neighbours}})
 
     def agency(self, name: str) -> Agency:
         """The configuration of agency `name`; UnknownAgency if the hub has none."""

@@ -24,6 +24,7 @@ from mash_insight.readers import (
     EnquiryView,
     PoliceNoticeView,
     ReferralView,
+    TransferNoticeView,
 )
 
 NOT_STATED = "not_stated"
@@ -41,6 +42,7 @@ class FactKind(StrEnum):
     ALERT = "timescale_alerts"
     CONSULTATION = "consultations"
     POLICE_NOTICE = "police_notifications"
+    TRANSFER_OUT = "transfers_out"
 
 
 class Fact(BaseModel):
@@ -73,6 +75,7 @@ class ContactFact(Fact):
     subject_kinds: list[str]
     person_refs: list[str] = Field(description="Matched references in the local authority's records, sorted.")
     district: str | None
+    transferred_from: str | None = Field(None, description="The hub that transferred the contact here, if any.")
 
     def key(self) -> str:
         return self.referral_id
@@ -186,6 +189,19 @@ class PoliceNoticeFact(Fact):
         return f"{self.force}/{self.notification_id}"
 
 
+class TransferOutFact(Fact):
+    """A contact this hub transferred to another hub of the region (transfer.sent)."""
+
+    transfer_id: str
+    referral_id: str
+    to_hub: str
+    transferred_at: AwareDatetime
+    rating: str
+
+    def key(self) -> str:
+        return self.transfer_id
+
+
 FACT_MODELS: dict[FactKind, type[Fact]] = {
     FactKind.CONTACT: ContactFact,
     FactKind.DECISION: DecisionFact,
@@ -195,6 +211,7 @@ FACT_MODELS: dict[FactKind, type[Fact]] = {
     FactKind.ALERT: AlertFact,
     FactKind.CONSULTATION: ConsultationFact,
     FactKind.POLICE_NOTICE: PoliceNoticeFact,
+    FactKind.TRANSFER_OUT: TransferOutFact,
 }
 
 
@@ -240,7 +257,14 @@ def contact_fact(referral: ReferralView) -> ContactFact:
         subject_kinds=sorted({s.kind for s in referral.subjects}),
         person_refs=sorted({m.person_ref for m in referral.matches}),
         district=_district(referral),
+        transferred_from=referral.transferred_from.hub_id if referral.transferred_from is not None else None,
     )
+
+
+def transfer_out_fact(notice: TransferNoticeView) -> TransferOutFact:
+    """What insight keeps of a transfer out: where to, when, the rating; never the referrer."""
+    return TransferOutFact(transfer_id=notice.transfer_id, referral_id=notice.referral_id, to_hub=notice.to_hub,
+                           transferred_at=notice.transferred_at, rating=notice.rating)
 
 
 def decision_fact(decision: DecisionView) -> DecisionFact:

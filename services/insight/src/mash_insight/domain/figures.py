@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from mash_runtime.timescales import Deadline, Timescales
 from mash_schemas.common import BragRating
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mash_insight.domain.facts import (
     AlertFact,
@@ -32,6 +32,7 @@ from mash_insight.domain.facts import (
     Fact,
     LateAnswerFact,
     PoliceNoticeFact,
+    TransferOutFact,
 )
 from mash_insight.domain.periods import Grouping, Period
 
@@ -53,6 +54,7 @@ class Facts:
     alerts: list[AlertFact] = field(default_factory=list)
     consultations: list[ConsultationFact] = field(default_factory=list)
     police_notices: list[PoliceNoticeFact] = field(default_factory=list)
+    transfers_out: list[TransferOutFact] = field(default_factory=list)
 
     @classmethod
     def of(cls, facts: Iterable[Fact]) -> Facts:
@@ -72,6 +74,8 @@ class Facts:
                     found.late_answers.append(fact)
                 case AlertFact():
                     found.alerts.append(fact)
+                case TransferOutFact():
+                    found.transfers_out.append(fact)
                 case ConsultationFact():
                     found.consultations.append(fact)
                 case PoliceNoticeFact():
@@ -515,3 +519,34 @@ def consultations(facts: Facts, period: Period) -> ConsultationReport:
         by_sector=dict(sorted(Counter(c.sector for c in chosen).items())),
         by_category=dict(sorted(Counter(cat for c in chosen for cat in c.categories).items())),
     )
+
+
+NEIGHBOUR_PREFIX = "hub-"  # a neighbouring hub's agency id as a virtual member (mash_runtime.region)
+
+
+class FederationReport(BaseModel):
+    """Across council boundaries (issue 20), over the period: transfers in and out by hub, and enquiries that
+    asked a neighbouring hub."""
+
+    first: str
+    last: str
+    transfers_in: dict[str, int] = Field(description="Contacts received by transfer, by sending hub.")
+    transfers_out: dict[str, int] = Field(description="Contacts transferred away, by receiving hub.")
+    cross_hub_enquiries: int = Field(description="Enquiries that asked at least one neighbouring hub.")
+    hubs_asked: dict[str, int] = Field(description="Enquiries asking each neighbouring hub, by hub id.")
+
+
+def federation(facts: Facts, period: Period) -> FederationReport:
+    """Transfers in (contacts received in `period` with a sending hub), out (transferred in `period`), and
+    enquiries opened in `period` that asked a neighbouring hub."""
+    transfers_in = Counter(c.transferred_from for c in facts.contacts
+                           if c.transferred_from is not None and period.contains(c.received_at))
+    transfers_out = Counter(t.to_hub for t in facts.transfers_out if period.contains(t.transferred_at))
+    asking = [e for e in facts.enquiries if period.contains(e.opened_at)
+              and any(a.startswith(NEIGHBOUR_PREFIX) for a in e.agencies)]
+    asked = Counter(a.removeprefix(NEIGHBOUR_PREFIX) for e in asking for a in e.agencies
+                    if a.startswith(NEIGHBOUR_PREFIX))
+    return FederationReport(first=period.first.isoformat(), last=period.last.isoformat(),
+                            transfers_in=dict(sorted(transfers_in.items())),
+                            transfers_out=dict(sorted(transfers_out.items())),
+                            cross_hub_enquiries=len(asking), hubs_asked=dict(sorted(asked.items())))

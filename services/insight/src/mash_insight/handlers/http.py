@@ -76,6 +76,13 @@ def figure_routes(reports: Reports, audit: AuditLog, store: InsightStore | None 
         await audited(principal, "figures.consultations", {"from": str(chosen.first), "to": str(chosen.last)})
         return await reports.consultations(chosen)
 
+    @router.get("/figures/federation", summary="Transfers in and out by hub, and enquiries asking a neighbouring hub")
+    async def federation(first: From = None, last: To = None,
+                         principal: Principal = reader) -> figures.FederationReport:
+        chosen = period(first, last)
+        await audited(principal, "figures.federation", {"from": str(chosen.first), "to": str(chosen.last)})
+        return await reports.federation(chosen)
+
     @router.get("/figures/rising-concern", summary="Families whose low-level contacts add up (a prompt to look)")
     async def rising(as_of: Annotated[date | None, Query(description="The day looked back from; default today.")]
                      = None, principal: Principal = reader) -> RisingConcernReport:

@@ -18,6 +18,7 @@ from mash_schemas.topics import (
     POLICE_NOTIFICATION,
     REFERRAL_RECEIVED,
     TIMESCALE_ALERT,
+    TRANSFER_SENT,
 )
 
 from mash_insight.domain import facts
@@ -30,6 +31,7 @@ from mash_insight.readers import (
     PoliceNotificationView,
     ReferralReceivedView,
     TimescaleAlertView,
+    TransferSentView,
 )
 from mash_insight.store import FactStore
 
@@ -68,6 +70,10 @@ class FactRecorder:
         """A consultation."""
         await self.store.record(facts.consultation_fact(event.payload), str(event.event_id))
 
+    async def on_transfer_out(self, event: TransferSentView, _: MessageOrigin | None = None) -> None:
+        """A contact transferred to another hub of the region."""
+        await self.store.record(facts.transfer_out_fact(event.payload), str(event.event_id))
+
     async def on_police_notification(self, event: PoliceNotificationView, _: MessageOrigin | None = None) -> None:
         """A police notification sent to the feed."""
         await self.store.record(facts.police_notice_fact(event.payload, event.occurred_at), str(event.event_id))
@@ -90,3 +96,4 @@ def subscribe_all(runtime: ServiceRuntime, recorder: FactRecorder, generation: s
                       recorder.on_consultation)
     runtime.subscribe(POLICE_NOTIFICATION, PoliceNotificationView, group("police-feed"),
                       recorder.on_police_notification)
+    runtime.subscribe(TRANSFER_SENT, TransferSentView, group("transfers-out"), recorder.on_transfer_out)

@@ -19,7 +19,7 @@ from mash_schemas.referral import Referral, ReferralAmendment
 from mash_intake.domain.police_routing import routing_note
 from mash_intake.domain.triage import TriageResult
 
-ContactStatus = Literal["received", "kept_as_information", "enquiry_open", "decided"]
+ContactStatus = Literal["received", "kept_as_information", "enquiry_open", "decided", "transferred"]
 
 
 class ScreeningHasBegun(Exception):
@@ -71,7 +71,9 @@ class Contact:
             source=referral.source,
             received_at=referral.received_at,
             matched_person_refs=list(person_refs),
-            history=[HistoryLine(referral.received_at, "contact received")],
+            history=[HistoryLine(referral.received_at, "contact received")] + (
+                [HistoryLine(referral.received_at, f"transferred here by {referral.transferred_from.hub_name}")]
+                if referral.transferred_from is not None else []),
             fingerprint=fingerprint,
             suggested_rating=referral.suggested_rating.rating.value,
             referral=referral.model_dump(mode="json"),

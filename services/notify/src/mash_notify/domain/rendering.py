@@ -1,7 +1,8 @@
 """Turning hand-off summaries, feedback and outcome notices into message text with the packaged templates.
 
-Templates only ever see the gated models (HandoffSummary, ReferrerFeedback, AgencyOutcomeNotice),
-never the Decision, so a template cannot reach information the gates kept back.
+Templates only ever see the gated models (HandoffSummary, ReferrerFeedback, AgencyOutcomeNotice, and a
+transfer's TransferNotice, which names only the referrer and where the contact went), never the Decision,
+so a template cannot reach information the gates kept back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from mash_schemas.federation import TransferNotice
 
 from mash_notify.domain.agency_outcome import AgencyOutcomeNotice
 from mash_notify.domain.feedback import ProfessionalFeedback, ReferrerFeedback
@@ -81,6 +83,13 @@ def render_feedback(feedback: ReferrerFeedback) -> RenderedText:
         template = _environment().get_template("feedback_public.txt.j2")
         subject = f"MASH: your concern {feedback.referral_id} has been considered"
     return RenderedText(subject=subject, body=template.render(feedback=feedback))
+
+
+def render_transfer_notice(notice: TransferNotice) -> RenderedText:
+    """The referrer's notice that their concern went to another hub's front door."""
+    template = _environment().get_template("transfer_notice.txt.j2")
+    subject = f"MASH: your concern {notice.referral_id} has been passed to {notice.to_hub_name}"
+    return RenderedText(subject=subject, body=template.render(notice=notice))
 
 
 def render_agency_outcome(notice: AgencyOutcomeNotice) -> RenderedText:

@@ -210,4 +210,57 @@ def staff_routes(pages: Pages) -> APIRouter:
                                    errors=errors)
         return RedirectResponse(f"/cases/{referral_id}?done=decided", status.HTTP_303_SEE_OTHER)
 
+    # --- transfer to another hub of the region (issue 20; docs/federation.md) ---------------------------
+
+    def transfer_body(form: FormData) -> dict[str, Any]:
+        return {"to_hub": form_text(form, "to_hub"), "reason": form_text(form, "reason")}
+
+    def transfer_errors(body: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if not body["to_hub"]:
+            errors["to_hub"] = "Enter the hub the family now lives in"
+        if not body["reason"]:
+            errors["reason"] = "Give the reason for the transfer"
+        return errors
+
+    @router.get("/cases/{referral_id}/transfer")
+    async def transfer_form(request: Request, referral_id: str) -> Response:
+        user = require(request, "screener", "manager")
+        return await case_page(request, user, referral_id, "transfer.html", title="Transfer to another hub", form={})
+
+    @router.post("/cases/{referral_id}/transfer/preview")
+    async def transfer_preview(request: Request, referral_id: str, form: csrf_form) -> Response:
+        user = require(request, "screener", "manager")
+        body = transfer_body(form)
+        errors = transfer_errors(body)
+        if not errors:
+            try:
+                crossing = await api.preview_transfer(user.access_token, referral_id, body)
+            except ApiError as error:
+                if error.status in (401, 403, 404):
+                    return pages.refused(request, error)
+                errors = _errors(error, "to_hub")
+            else:
+                return pages.render(request, "transfer_preview.html", title="Check what will cross",
+                                    referral_id=referral_id, form=body, transfer=crossing["transfer"])
+        return await case_page(request, user, referral_id, "transfer.html", title="Transfer to another hub",
+                               form=body, errors=errors)
+
+    @router.post("/cases/{referral_id}/transfer")
+    async def transfer(request: Request, referral_id: str, form: csrf_form) -> Response:
+        user = require(request, "screener", "manager")
+        body = transfer_body(form)
+        errors = transfer_errors(body)
+        if not errors:
+            try:
+                await api.transfer(user.access_token, referral_id, body)
+            except ApiError as error:
+                if error.status in (401, 403, 404):
+                    return pages.refused(request, error)
+                errors = _errors(error, "to_hub")
+        if errors:
+            return await case_page(request, user, referral_id, "transfer.html", title="Transfer to another hub",
+                                   form=body, errors=errors)
+        return RedirectResponse(f"/cases/{referral_id}?done=transferred", status.HTTP_303_SEE_OTHER)
+
     return router
