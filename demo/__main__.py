@@ -25,7 +25,7 @@ from typing import Any
 from demo.client import HubClient
 from demo.hub import Hub, HubConfig
 from demo.postbox import Postbox
-from demo.region_scenario import two_hub_part
+from demo.region_scenario import across_the_boundary, two_hub_part
 from demo.scenarios import (
     DEMO_DIR,
     CarriedCase,
@@ -130,7 +130,8 @@ async def main() -> int:
             await client.close()
             if os.environ.get("MASH_DEMO_REGION", "1") != "0":  # issue 20: two councils' hubs side by side
                 family = next(s for s in scenarios if s.number == FAMILY_THAT_MOVES)
-                await two_hub_part(kafka, mongo, workdir / "region", namespace, family)
+                await two_hub_part(kafka, mongo, workdir / "region", namespace, family,
+                                   more_steps=across_the_boundary(family))
             _print_workspace(hub)
             if sys.stdin.isatty() and os.environ.get("MASH_DEMO_KEEP_RUNNING", "1") != "0":
                 print("\nThe hub keeps running for you to click through: press Ctrl-C to stop it.")

@@ -25,6 +25,7 @@ from typing import Any
 from mash_runtime.region import postcode_district
 from pymongo import AsyncMongoClient
 
+from demo.federation_steps import ask_the_neighbour, transfer_and_decide
 from demo.hub import AgencyOptions
 from demo.region import RegionConfig, RegionRun, region_for_run, send_to_force_feed
 from demo.scenarios import DEMO_DIR, CarriedCase, Scenario, carry
@@ -53,6 +54,29 @@ def _at(contact: dict[str, Any], address: dict[str, Any]) -> dict[str, Any]:
     for subject in moved["subjects"]:
         subject["address"] = address
     return moved
+
+
+def across_the_boundary(scenario: Scenario) -> MoreSteps:
+    """Issue 20's further steps, after the police notification followed the family to Westshire.
+
+    Westshire's manager asks Eastshire, as the virtual member `hub-eastshire`, about a contact made to Westshire
+    about the family at its new address; then a contact made to Eastshire (a professional there who still knows
+    the old address as the family's) is transferred by Eastshire's screener to Westshire and decided there.
+    """
+
+    async def steps(run: RegionRun, moved: FamilyMoved) -> list[str]:
+        at_new = _at(scenario.contact, NEW_ADDRESS)
+        west = run.client("westshire")
+        try:
+            accepted = await west.submit_contact(at_new)
+            accepted.raise_for_status()
+            referral_id = str(accepted.json()["referral_id"])
+        finally:
+            await west.close()
+        lines = await ask_the_neighbour(run, "westshire", "eastshire", referral_id)
+        return lines + await transfer_and_decide(run, "eastshire", "westshire", at_new)
+
+    return steps
 
 
 async def known_in_eastshire(run: RegionRun, scenario: Scenario) -> CarriedCase:
