@@ -6,8 +6,9 @@ agencies that serve both and one police force. The steps, each a function anothe
 1. `known_in_eastshire`: Eastshire's staff carry a concern about Ellie Ward to a decision;
 2. `police_notification_after_the_move`: the family has moved; the force's one feed reports an incident at
    the new address, and the router sends it to Westshire, whose area holds it (and not to Eastshire);
-3. further steps (Westshire asking Eastshire as a virtual member, transferring a contact) are passed in
-   as `more_steps` by the part of issue 20 that builds them.
+3. `across_the_boundary` (passed as `more_steps` by `make demo`): Westshire asks Eastshire as its virtual
+   member `hub-eastshire`, and a contact made to Eastshire about the family at its new address is
+   transferred to Westshire and decided there (demo/federation_steps.py).
 """
 
 from __future__ import annotations
