@@ -21,6 +21,7 @@ from mash_schemas.common import (
 from mash_schemas.envelope import EventEnvelope
 from mash_schemas.governance import LawfulBasis
 from mash_schemas.referral import Concern
+from mash_schemas.text import Rationale
 from mash_schemas.topics import DECISION_MADE
 
 
@@ -113,7 +114,7 @@ class Decision(Model):
     outcome: Outcome
     receiving_service: ShortText = Field(description="Configured service id, e.g. 'assessment-team'.")
     allocated_worker: AllocatedWorker | None = None
-    rationale: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+    rationale: Rationale
     referrer: Referrer
     subjects: list[Subject] = Field(min_length=1)
     concern: Concern | None = Field(

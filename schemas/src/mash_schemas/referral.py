@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, WithJsonSchema
+from pydantic import AwareDatetime, Field
 
 from mash_schemas.common import (
     AllocatedWorker,
@@ -19,14 +19,9 @@ from mash_schemas.common import (
 )
 from mash_schemas.envelope import EventEnvelope
 from mash_schemas.governance import LawfulBasis
+from mash_schemas.text import ItemText
+from mash_schemas.text import Narrative as Narrative
 from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
-
-Narrative = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
-    # Published with a non-space character required: blanks are stripped before the length is checked.
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 20_000, "pattern": r"[^\s\x85]"}),
-]
 
 
 class Concern(Model):
@@ -34,7 +29,7 @@ class Concern(Model):
 
     categories: list[ConcernCategory] = Field(min_length=1, max_length=16)
     narrative: Narrative
-    actions_taken: Annotated[str, StringConstraints(max_length=5_000)] | None = Field(
+    actions_taken: ItemText | None = Field(
         None, description="What the referrer has already done (spoken to parent, called police, ...)."
     )
 

@@ -7,17 +7,18 @@ each service keeps it locally (mash_runtime.governance).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from mash_runtime.auth import Principal, Role, require_roles
 from mash_runtime.clock import Clock
 from mash_runtime.governance import Governance
 from mash_runtime.http import DomainError
+from mash_schemas import text
 from mash_schemas.governance import HoldReason, LegalHold
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-Note = Annotated[str, Field(min_length=3, max_length=1000)]
+Note = text.Note3
 
 
 class NoHoldToLift(DomainError):
