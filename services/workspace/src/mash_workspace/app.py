@@ -14,6 +14,7 @@ from mash_runtime.logs import configure_logging
 from starlette import status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mash_workspace.errors import TITLE, UnexpectedErrorPage
 from mash_workspace.hub_api import HubApi
 from mash_workspace.pages.concern import concern_routes
 from mash_workspace.pages.governance import governance_routes
@@ -46,6 +47,13 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
         await hub_api.close()
 
     app = FastAPI(title="MASH workspace", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+
+    def problem_page(request: Request, reference: str) -> Response:
+        return pages.render(request, "error.html", status_code=500, title=TITLE, message="Try again later.",
+                            reference=reference)
+
+    # Innermost of the three, so that the problem page has the session (the layout's person) and the headers.
+    app.add_middleware(UnexpectedErrorPage, render=problem_page)
     app.add_middleware(EncryptedSessionMiddleware, keys=settings.session_keys(),
                        max_age_seconds=int(settings.session_hours * 3600), secure=settings.cookie_secure)
     app.add_middleware(SecurityHeadersMiddleware)

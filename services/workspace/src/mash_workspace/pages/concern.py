@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Pages, form_text
+from mash_workspace.web import Identifier, Pages, form_text
 
 Kind = Literal["professional", "public"]
 SUBJECT_KINDS = [("child", "A child"), ("unborn_child", "An unborn child"), ("adult_at_risk", "An adult at risk")]
@@ -234,14 +234,14 @@ def concern_routes(pages: Pages) -> APIRouter:
         return RedirectResponse(f"/report-a-concern/sent/{referral_id}", status.HTTP_303_SEE_OTHER)
 
     @router.get("/report-a-concern/sent/{referral_id}")
-    async def sent(request: Request, referral_id: str) -> Response:
+    async def sent(request: Request, referral_id: Identifier) -> Response:
         if referral_id not in request.session.get("reports", {}):
             return pages.render(request, "error.html", status_code=404, title="Page not found",
                                 message="This report was not made in this browser.")
         return pages.render(request, "concern/sent.html", title="Your report has been sent", referral_id=referral_id)
 
     @router.get("/report-a-concern/status/{referral_id}")
-    async def contact_status(request: Request, referral_id: str) -> Response:
+    async def contact_status(request: Request, referral_id: Identifier) -> Response:
         token = request.session.get("reports", {}).get(referral_id)
         if not isinstance(token, str):
             return pages.render(request, "error.html", status_code=404, title="Page not found",
