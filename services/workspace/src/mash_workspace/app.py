@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI, Request
@@ -86,7 +87,10 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     app.add_middleware(UnexpectedErrorPage, render=problem_page)
     app.add_middleware(ServerSessionMiddleware, store=sessions, keys=settings.session_keys(),
                        secure=settings.cookie_secure)
-    app.add_middleware(SecurityHeadersMiddleware)
+    provider = urlsplit(issuer)
+    app.add_middleware(SecurityHeadersMiddleware, form_origins=(
+        (f"{provider.scheme}://{provider.netloc}",) if provider.scheme in ("http", "https") and provider.netloc
+        else ()))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/")

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -80,7 +81,13 @@ def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken
                                 message="This hub has no identity provider set up yet. You can still report a "
                                         "concern without signing in.")
         request.session["next"] = _safe_next(next)
-        response: Response = await client.authorize_redirect(request, callback)
+        try:
+            response: Response = await client.authorize_redirect(request, callback)
+        except (httpx.HTTPError, OAuthError, ValueError):  # the provider cannot be reached or answers nonsense
+            log.warning("identity provider unavailable at sign-in", exc_info=True)
+            return pages.render(request, "error.html", status_code=503, title="Sign-in is not available",
+                                message="The council's sign-in service is not answering. Try again in a few "
+                                        "minutes. You can still report a concern without signing in.")
         return response
 
     @router.get("/auth/callback")
@@ -88,7 +95,7 @@ def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken
         try:
             token = await client.authorize_access_token(request)
             principal = await verify(str(token["access_token"]))
-        except (OAuthError, PermissionError, KeyError) as error:
+        except (OAuthError, PermissionError, KeyError, httpx.HTTPError, ValueError) as error:
             return pages.render(request, "error.html", status_code=401, title="You could not be signed in",
                                 message=f"Sign-in was refused ({type(error).__name__}). Try again.")
         userinfo = token.get("userinfo") or {}
