@@ -31,6 +31,11 @@ _FREE_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff
 _LINE_CLASS = r"\x00-\x1f\x7f-\x9f"
 _FREE_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 
+# The identifiers the services hand out (MASH-…, POL-<force>-<id>, ENQ-…, SAR-…, SAR-…:agency:item): letters,
+# digits and a little punctuation, never a blank, a control character, a slash or a percent sign. A path
+# parameter is checked against it where it arrives (the workspace's pages, a service's routes).
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,199}$"
+
 CONTROL_ERROR = "text_control_character"
 CONTROL_MESSAGE = "must only include letters, numbers, spaces and punctuation"
 FREE_CONTROL_MESSAGE = "must only include letters, numbers, spaces, punctuation and line breaks"

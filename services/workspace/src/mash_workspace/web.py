@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from jinja2 import Environment as JinjaEnvironment
-from mash_schemas.text import public_message
+from mash_schemas.text import IDENTIFIER_PATTERN, public_message
 from starlette import status
 from starlette.datastructures import FormData
 
@@ -23,12 +23,10 @@ from mash_workspace.security import csrf_token
 from mash_workspace.settings import WorkspaceSettings
 
 HERE = Path(__file__).parent
-# The identifiers the services hand out (MASH-…, POL-<force>-<id>, ENQ-…, SAR-…, SAR-…:agency:item): letters,
-# digits and a little punctuation, never a blank, a control character, a slash or a percent sign. A path
-# parameter that cannot be one is refused at the edge (404 page) before any service is asked: put into a
-# service's URL it could only fail there (a control character made httpx refuse the URL: a 500) or, with a
-# slash, address another resource.
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]{0,199}$"
+# A path parameter that cannot be an identifier the services hand out (mash_schemas.text.IDENTIFIER_PATTERN)
+# is refused at the edge (404 page) before any service is asked: put into a service's URL it could only fail
+# there (a control character made httpx refuse the URL: a 500) or, with a slash, address another resource.
+IDENTIFIER = IDENTIFIER_PATTERN
 AGENCY = r"^[a-z][a-z0-9-]{1,39}$"
 Identifier = Annotated[str, PathParam(pattern=IDENTIFIER)]
 AgencyId = Annotated[str, PathParam(pattern=AGENCY)]
