@@ -328,8 +328,11 @@ class Hub:
     async def _start_identity_provider(self) -> None:
         assert self.oidc_port is not None
         logs = self.config.workdir / "logs"
-        provider = HubProcess("oidc", [str(OIDC_PROVIDER), "--host", "127.0.0.1", "--port", str(self.oidc_port)],
-                              {}, logs / "oidc.log", port=self.oidc_port).start()
+        # The provider tells the workspace when someone signs out there (back-channel logout, issue 22).
+        logout = ["--backchannel-logout-uri", f"{self.workspace_url}/auth/backchannel-logout"] \
+            if self.workspace_port is not None else []
+        provider = HubProcess("oidc", [str(OIDC_PROVIDER), "--host", "127.0.0.1", "--port", str(self.oidc_port),
+                                       *logout], {}, logs / "oidc.log", port=self.oidc_port).start()
         self.people.append(provider)
         await provider.wait_ready(path="/.well-known/openid-configuration")
 
@@ -339,6 +342,7 @@ class Hub:
             **self.base_env(),
             "MASH_WORKSPACE_HTTP_PORT": str(self.workspace_port),
             "MASH_WORKSPACE_PUBLIC_URL": self.workspace_url,
+            "MASH_WORKSPACE_MONGO_DATABASE": self.database("workspace"),  # its sessions
             "MASH_WORKSPACE_LOG_FILE": str(self.config.workdir / "logs" / "workspace.log"),
             **{f"MASH_WORKSPACE_{service.upper()}_URL": self.url(service) for service in SERVICES},
             **self.config.service_env.get("workspace", {}),

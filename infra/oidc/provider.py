@@ -8,14 +8,22 @@ page at /oauth2/authorize (type a user name in the `sub` field, or press one of 
 /oauth2/token, /userinfo, /jwks (one RSA key, made afresh at every start), /oauth2/end_session, and
 PUT /users/<sub> to add or replace a user's claims.
 
-Two things it adds to the mock, for the hub:
+Four things it adds to the mock, for the hub:
 - the demo users from users.yaml are loaded into the provider before its port opens, so there is no moment
   at which a sign-in finds them missing (and the sign-in page offers them as one-click buttons);
 - access tokens are RS256 JWTs (RFC 9068 shape: header typ `at+jwt` with the key's `kid`; claims iss, sub,
   aud = --audience, iat, nbf, exp, jti, client_id, scope, and the user's claims: roles, agency, name,
   email), signed with the key the provider publishes in its JWKS. The mock on its own hands out opaque
   access tokens that only its /userinfo understands; a council's identity provider gives an API a JWT
-  access token for its audience, and this is what the hub's services verify.
+  access token for its audience, and this is what the hub's services verify;
+- RP-initiated logout without the mock's confirmation page: /oauth2/end_session with a
+  `post_logout_redirect_uri` sends the browser straight back there (with `state`), as a council's provider
+  does for a client it knows;
+- back-channel logout (OpenID Connect Back-Channel Logout 1.0): `POST /users/<sub>/logout` stands for the
+  council disabling an account or the person signing out everywhere. It signs a logout token for the user
+  (iss, aud = --logout-audience, iat, exp, jti, sub, the back-channel logout event; no nonce) with the key
+  in its JWKS, POSTs it as `logout_token` to each --backchannel-logout-uri, and answers with the token and
+  what each receiver said.
 
 The issuer is the address clients use to reach the provider (the mock takes it from the request), so use
 http://127.0.0.1:<port> everywhere. Local development and tests only: it asks for no password.
@@ -34,7 +42,9 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import jwt
 import uvicorn
 import yaml
@@ -50,6 +60,8 @@ with warnings.catch_warnings():
 DEFAULT_USERS = Path(__file__).with_name("users.yaml")
 DEFAULT_AUDIENCE = "mash-hub"
 DEFAULT_TOKEN_MAX_AGE = 3600
+DEFAULT_LOGOUT_AUDIENCE = "mash-workspace"
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 HUB_ROLES = frozenset({"screener", "manager", "agency", "analyst", "referrer", "operations"})
 PEOPLE_CLAIMS = ("name", "email")
 
@@ -87,8 +99,10 @@ def build_app(
     *,
     audience: str = DEFAULT_AUDIENCE,
     token_max_age: int = DEFAULT_TOKEN_MAX_AGE,
+    backchannel_logout_uris: Sequence[str] = (),
+    logout_audience: str = DEFAULT_LOGOUT_AUDIENCE,
 ) -> flask.Flask:
-    """The provider as a WSGI app: the mock's endpoints, the users preloaded, JWT access tokens."""
+    """The provider as a WSGI app: the mock's endpoints, the users preloaded, JWT access tokens, logout."""
 
     def access_token(client: Any, grant_type: str, user: Any, scope: str) -> str:
         # Called by authlib inside the token request: the issuer is the one the mock's discovery and ID
@@ -119,6 +133,38 @@ def build_app(
         access_token_max_age=timedelta(seconds=token_max_age),
     )
     app.secret_key = secrets.token_bytes(32)
+
+    @app.before_request
+    def end_session_at_once() -> Any:
+        # RP-initiated logout: the mock shows a confirmation page first; a council's provider sends a known
+        # client's user straight back. Nothing else to end: the mock keeps no sign-in session of its own.
+        if flask.request.path != "/oauth2/end_session":
+            return None
+        back = flask.request.values.get("post_logout_redirect_uri")
+        if not back or not back.startswith(("http://127.0.0.1:", "http://localhost:", "https://")):
+            return None
+        state = flask.request.values.get("state")
+        separator = "&" if "?" in back else "?"
+        return flask.redirect(back + (f"{separator}{urlencode({'state': state})}" if state else ""))
+
+    @app.post("/users/<sub>/logout")
+    def backchannel_logout(sub: str) -> Any:
+        key = flask.g.oidc_provider_mock_storage.jwk
+        now = int(time.time())
+        claims = {"iss": flask.request.host_url.rstrip("/"), "aud": logout_audience, "iat": now, "exp": now + 120,
+                  "jti": secrets.token_urlsafe(16), "sub": sub, "events": {BACKCHANNEL_EVENT: {}}}
+        token = jwt.encode(claims, key.as_pem(is_private=True), algorithm="RS256",
+                           headers={"kid": key.thumbprint(), "typ": "logout+jwt"})
+        delivered = {}
+        for uri in backchannel_logout_uris:
+            try:
+                answer = httpx.post(uri, data={"logout_token": token}, timeout=5.0)
+                delivered[uri] = answer.status_code
+            except httpx.HTTPError as exc:
+                delivered[uri] = f"not delivered: {type(exc).__name__}"
+        log.info("back-channel logout for %s: %s", sub, delivered)
+        return flask.jsonify({"logout_token": token, "delivered": delivered})
+
     return app
 
 
@@ -131,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="`aud` of the access tokens (the services' MASH_OIDC_AUDIENCE)")
     parser.add_argument("--token-max-age", type=int, default=DEFAULT_TOKEN_MAX_AGE,
                         help="seconds until access and ID tokens expire")
+    parser.add_argument("--backchannel-logout-uri", action="append", default=[],
+                        help="where to POST logout tokens (the workspace's /auth/backchannel-logout); repeatable")
+    parser.add_argument("--logout-audience", default=DEFAULT_LOGOUT_AUDIENCE,
+                        help="`aud` of logout tokens: the client id of the receiver (default mash-workspace)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -141,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         log.error("cannot load the demo users: %s", exc)
         return 2
-    app = build_app(users, audience=args.audience, token_max_age=args.token_max_age)
+    app = build_app(users, audience=args.audience, token_max_age=args.token_max_age,
+                    backchannel_logout_uris=args.backchannel_logout_uri, logout_audience=args.logout_audience)
     config = uvicorn.Config(app, interface="wsgi", host=args.host, port=args.port, log_config=None,
                             access_log=False)
     server = uvicorn.Server(config)

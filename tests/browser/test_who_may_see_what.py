@@ -56,6 +56,8 @@ async def test_a_screener_cannot_reach_the_decision_form(hub: Hub, browser: Brow
         await check_accessibility(screener)
         await visit(screener, f"{hub.workspace_url}/queue")
         await screener.click("button:has-text('Sign out')")
+        # Through the identity provider's end_session (RP-initiated logout) and back.
+        await screener.wait_for_url(f"{hub.workspace_url}/signed-out")
         assert "You have signed out" in await screener.inner_text("main")
         await check_accessibility(screener)
         await screener.goto(f"{hub.workspace_url}/queue")

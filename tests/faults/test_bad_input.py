@@ -186,8 +186,9 @@ def _fuzz_operation(operation: Any, examples: int, mode: GenerationMode) -> tupl
     seen: Counter[int] = Counter()
     refusals: Counter[str] = Counter()
 
+    # Derandomised (issue 22): the same requests every run, so a failure found once is found again.
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck),
-              phases=[Phase.explicit, Phase.generate], database=None)
+              phases=[Phase.explicit, Phase.generate], database=None, derandomize=True)
     @given(case=operation.as_strategy(generation_mode=mode))
     def call(case: Any) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKEN}"}

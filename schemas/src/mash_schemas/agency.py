@@ -10,8 +10,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from mash_schemas.common import AgencyName, BragRating, Model, ShortText
 from mash_schemas.envelope import EventEnvelope, derived_event_id
-
-ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+from mash_schemas.text import ItemText as ItemText
 
 
 class Sensitivity(StrEnum):

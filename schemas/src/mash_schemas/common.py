@@ -21,18 +21,13 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from mash_schemas.evolution import known_fields_only
+from mash_schemas.text import Note
+from mash_schemas.text import ShortText as ShortText
 
 AgencyName = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,39}$"),
     Field(description="A partner agency's id as configured in the hub, e.g. 'police', 'health'."),
-]
-ShortText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    # Published with a non-blank character required: blanks are stripped before the length is checked. NEL (U+0085)
-    # is named: the server strips it, but JSON Schema's (ECMAScript's) \s does not count it as blank.
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"[^\s\x85]"}),
 ]
 def _postcode_form(value: object) -> object:
     # Referrers type postcodes in any case and spacing; normalise before the pattern is checked.
@@ -224,7 +219,7 @@ class Consent(Model):
     model_config = ConfigDict(json_schema_extra=_consent_reason_rule)
 
     status: ConsentStatus
-    reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    reason: Note | None = None
     recorded_by: ShortText
     recorded_at: AwareDatetime | None = None
 

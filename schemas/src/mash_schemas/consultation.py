@@ -6,15 +6,16 @@ given and whether it led to a contact (and which, when known).
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, EmailStr, Field
 
 from mash_schemas.common import ConcernCategory, Model, ReferrerSector, ShortText
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.text import Rationale
 from mash_schemas.topics import CONSULTATION_RECORDED
 
-ConsultationText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+ConsultationText = Rationale
 
 
 class ConsultationAsker(Model):

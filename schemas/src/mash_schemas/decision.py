@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field
 
 from mash_schemas.agency import InformationItem
 from mash_schemas.common import (
@@ -27,6 +27,7 @@ from mash_schemas.items import ReleasedItem as ReleasedItem
 from mash_schemas.items import WithheldItem as WithheldItem
 from mash_schemas.items import is_releasable as is_releasable
 from mash_schemas.referral import Concern
+from mash_schemas.text import Rationale
 from mash_schemas.topics import DECISION_MADE
 
 
@@ -64,7 +65,7 @@ class Decision(Model):
     outcome: Outcome
     receiving_service: ShortText = Field(description="Configured service id, e.g. 'assessment-team'.")
     allocated_worker: AllocatedWorker | None = None
-    rationale: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+    rationale: Rationale
     referrer: Referrer
     subjects: list[Subject] = Field(min_length=1)
     concern: Concern | None = Field(

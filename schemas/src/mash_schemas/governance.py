@@ -9,15 +9,16 @@ copies; a MASH manager's legal hold (a case under review, a complaint, a learnin
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field
 
 from mash_schemas.common import Model, ShortText
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.text import Note
 from mash_schemas.topics import LEGAL_HOLD, SUBJECT_ERASED
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reason = Note
 
 
 class LawfulBasis(Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, WithJsonSchema
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from mash_schemas.common import (
     AllocatedWorker,
@@ -20,14 +20,9 @@ from mash_schemas.common import (
 from mash_schemas.envelope import EventEnvelope
 from mash_schemas.governance import LawfulBasis
 from mash_schemas.items import ReleasedItem, WithheldItem
+from mash_schemas.text import ItemText, LongLine, Rationale
+from mash_schemas.text import Narrative as Narrative
 from mash_schemas.topics import REFERRAL_AMENDED, REFERRAL_RECEIVED
-
-Narrative = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
-    # Published with a non-space character required: blanks are stripped before the length is checked.
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 20_000, "pattern": r"[^\s\x85]"}),
-]
 
 
 class Concern(Model):
@@ -35,7 +30,7 @@ class Concern(Model):
 
     categories: list[ConcernCategory] = Field(min_length=1, max_length=16)
     narrative: Narrative
-    actions_taken: Annotated[str, StringConstraints(max_length=5_000)] | None = Field(
+    actions_taken: ItemText | None = Field(
         None, description="What the referrer has already done (spoken to parent, called police, ...)."
     )
 
@@ -64,7 +59,7 @@ class TransferHistoryLine(Model):
     """One step the sending hub took on the contact, as its history said it (no rationale: it may quote)."""
 
     at: AwareDatetime
-    what: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    what: LongLine
 
 
 class TransferOrigin(Model):
@@ -79,7 +74,7 @@ class TransferOrigin(Model):
     referral_id: ShortText = Field(description="The contact's referral id in the sending hub.")
     transferred_at: AwareDatetime
     transferred_by: ShortText
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+    reason: Rationale
     sending_rating: BragRating = Field(description="The rating the sending hub had given (or suggested).")
     shared_findings: list[ReleasedItem] = Field(default_factory=list, max_length=200)
     sealed_references: list[WithheldItem] = Field(default_factory=list, max_length=200)

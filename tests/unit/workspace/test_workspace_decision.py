@@ -115,7 +115,7 @@ async def test_decisions_field_refusal_is_shown_on_that_field() -> None:
     assert "There is a problem" in page
     assert 'href="#rationale"' in page
     assert 'id="rationale-error"' in page
-    assert "String should have at most 4000 characters" in page
+    assert "The reason for the decision must be 4,000 characters or fewer" in page  # GOV.UK words, not pydantic's
     assert "Needs support, not protection." in page, "the manager's words are kept"
     assert re.search(r'value="education:E1"\s+checked', page)
     assert not hub.called("notify", "POST", "/previews")

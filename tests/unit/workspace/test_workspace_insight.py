@@ -20,7 +20,15 @@ from mash_workspace.session import COOKIE_NAME
 
 from tests.support.insight_events import generate_month
 from tests.unit.insight.memory_facts import MemoryFactStore, feed
-from tests.unit.workspace.workspace_builders import BASE_URL, FakeHub, person, settings, signed_in_cookie
+from tests.unit.workspace.workspace_builders import (
+    BASE_URL,
+    CLOCK,
+    SESSIONS,
+    FakeHub,
+    person,
+    settings,
+    signed_in_cookie,
+)
 
 pytestmark = pytest.mark.unit
 FIRST, LAST = date(2026, 3, 2), date(2026, 3, 22)
@@ -48,9 +56,10 @@ async def _answers() -> dict[str, Any]:
 @asynccontextmanager
 async def figures_workspace(hub: FakeHub, role: str) -> AsyncIterator[httpx.AsyncClient]:
     config = settings().model_copy(update={"insight_url": "http://insight.test"})
-    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(hub.handler)))
+    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(hub.handler)), database=SESSIONS,
+                     clock=CLOCK)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
-        client.cookies.set(COOKIE_NAME, signed_in_cookie(person(role)), domain="127.0.0.1")
+        client.cookies.set(COOKIE_NAME, await signed_in_cookie(person(role)), domain="127.0.0.1")
         yield client
 
 
@@ -99,9 +108,10 @@ async def test_the_commissioners_export_is_passed_through_as_a_download() -> Non
             "content-type": "text/csv", "content-disposition": 'attachment; filename="mash-figures.csv"'})
 
     config = settings().model_copy(update={"insight_url": "http://insight.test"})
-    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(handler)))
+    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(handler)), database=SESSIONS,
+                     clock=CLOCK)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
-        client.cookies.set(COOKIE_NAME, signed_in_cookie(person("manager")), domain="127.0.0.1")
+        client.cookies.set(COOKIE_NAME, await signed_in_cookie(person("manager")), domain="127.0.0.1")
         response = await client.get("/insight/export.csv", params={"from": "2026-03-01"})
     assert response.status_code == 200
     assert response.text == csv_text

@@ -8,7 +8,7 @@ from mash_workspace.pages.signin import _safe_next
 from mash_workspace.session import COOKIE_NAME
 from pydantic import SecretStr
 
-from tests.unit.workspace.workspace_builders import CSRF, FakeHub, person, session_cookie, settings, workspace
+from tests.unit.workspace.workspace_builders import CSRF, FakeHub, person, session_cookie, settings, store, workspace
 
 pytestmark = pytest.mark.unit
 
@@ -87,9 +87,10 @@ async def test_the_session_cookie_holds_nothing_readable() -> None:
 async def test_a_tampered_session_cookie_is_no_session() -> None:
     hub = FakeHub().on("decision", "GET", "/queue", [])
     config = settings()
-    good = session_cookie(config, {"user": person("manager"), "csrf": CSRF})
-    tampered = good[:40] + ("A" if good[40] != "A" else "B") + good[41:]
     async with workspace(hub) as client:
+        session_id = await store().create({"user": person("manager"), "csrf": CSRF})
+        good = session_cookie(config, session_id)
+        tampered = good[:40] + ("A" if good[40] != "A" else "B") + good[41:]
         client.cookies.set(COOKIE_NAME, tampered, domain="127.0.0.1")
         refused = await client.get("/queue")
         client.cookies.set(COOKIE_NAME, good, domain="127.0.0.1")
@@ -105,7 +106,8 @@ async def test_a_session_made_with_another_key_is_no_session() -> None:
     other = settings().model_copy(update={"session_key": SecretStr(Fernet.generate_key().decode())})
     hub = FakeHub()
     async with workspace(hub) as client:
-        client.cookies.set(COOKIE_NAME, session_cookie(other, {"user": person("manager")}), domain="127.0.0.1")
+        session_id = await store().create({"user": person("manager")})
+        client.cookies.set(COOKIE_NAME, session_cookie(other, session_id), domain="127.0.0.1")
         response = await client.get("/queue")
 
     assert response.status_code == 303
@@ -143,7 +145,7 @@ async def test_a_form_with_its_csrf_token_reaches_the_service_as_the_person() ->
 async def test_a_session_without_a_csrf_token_refuses_every_form() -> None:
     hub = FakeHub()
     async with workspace(hub) as client:
-        client.cookies.set(COOKIE_NAME, session_cookie(settings(), {"user": person("screener")}),
+        client.cookies.set(COOKIE_NAME, session_cookie(settings(), await store().create({"user": person("screener")})),
                            domain="127.0.0.1")
         response = await client.post("/cases/REF-1/screening", data={"csrf_token": "", "rating": "red"})
 

@@ -3,8 +3,9 @@
 `FakeHub` answers the workspace's calls to intake, decision, enquiry and notify (each at its own
 host, e.g. http://decision.test) from canned responses and records every call, so a test can say
 both what the page showed and what the services were asked (or that they were asked nothing).
-A signed-in person is an encrypted session cookie made with the workspace's own key, so no
-identity provider is needed.
+A signed-in person is a session record in the app's (in-memory) session database and a cookie holding
+its id, as the sign-in callback leaves them, so no identity provider is needed; the app's clock is a
+FixedClock that a test moves to pass the idle or absolute limit.
 
 One app serves every test (its templates compile once); each test puts its own FakeHub behind it.
 """
@@ -16,14 +17,17 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet, MultiFernet
 from fastapi import FastAPI
+from mash_runtime.clock import FixedClock
+from mash_runtime.memory_store import MemoryDatabase
 from mash_workspace.app import create_app
 from mash_workspace.hub_api import HubApi
-from mash_workspace.session import COOKIE_NAME
+from mash_workspace.session import COOKIE_NAME, SessionStore
 from mash_workspace.settings import WorkspaceSettings
 
 CSRF = "known-token"
@@ -83,10 +87,24 @@ class FakeHub:
         return [c for c in self.calls if (c.service, c.method, c.path) == (service, method, path)]
 
 
-def session_cookie(workspace: WorkspaceSettings, session: dict[str, Any]) -> str:
-    """The session cookie's value, encrypted with the workspace's own key."""
+def session_cookie(workspace: WorkspaceSettings, session_id: str) -> str:
+    """The session cookie's value for `session_id`, encrypted with `workspace`'s key (the cookie holds only the id)."""
     fernet = MultiFernet([Fernet(key.encode()) for key in workspace.session_keys()])
-    return fernet.encrypt(json.dumps(session).encode()).decode()
+    return fernet.encrypt(session_id.encode()).decode()
+
+
+# The shared app's session database and clock: a test signs people in by writing their session record, and
+# moves the clock to pass the idle or absolute limit. Each test starts at the same moment (see `workspace`).
+SESSIONS = MemoryDatabase("workspace")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CLOCK = FixedClock(START)
+
+
+def store() -> SessionStore:
+    """The shared app's session store (the same records, limits from the test settings)."""
+    config = settings()
+    return SessionStore(SESSIONS["sessions"], CLOCK, idle=timedelta(minutes=config.session_idle_minutes),
+                        absolute=timedelta(hours=config.session_hours))
 
 
 def person(role: str, agency: str | None = None, sub: str | None = None) -> dict[str, Any]:
@@ -111,13 +129,19 @@ _BEHIND = _Behind()
 @functools.cache
 def _app() -> FastAPI:
     config = settings()
-    return create_app(config, api=HubApi(config, transport=httpx.MockTransport(_BEHIND.handler)))
+    return create_app(config, api=HubApi(config, transport=httpx.MockTransport(_BEHIND.handler)),
+                      database=SESSIONS, clock=CLOCK)
 
 
-def signed_in_cookie(user: dict[str, Any] | None = None, **session: Any) -> str:
-    """A session cookie for `user` (with the known CSRF token), as the sign-in callback would leave it."""
+def app() -> FastAPI:
+    """The shared workspace app (sessions in SESSIONS, time from CLOCK)."""
+    return _app()
+
+
+async def signed_in_cookie(user: dict[str, Any] | None = None, **session: Any) -> str:
+    """A session (with the known CSRF token) for `user`, as the sign-in callback would leave it: its cookie."""
     content = {"csrf": CSRF, **session} | ({"user": user} if user is not None else {})
-    return session_cookie(settings(), content)
+    return session_cookie(settings(), await store().create(json.loads(json.dumps(content)), "unit-test"))
 
 
 @asynccontextmanager
@@ -125,9 +149,11 @@ async def workspace(hub: FakeHub, user: dict[str, Any] | None = None,
                     **session: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client on the real workspace app in front of `hub`, signed in as `user` (or signed out)."""
     _BEHIND.hub = hub
+    CLOCK.now = START
+    await SESSIONS["sessions"].delete_many({})  # each test starts with no sessions but its own
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url=BASE_URL) as client:
         if user is not None or session:
-            client.cookies.set(COOKIE_NAME, signed_in_cookie(user, **session), domain="127.0.0.1")
+            client.cookies.set(COOKIE_NAME, await signed_in_cookie(user, **session), domain="127.0.0.1")
         yield client
 
 

@@ -3,35 +3,53 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from mash_runtime.auth import TokenVerifier
+from mash_runtime.clock import Clock, utc_now
 from mash_runtime.logs import configure_logging
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 from starlette import status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mash_workspace.errors import TITLE, UnexpectedErrorPage
 from mash_workspace.hub_api import HubApi
+from mash_workspace.logout import LogoutTokens
 from mash_workspace.pages.concern import concern_routes
 from mash_workspace.pages.governance import governance_routes
 from mash_workspace.pages.insight import insight_routes
 from mash_workspace.pages.portal import portal_routes
 from mash_workspace.pages.portal_permissions import portal_permission_routes
+from mash_workspace.pages.sessions import session_routes
 from mash_workspace.pages.signin import home_for, signin_routes
 from mash_workspace.pages.staff import staff_routes
 from mash_workspace.security import SecurityHeadersMiddleware
-from mash_workspace.session import EncryptedSessionMiddleware
+from mash_workspace.session import ServerSessionMiddleware, SessionStore
 from mash_workspace.settings import WorkspaceSettings
 from mash_workspace.web import HERE, Forbidden, NotSignedIn, Pages, sign_in_url, signed_in
 
 GOVUK_ASSETS = HERE / "static" / "govuk"
 
 
-def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = None) -> FastAPI:
-    """The workspace as an ASGI app."""
+def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = None, *,
+               database: Any = None, clock: Clock = utc_now,
+               oidc_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The workspace as an ASGI app.
+
+    `database` is where sessions are kept (a MemoryDatabase in tests; by default the MongoDB of the settings),
+    `clock` is what the idle and absolute limits are measured with, and `oidc_transport` reaches the identity
+    provider for back-channel logout keys (tests pass the provider's app itself).
+    """
     settings = settings or WorkspaceSettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_file)
     if not (GOVUK_ASSETS / "application.css").exists():
@@ -39,16 +57,40 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     hub_api = api or HubApi(settings)
     verifier = TokenVerifier.from_settings(settings)
     pages = Pages(settings, hub_api)
+    mongo: AsyncMongoClient[dict[str, Any]] | None = None
+    if database is None:
+        mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+        database = mongo[settings.mongo_database]
+    sessions = SessionStore(database["sessions"], clock, idle=timedelta(minutes=settings.session_idle_minutes),
+                            absolute=timedelta(hours=settings.session_hours))
+    issuer = (settings.oidc_issuer or "").rstrip("/")
+    logout_tokens = LogoutTokens(issuer, settings.oidc_client_id, transport=oidc_transport) if issuer else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await sessions.ensure_indexes()
+        except PyMongoError:  # a store without TTL indexes (mongo-java-server): expiry is checked on every read
+            logging.getLogger("mash_workspace").warning("session indexes not created", exc_info=True)
         yield
         await hub_api.close()
+        if mongo is not None:
+            await mongo.close()
 
     app = FastAPI(title="MASH workspace", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    app.add_middleware(EncryptedSessionMiddleware, keys=settings.session_keys(),
-                       max_age_seconds=int(settings.session_hours * 3600), secure=settings.cookie_secure)
-    app.add_middleware(SecurityHeadersMiddleware)
+
+    def problem_page(request: Request, reference: str) -> Response:
+        return pages.render(request, "error.html", status_code=500, title=TITLE, message="Try again later.",
+                            reference=reference)
+
+    # Innermost of the three, so that the problem page has the session (the layout's person) and the headers.
+    app.add_middleware(UnexpectedErrorPage, render=problem_page)
+    app.add_middleware(ServerSessionMiddleware, store=sessions, keys=settings.session_keys(),
+                       secure=settings.cookie_secure)
+    provider = urlsplit(issuer)
+    app.add_middleware(SecurityHeadersMiddleware, form_origins=(
+        (f"{provider.scheme}://{provider.netloc}",) if provider.scheme in ("http", "https") and provider.netloc
+        else ()))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/")
@@ -66,7 +108,8 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     async def ready() -> JSONResponse:
         return JSONResponse({"status": "ready"})
 
-    app.include_router(signin_routes(pages, settings, verifier.verify))
+    app.include_router(signin_routes(pages, settings, verifier.verify, sessions, logout_tokens))
+    app.include_router(session_routes(pages, sessions))
     app.include_router(staff_routes(pages))
     app.include_router(concern_routes(pages))
     app.include_router(portal_routes(pages))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -25,6 +26,16 @@ class ApiError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status}: {self.message}"
+
+
+def _segment(value: str) -> str:
+    """A value as one path segment of a service's URL, whatever it holds.
+
+    The pages check identifiers at the edge (mash_workspace.web.IDENTIFIER); this is the second line: a
+    slash, a dot-dot, a question mark or a control character in a value can never change which resource
+    is asked for or make the URL one httpx refuses.
+    """
+    return quote(value, safe="") if value not in (".", "..") else quote(value, safe="").replace(".", "%2E")
 
 
 def _error_of(response: httpx.Response) -> ApiError:
@@ -87,50 +98,51 @@ class HubApi:
     async def case_file(self, token: str, referral_id: str, reason: str) -> dict[str, Any]:
         """The case file as the caller's role may see it (the read is audited with `reason`)."""
         result: dict[str, Any] = await self._call(
-            self.decision, "GET", f"/cases/{referral_id}", token, params={"reason": reason})
+            self.decision, "GET", f"/cases/{_segment(referral_id)}", token, params={"reason": reason})
         return result
 
     async def audit_trail(self, token: str, referral_id: str) -> list[dict[str, Any]]:
         """Who viewed or changed the case (managers)."""
-        result: list[dict[str, Any]] = await self._call(self.decision, "GET", f"/cases/{referral_id}/audit", token)
+        result: list[dict[str, Any]] = await self._call(
+            self.decision, "GET", f"/cases/{_segment(referral_id)}/audit", token)
         return result
 
     async def screen(self, token: str, referral_id: str, body: dict[str, Any]) -> None:
         """Confirm or change the rating."""
-        await self._call(self.decision, "POST", f"/cases/{referral_id}/screening", token, json=body)
+        await self._call(self.decision, "POST", f"/cases/{_segment(referral_id)}/screening", token, json=body)
 
     async def route(self, token: str, referral_id: str, body: dict[str, Any]) -> None:
         """Route to the allocated worker."""
-        await self._call(self.decision, "POST", f"/cases/{referral_id}/routing", token, json=body)
+        await self._call(self.decision, "POST", f"/cases/{_segment(referral_id)}/routing", token, json=body)
 
     async def open_enquiry(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Open a MASH enquiry."""
         result: dict[str, Any] = await self._call(
-            self.decision, "POST", f"/cases/{referral_id}/enquiry", token, json=body)
+            self.decision, "POST", f"/cases/{_segment(referral_id)}/enquiry", token, json=body)
         return result
 
     async def preview_decision(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """The decision as it would be recorded (nothing stored)."""
         result: dict[str, Any] = await self._call(
-            self.decision, "POST", f"/cases/{referral_id}/decision/preview", token, json=body)
+            self.decision, "POST", f"/cases/{_segment(referral_id)}/decision/preview", token, json=body)
         return result
 
     async def preview_transfer(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Exactly what a transfer to another hub would send (nothing sent)."""
         result: dict[str, Any] = await self._call(
-            self.decision, "POST", f"/cases/{referral_id}/transfer/preview", token, json=body)
+            self.decision, "POST", f"/cases/{_segment(referral_id)}/transfer/preview", token, json=body)
         return result
 
     async def transfer(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Transfer the contact to another hub of the region."""
-        result: dict[str, Any] = await self._call(self.decision, "POST", f"/cases/{referral_id}/transfer", token,
+        result: dict[str, Any] = await self._call(self.decision, "POST", f"/cases/{_segment(referral_id)}/transfer", token,
                                                   json=body)
         return result
 
     async def decide(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Record the decision."""
         result: dict[str, Any] = await self._call(
-            self.decision, "POST", f"/cases/{referral_id}/decision", token, json=body)
+            self.decision, "POST", f"/cases/{_segment(referral_id)}/decision", token, json=body)
         return result
 
     # --- notify -----------------------------------------------------------------------------------------
@@ -150,24 +162,26 @@ class HubApi:
 
     async def enquiry_progress(self, token: str, enquiry_id: str) -> dict[str, Any]:
         """Who answered, who is late."""
-        result: dict[str, Any] = await self._call(self.enquiry, "GET", f"/enquiries/{enquiry_id}", token)
+        result: dict[str, Any] = await self._call(self.enquiry, "GET", f"/enquiries/{_segment(enquiry_id)}", token)
         return result
 
     async def agency_requests(self, token: str, agency: str) -> list[dict[str, Any]]:
         """The agency's unanswered requests."""
-        result: list[dict[str, Any]] = await self._call(self.enquiry, "GET", f"/agencies/{agency}/requests", token)
+        result: list[dict[str, Any]] = await self._call(
+            self.enquiry, "GET", f"/agencies/{_segment(agency)}/requests", token)
         return result
 
     async def agency_request(self, token: str, agency: str, enquiry_id: str) -> dict[str, Any]:
         """One request to the agency."""
         result: dict[str, Any] = await self._call(
-            self.enquiry, "GET", f"/agencies/{agency}/requests/{enquiry_id}", token)
+            self.enquiry, "GET", f"/agencies/{_segment(agency)}/requests/{_segment(enquiry_id)}", token)
         return result
 
     async def agency_answer(self, token: str, agency: str, enquiry_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Answer as the agency."""
         result: dict[str, Any] = await self._call(
-            self.enquiry, "POST", f"/agencies/{agency}/requests/{enquiry_id}/response", token, json=body)
+            self.enquiry, "POST", f"/agencies/{_segment(agency)}/requests/{_segment(enquiry_id)}/response",
+            token, json=body)
         return result
 
     # --- intake -----------------------------------------------------------------------------------------
@@ -181,14 +195,16 @@ class HubApi:
 
     async def contact_status(self, status_token: str, referral_id: str) -> dict[str, Any]:
         """A contact's status, with the referrer's own status token."""
-        result: dict[str, Any] = await self._call(self.intake, "GET", f"/contacts/{referral_id}", status_token)
+        result: dict[str, Any] = await self._call(
+            self.intake, "GET", f"/contacts/{_segment(referral_id)}", status_token)
         return result
 
     # --- insight (the hub's figures; analysts and managers) ------------------------------------------------
 
     async def figures(self, token: str, name: str, params: dict[str, str]) -> dict[str, Any]:
         """One of insight's reports: performance, agencies, areas, consultations or rising-concern."""
-        result: dict[str, Any] = await self._call(self.insight, "GET", f"/figures/{name}", token, params=params)
+        result: dict[str, Any] = await self._call(
+            self.insight, "GET", f"/figures/{_segment(name)}", token, params=params)
         return result
 
     async def commissioners_csv(self, token: str, params: dict[str, str]) -> tuple[str, str]:
@@ -219,20 +235,21 @@ class HubApi:
     async def extend_subject_access(self, token: str, request_id: str, reason: str) -> dict[str, Any]:
         """Extend the request's deadline by two further months (managers; decision refuses a second or late one)."""
         result: dict[str, Any] = await self._call(
-            self.decision, "POST", f"/subject-access-requests/{request_id}/extension", token, json={"reason": reason})
+            self.decision, "POST", f"/subject-access-requests/{_segment(request_id)}/extension",
+            token, json={"reason": reason})
         return result
 
     async def subject_access_export(self, token: str, request_id: str, reason: str, form: str) -> dict[str, Any]:
         """The assembled answer (decision audits it as an export, with `reason`)."""
         result: dict[str, Any] = await self._call(
-            self.decision, "GET", f"/subject-access-requests/{request_id}", token,
+            self.decision, "GET", f"/subject-access-requests/{_segment(request_id)}", token,
             params={"reason": reason, "format": form})
         return result
 
     async def referrals_of(self, token: str, person_ref: str, reason: str) -> list[str]:
         """The referrals naming a person, for the audit report."""
         result: dict[str, Any] = await self._call(
-            self.decision, "GET", f"/people/{person_ref}/referrals", token, params={"reason": reason})
+            self.decision, "GET", f"/people/{_segment(person_ref)}/referrals", token, params={"reason": reason})
         return [str(referral_id) for referral_id in result.get("referral_ids", [])]
 
     async def audit_records(self, token: str, referral_ids: list[str], person_ref: str | None,
@@ -256,13 +273,13 @@ class HubApi:
     async def permission_requests(self, token: str, agency: str) -> list[dict[str, Any]]:
         """Subject access: the agency's sealed items awaiting its permission to release (enquiry audits it)."""
         result: list[dict[str, Any]] = await self._call(
-            self.enquiry, "GET", f"/agencies/{agency}/permission-requests", token)
+            self.enquiry, "GET", f"/agencies/{_segment(agency)}/permission-requests", token)
         return result
 
     async def answer_permission(self, token: str, agency: str, permission_id: str, permitted: bool,
                                 note: str | None) -> dict[str, Any]:
         """Permit or refuse one release, as the agency."""
         result: dict[str, Any] = await self._call(
-            self.enquiry, "POST", f"/agencies/{agency}/permission-requests/{permission_id}", token,
+            self.enquiry, "POST", f"/agencies/{_segment(agency)}/permission-requests/{_segment(permission_id)}", token,
             json={"permitted": permitted, "note": note})
         return result

@@ -44,10 +44,19 @@ HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    """Adds the headers above; pages (not static assets) are marked no-store."""
+    """Adds the headers above; pages (not static assets) are marked no-store.
 
-    def __init__(self, app: ASGIApp) -> None:
+    `form_origins` are origins a form may end up at besides this site: the identity provider's, because
+    signing out (a form) is redirected to its end-session endpoint, and browsers apply `form-action` to
+    every redirect a form submission follows.
+    """
+
+    def __init__(self, app: ASGIApp, form_origins: tuple[str, ...] = ()) -> None:
         self.app = app
+        self._headers = dict(HEADERS)
+        if form_origins:
+            self._headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+                "form-action 'self'", "form-action 'self' " + " ".join(form_origins))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +67,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
+                for name, value in self._headers.items():
                     headers[name] = value
                 if not is_static:
                     headers["Cache-Control"] = "no-store"

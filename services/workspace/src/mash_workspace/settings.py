@@ -37,9 +37,13 @@ class WorkspaceSettings(HubSettings):
 
     session_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_SESSION_KEY),
-        description="Fernet key that encrypts the session cookie (comma-separated, newest first, for rotation).",
+        description="Fernet key that encrypts the session id in the cookie (comma-separated, newest first, for "
+                    "rotation).",
     )
-    session_hours: float = Field(8.0, gt=0, le=24, description="A session ends after this long, signed in or not.")
+    session_hours: float = Field(8.0, gt=0, le=24, description="A session ends this long after it began, used or not.")
+    session_idle_minutes: float = Field(30.0, gt=0, le=24 * 60,
+                                        description="A session ends after this long without a request.")
+    mongo_database: str = Field("mash_workspace", description="The workspace's own database: sessions only.")
     cookie_secure: bool = Field(True, description="Send the session cookie over HTTPS only (browsers treat "
                                                   "127.0.0.1 as secure, so this stays on locally).")
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from jinja2 import Environment as JinjaEnvironment
+from mash_schemas.text import IDENTIFIER_PATTERN, public_message
 from starlette import status
 from starlette.datastructures import FormData
 
@@ -20,6 +23,13 @@ from mash_workspace.security import csrf_token
 from mash_workspace.settings import WorkspaceSettings
 
 HERE = Path(__file__).parent
+# A path parameter that cannot be an identifier the services hand out (mash_schemas.text.IDENTIFIER_PATTERN)
+# is refused at the edge (404 page) before any service is asked: put into a service's URL it could only fail
+# there (a control character made httpx refuse the URL: a 500) or, with a slash, address another resource.
+IDENTIFIER = IDENTIFIER_PATTERN
+AGENCY = r"^[a-z][a-z0-9-]{1,39}$"
+Identifier = Annotated[str, PathParam(pattern=IDENTIFIER)]
+AgencyId = Annotated[str, PathParam(pattern=AGENCY)]
 HUB_ROLES = frozenset({"screener", "manager", "analyst"})
 
 BRAG_TAG = {"red": "govuk-tag--red", "amber": "govuk-tag--orange", "green": "govuk-tag--green",
@@ -68,6 +78,33 @@ def form_text(form: FormData, name: str) -> str:
     """A form field's text, trimmed; '' when absent or a file."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def on_the_form(error: ApiError) -> bool:
+    """Whether a service's refusal is about what was typed, to be shown on the form's fields.
+
+    A 4xx other than 401 (sign in again), 403 and 404 (the page says so and shows nothing) is about the
+    request: the person can correct it. A 5xx, or a service that could not be reached (503 from HubApi),
+    is not theirs to fix: that is the problem page (502).
+    """
+    return 400 <= error.status < 500 and error.status not in (401, 403, 404)
+
+
+def field_errors(error: ApiError, labels: dict[str, str], fallback: str,
+                 rename: Callable[[str], str | None] | None = None) -> dict[str, str]:
+    """A service's refusal as the page's error summary: each field it named, as the input the page has.
+
+    `labels` names each input as its message should (GOV.UK: "Why you are looking must be 3 characters or
+    more"); `rename` maps a service's field path to an input (default: the path's last named part). A field
+    the page has no input for, or a refusal naming no field, goes on `fallback` with the service's message.
+    """
+    found: dict[str, str] = {}
+    for path, message in error.fields.items():
+        name = rename(path) if rename else next((p for p in reversed(path.split(".")) if not p.isdigit()), path)
+        if name not in labels:
+            name = fallback
+        found.setdefault(name, public_message(labels[name], message))
+    return found or {fallback: error.message}
 
 
 def signed_in(request: Request) -> SignedIn | None:
@@ -195,11 +232,20 @@ class Pages:
             }, status_code=status_code)
 
     def refused(self, request: Request, error: ApiError) -> Response:
-        """A service's refusal as a page: 401 signs the person in again; 403/404 say so and show nothing."""
+        """A service's refusal as a page: 401 signs the person in again; 403/404 say so and show nothing.
+
+        Another 4xx on a page with no form (a link with a value the service refuses) says what the service
+        said, with its status; only a service that failed or could not be reached is a 502.
+        """
         if error.status == status.HTTP_401_UNAUTHORIZED:
             request.session.pop("user", None)
             return RedirectResponse(sign_in_url(request), status.HTTP_303_SEE_OTHER)
         titles = {403: "You cannot see this page", 404: "Page not found"}
-        return self.render(request, "error.html", status_code=error.status if error.status in titles else 502,
-                           title=titles.get(error.status, "Sorry, there is a problem with the service"),
-                           message=error.message if error.status in titles else "Try again later.")
+        if error.status in titles:
+            return self.render(request, "error.html", status_code=error.status, title=titles[error.status],
+                               message=error.message)
+        if on_the_form(error):
+            return self.render(request, "error.html", status_code=error.status, title="There is a problem",
+                               message=error.message)
+        return self.render(request, "error.html", status_code=502, title="Sorry, there is a problem with the service",
+                           message="Try again later.")

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Path
 from mash_runtime.auth import Principal, Role, require_roles
 from mash_runtime.clock import Clock
 from mash_runtime.governance import Governance
 from mash_runtime.http import DomainError
+from mash_schemas import text
 from mash_schemas.governance import HoldReason, LegalHold
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-Note = Annotated[str, Field(min_length=3, max_length=1000)]
+Note = text.Note3
+# Checked where it arrives: the hold is a contract event whose referral id must be one (a 422, not a 500).
+ReferralId = Annotated[str, Path(pattern=text.IDENTIFIER_PATTERN)]
 
 
 class NoHoldToLift(DomainError):
@@ -52,20 +55,22 @@ def install_hold_routes(app: FastAPI, governance: Governance, clock: Clock) -> N
         return principal.name or principal.subject
 
     @router.get("/cases/{referral_id}/legal-hold", summary="The legal hold on a referral, if one is placed")
-    async def current(referral_id: str, _: Principal = managers) -> dict[str, Any]:
+    async def current(referral_id: ReferralId, _: Principal = managers) -> dict[str, Any]:
         hold = await governance.held(referral_id)
         return hold.model_dump(mode="json") if hold else {"referral_id": referral_id, "state": "none"}
 
     @router.post("/cases/{referral_id}/legal-hold", status_code=201,
                  summary="Place a legal hold: nothing of the referral is erased until it is lifted (audited)")
-    async def place(referral_id: str, request: PlaceHoldRequest, principal: Principal = managers) -> dict[str, Any]:
+    async def place(referral_id: ReferralId, request: PlaceHoldRequest,
+                    principal: Principal = managers) -> dict[str, Any]:
         hold = LegalHold(referral_id=referral_id, state="placed", reason=request.reason, note=request.note,
                          by=who(principal), at=clock())
         await governance.change_hold(hold, principal)
         return hold.model_dump(mode="json")
 
     @router.post("/cases/{referral_id}/legal-hold/lift", summary="Lift the legal hold (audited)")
-    async def lift(referral_id: str, request: LiftHoldRequest, principal: Principal = managers) -> dict[str, Any]:
+    async def lift(referral_id: ReferralId, request: LiftHoldRequest,
+                   principal: Principal = managers) -> dict[str, Any]:
         placed = await governance.held(referral_id)
         if placed is None:
             raise NoHoldToLift(f"no legal hold is placed on {referral_id}", field="referral_id")

@@ -9,13 +9,14 @@ from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal, Role, require_roles
 from mash_schemas.common import BragRating, ConsentStatus
 from mash_schemas.decision import Outcome
+from mash_schemas.text import Rationale, ShortText
 from pydantic import BaseModel, ConfigDict, Field
 
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.case_file import CaseState
 from mash_decision.neighbour import NeighbourResponder
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Text = Rationale
 
 
 class Body(BaseModel):
@@ -43,7 +44,7 @@ class OpenEnquiryRequest(Body):
     agencies: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,39}$")]] = Field(min_length=1, max_length=30)
     consent_check: ConsentStatus | None = None
     proceed_without_consent_reason: Text | None = None
-    questions: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
+    questions: list[ShortText] = Field(default_factory=list)
 
 
 class DecisionRequest(Body):
@@ -51,7 +52,7 @@ class DecisionRequest(Body):
 
     outcome: Outcome
     rationale: Text
-    receiving_service: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    receiving_service: ShortText | None = None
     handoff_item_ids: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(default_factory=list)
     rating: BragRating | None = None
 
@@ -60,7 +61,7 @@ class TransferRequest(Body):
     """Transfer the contact to the hub whose area the family lives in, with the reason."""
 
     to_hub: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
-    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+    reason: Rationale
 
 
 def install_neighbour_routes(app: FastAPI, responder: NeighbourResponder) -> None:

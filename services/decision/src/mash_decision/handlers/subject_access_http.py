@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from mash_runtime.auth import Principal, Role, require_roles
 from mash_schemas.subject_access import PersonIdentifiers
-from pydantic import BaseModel, ConfigDict, Field
+from mash_schemas.text import Reason, ShortText
+from pydantic import BaseModel, ConfigDict
 
 from mash_decision.subject_access import SubjectAccessDesk
 
@@ -22,11 +23,11 @@ class SubjectAccessBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    given_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    family_name: Annotated[str, Field(min_length=1, max_length=200)]
+    given_name: ShortText | None = None
+    family_name: ShortText
     date_of_birth: date | None = None
-    person_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    person_ref: ShortText | None = None
+    reason: Reason
 
 
 class ExtensionBody(BaseModel):
@@ -34,7 +35,7 @@ class ExtensionBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    reason: Reason
 
 
 def install_subject_access_routes(app: FastAPI, desk: SubjectAccessDesk) -> None:

@@ -5,15 +5,16 @@ An agency user sees and answers only their own agency's requests (403 for anothe
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException
 from mash_runtime.auth import Principal, Role, require_roles
 from mash_runtime.consuming import MessageOrigin
 from mash_runtime.service import ServiceRuntime
 from mash_schemas.subject_access import SubjectAccessPermissionRequested
+from mash_schemas.text import Note
 from mash_schemas.topics import SUBJECT_ACCESS_PERMISSION_ANSWERED, SUBJECT_ACCESS_PERMISSION_REQUESTED
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.handlers.http import AgencyPath, _own_agency
@@ -26,7 +27,7 @@ class PermissionAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     permitted: bool
-    note: Annotated[str, Field(max_length=1_000)] | None = None
+    note: Note | None = None
 
 
 def install_permission_routes(app: FastAPI, runtime: ServiceRuntime, permissions: ReleasePermissions,

@@ -8,7 +8,8 @@ from fastapi import APIRouter, FastAPI, Query
 from mash_runtime.auth import Principal, require_roles
 from mash_runtime.roles import Role
 from mash_schemas.decision import Decision
-from pydantic import BaseModel, Field
+from mash_schemas.text import Reason
+from pydantic import BaseModel
 
 from mash_notify.deliveries import Deliveries
 
@@ -16,7 +17,7 @@ from mash_notify.deliveries import Deliveries
 class ResendRequest(BaseModel):
     """Why operations re-send a failed delivery (kept in its log and the audit log)."""
 
-    reason: Annotated[str, Field(min_length=3, max_length=500)]
+    reason: Reason
 
 
 class PreviewRequest(BaseModel):

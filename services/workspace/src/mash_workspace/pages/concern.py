@@ -14,12 +14,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from mash_schemas.text import CONTROL_MESSAGE, FREE_CONTROL_MESSAGE, forbidden_character, public_message
 from starlette import status
 from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Pages, form_text
+from mash_workspace.web import Identifier, Pages, form_text
 
 Kind = Literal["professional", "public"]
 SUBJECT_KINDS = [("child", "A child"), ("unborn_child", "An unborn child"), ("adult_at_risk", "An adult at risk")]
@@ -44,6 +45,37 @@ FIELDS = [
 # The error summary links a date's message to the date's first input, as the GOV.UK date input pattern asks.
 ERROR_ANCHORS = {"subject-date_of_birth": "subject-date_of_birth-day",
                  "subject-expected_date": "subject-expected_date-day"}
+# Each text input as its message names it (GOV.UK error messages name the field the way its label does).
+LABELS = {
+    "referrer-name": "Your full name", "referrer-role": "Your role", "referrer-agency": "Your organisation",
+    "referrer-email": "Your email address", "referrer-phone": "Your phone number",
+    "subject-given_name": "Their first name", "subject-family_name": "Their last name",
+    "subject-address-line": "Their address", "subject-address-town": "Town or city",
+    "subject-address-postcode": "Postcode", "subject-nhs_number": "NHS number",
+    "household-given_name": "The household member's first name",
+    "household-family_name": "The household member's last name",
+    "household-relationship": "Their relationship to the child",
+    "concern-narrative": "What happened", "concern-actions_taken": "What you have already done",
+    "consent-reason": "Why consent was not given",
+}
+TEXTAREAS = frozenset({"concern-narrative", "concern-actions_taken", "consent-reason"})
+
+
+def refused_text(form: FormData, errors: dict[str, str]) -> None:
+    """The contract's rule for text, checked before sending: a control character is named at its field.
+
+    Intake refuses the same (mash_schemas.text); checking here says it in the form's words at once.
+    """
+    for name, label in LABELS.items():
+        multiline = name in TEXTAREAS
+        if name not in errors and forbidden_character(form_text(form, name), multiline=multiline) is not None:
+            errors[name] = public_message(label, FREE_CONTROL_MESSAGE if multiline else CONTROL_MESSAGE)
+
+
+def public_refusal(path: str, message: str) -> tuple[str, str]:
+    """Intake's refusal of a field as the form's input and a message in GOV.UK words."""
+    name = field_of(path)
+    return name, public_message(LABELS.get(name, "This answer"), message)
 
 
 
@@ -137,6 +169,7 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
     narrative = form_text(form, "concern-narrative")
     if not narrative:
         errors["concern-narrative"] = "Tell us what happened and what worries you"
+    refused_text(form, errors)
     consent_status = form_text(form, "consent-status")
     consent_reason = form_text(form, "consent-reason")
     if not consent_status:
@@ -191,7 +224,7 @@ def concern_routes(pages: Pages) -> APIRouter:
                 return pages.render(request, "error.html", status_code=502, title="Sorry, there is a problem",
                                     message="Your report was not sent. Try again, or phone the hub if a child "
                                             "is in danger now.")
-            refused = {field_of(path): message for path, message in error.fields.items()}
+            refused = dict(public_refusal(path, message) for path, message in error.fields.items())
             return form_page(request, kind, echo, refused or {"concern-narrative": error.message},
                              status.HTTP_400_BAD_REQUEST)
         referral_id = accepted["referral_id"]
@@ -201,14 +234,14 @@ def concern_routes(pages: Pages) -> APIRouter:
         return RedirectResponse(f"/report-a-concern/sent/{referral_id}", status.HTTP_303_SEE_OTHER)
 
     @router.get("/report-a-concern/sent/{referral_id}")
-    async def sent(request: Request, referral_id: str) -> Response:
+    async def sent(request: Request, referral_id: Identifier) -> Response:
         if referral_id not in request.session.get("reports", {}):
             return pages.render(request, "error.html", status_code=404, title="Page not found",
                                 message="This report was not made in this browser.")
         return pages.render(request, "concern/sent.html", title="Your report has been sent", referral_id=referral_id)
 
     @router.get("/report-a-concern/status/{referral_id}")
-    async def contact_status(request: Request, referral_id: str) -> Response:
+    async def contact_status(request: Request, referral_id: Identifier) -> Response:
         token = request.session.get("reports", {}).get(referral_id)
         if not isinstance(token, str):
             return pages.render(request, "error.html", status_code=404, title="Page not found",

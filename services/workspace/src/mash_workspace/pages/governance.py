@@ -12,15 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
+from mash_schemas.text import CONTROL_MESSAGE, forbidden_character, public_message
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Pages, form_text, require
+from mash_workspace.web import IDENTIFIER, Identifier, Pages, field_errors, form_text, on_the_form, require
 
 ROLES = ("manager",)
 AUDIT_COLUMNS = ("at", "service", "who", "roles", "action", "referral_id", "why")
@@ -31,6 +33,29 @@ def _day(value: str | None) -> str:
         return date.fromisoformat(value).isoformat() if value else ""
     except ValueError:
         return ""
+
+
+START_LABELS = {"given_name": "Given name", "family_name": "Family name", "date_of_birth": "Date of birth",
+                "person_ref": "Case system reference", "reason": "The reason"}
+WHO_LOOKED_LABELS = {"referral_id": "Case reference", "person_ref": "The person's case system reference",
+                     "from": "From", "to": "To", "reason": "Why you are looking"}
+
+
+class NotAsked(Exception):
+    """The report's query has answers the page refuses itself; no service is asked."""
+
+    def __init__(self, chosen: dict[str, str], errors: dict[str, str]) -> None:
+        super().__init__("not asked")
+        self.chosen = chosen
+        self.errors = errors
+
+
+def _chosen_of(request: Request) -> dict[str, str]:
+    query = request.query_params
+    return {"referral_id": (query.get("referral_id") or "").strip(),
+            "person_ref": (query.get("person_ref") or "").strip(),
+            "from": _day(query.get("from")), "to": _day(query.get("to")),
+            "reason": (query.get("reason") or "").strip()}
 
 
 def audit_csv(records: list[dict[str, Any]]) -> str:
@@ -69,11 +94,9 @@ def governance_routes(pages: Pages) -> APIRouter:
         try:
             started = await api.start_subject_access(user.access_token, body)
         except ApiError as error:
-            if error.status in (401, 403):
+            if not on_the_form(error):
                 return pages.refused(request, error)
-            errors = {key.split(".")[-1]: message for key, message in error.fields.items()} or {
-                "family_name": error.message}
-            return await listing_page(request, errors=errors, form=body)
+            return await listing_page(request, errors=field_errors(error, START_LABELS, "family_name"), form=body)
         return RedirectResponse(f"/subject-access/{started['request_id']}?started=1", status.HTTP_303_SEE_OTHER)
 
     async def answer_page(request: Request, request_id: str, status_code: int = 200, **extra: Any) -> Response:
@@ -88,11 +111,11 @@ def governance_routes(pages: Pages) -> APIRouter:
                             extended=request.query_params.get("extended"), **extra)
 
     @router.get("/subject-access/{request_id}")
-    async def answer(request: Request, request_id: str) -> Response:
+    async def answer(request: Request, request_id: Identifier) -> Response:
         return await answer_page(request, request_id)
 
     @router.post("/subject-access/{request_id}/extension")
-    async def extend(request: Request, request_id: str, form: csrf_form) -> Response:
+    async def extend(request: Request, request_id: Identifier, form: csrf_form) -> Response:
         """Two further months for a complex request; the service refuses a second extension or an overdue one."""
         user = require(request, *ROLES)
         reason = form_text(form, "reason")
@@ -103,18 +126,19 @@ def governance_routes(pages: Pages) -> APIRouter:
         try:
             await api.extend_subject_access(user.access_token, request_id, reason)
         except ApiError as error:
-            if error.status in (401, 403, 404):
+            if not on_the_form(error):
                 return pages.refused(request, error)
             # A refusal (already extended, or overdue) is about the request, not the reason typed.
             field = "reason" if error.status == 422 else "extension"
-            message = error.fields.get("reason") or error.message
-            return await answer_page(request, request_id, error.status if error.status in (409, 422) else 502,
+            said = error.fields.get("reason")
+            message = public_message("The reason", said) if said else error.message
+            return await answer_page(request, request_id, error.status,
                                      errors={field: f"The deadline was not extended: {message}"},
                                      extension_reason=reason)
         return RedirectResponse(f"/subject-access/{request_id}?extended=1", status.HTTP_303_SEE_OTHER)
 
     @router.get("/subject-access/{request_id}/export.json")
-    async def answer_json(request: Request, request_id: str) -> Response:
+    async def answer_json(request: Request, request_id: Identifier) -> Response:
         user = require(request, *ROLES)
         try:
             found = await api.subject_access_export(user.access_token, request_id, "exported as JSON", "json")
@@ -123,15 +147,27 @@ def governance_routes(pages: Pages) -> APIRouter:
         return Response(json.dumps(found, indent=2), media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{request_id}.json"'})
 
+    def checked(chosen: dict[str, str]) -> dict[str, str]:
+        """What the page can tell at once: a reference that cannot be one, a reason with a control character.
+
+        A person reference goes into decision's URL (`/people/{ref}/referrals`), so it is checked like every
+        path parameter; the reason follows the contract's rule for text.
+        """
+        errors: dict[str, str] = {}
+        for name in ("referral_id", "person_ref"):
+            if chosen[name] and not re.fullmatch(IDENTIFIER, chosen[name]):
+                errors[name] = f"{WHO_LOOKED_LABELS[name]} must only include letters, numbers, hyphens and full stops"
+        if forbidden_character(chosen["reason"]) is not None:
+            errors["reason"] = public_message(WHO_LOOKED_LABELS["reason"], CONTROL_MESSAGE)
+        return errors
+
     async def report(request: Request) -> tuple[dict[str, str], list[dict[str, Any]] | None]:
         user = require(request, *ROLES)
-        query = request.query_params
-        chosen = {"referral_id": (query.get("referral_id") or "").strip(),
-                  "person_ref": (query.get("person_ref") or "").strip(),
-                  "from": _day(query.get("from")), "to": _day(query.get("to")),
-                  "reason": (query.get("reason") or "").strip()}
+        chosen = _chosen_of(request)
         if not (chosen["referral_id"] or chosen["person_ref"]):
             return chosen, None
+        if errors := checked(chosen):
+            raise NotAsked(chosen, errors)
         reason = chosen["reason"] or "who looked at this family's records"
         referral_ids = [chosen["referral_id"]] if chosen["referral_id"] else []
         if chosen["person_ref"]:
@@ -140,21 +176,36 @@ def governance_routes(pages: Pages) -> APIRouter:
                                           {"from": chosen["from"], "to": chosen["to"]}, reason)
         return chosen, records
 
+    def report_page(request: Request, chosen: dict[str, str], records: list[dict[str, Any]] | None,
+                    errors: dict[str, str] | None = None) -> Response:
+        return pages.render(request, "governance/who_looked.html", title="Who looked at this family's records",
+                            status_code=400 if errors else 200, active="who-looked", chosen=chosen, records=records,
+                            errors=errors or {})
+
     @router.get("/who-looked")
     async def who_looked(request: Request) -> Response:
         try:
             chosen, records = await report(request)
+        except NotAsked as refused:
+            return report_page(request, refused.chosen, None, refused.errors)
         except ApiError as error:
-            return pages.refused(request, error)
-        return pages.render(request, "governance/who_looked.html", title="Who looked at this family's records",
-                            active="who-looked", chosen=chosen, records=records)
+            if not on_the_form(error):
+                return pages.refused(request, error)
+            # Every service checks the reason (at least 3 characters): its refusal is the field's message.
+            return report_page(request, _chosen_of(request), None,
+                               field_errors(error, WHO_LOOKED_LABELS, "reason"))
+        return report_page(request, chosen, records)
 
     @router.get("/who-looked/export.{form}")
-    async def who_looked_export(request: Request, form: str) -> Response:
+    async def who_looked_export(request: Request, form: Literal["csv", "json"]) -> Response:
         try:
             chosen, records = await report(request)
+        except NotAsked as refused:
+            return report_page(request, refused.chosen, None, refused.errors)
         except ApiError as error:
-            return pages.refused(request, error)
+            if not on_the_form(error):
+                return pages.refused(request, error)
+            return report_page(request, _chosen_of(request), None, field_errors(error, WHO_LOOKED_LABELS, "reason"))
         name = f"who-looked-{chosen['referral_id'] or chosen['person_ref'] or 'none'}"
         if form == "csv":
             return Response(audit_csv(records or []), media_type="text/csv; charset=utf-8",

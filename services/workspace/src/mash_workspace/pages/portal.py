@@ -16,7 +16,17 @@ from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Forbidden, Pages, SignedIn, form_text, require
+from mash_workspace.web import (
+    AgencyId,
+    Forbidden,
+    Identifier,
+    Pages,
+    SignedIn,
+    field_errors,
+    form_text,
+    on_the_form,
+    require,
+)
 
 ITEM_SLOTS = 3
 RATINGS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("blue", "Blue")]
@@ -67,6 +77,22 @@ def answer_from(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
             "items": items if outcome == "information_held" else []}
 
 
+ANSWER_LABELS = {"outcome": "Whether your agency holds information", "rating": "The level of need",
+                 **{f"item-{n}-{part}": f"{label} of item {n}" for n in range(1, ITEM_SLOTS + 1)
+                    for part, label in (("about", "Who it is about"), ("summary", "The description"),
+                                        ("sensitivity", "Whether it may be shared"),
+                                        ("rating_reason", "The reason for the level of need"),
+                                        ("permitted_wording", "The words it may be shared in"))}}
+
+
+def answer_input(path: str) -> str | None:
+    """Enquiry's field path as the form's input ('items.0.summary' -> 'item-1-summary')."""
+    parts = path.split(".")
+    if len(parts) >= 3 and parts[0] == "items" and parts[1].isdigit():
+        return f"item-{int(parts[1]) + 1}-{parts[2]}"
+    return parts[-1]
+
+
 def portal_routes(pages: Pages) -> APIRouter:
     """Routes for partner agencies' users."""
     router = APIRouter()
@@ -78,7 +104,7 @@ def portal_routes(pages: Pages) -> APIRouter:
         return RedirectResponse(f"/portal/{user.agency}", status.HTTP_303_SEE_OTHER)
 
     @router.get("/portal/{agency}")
-    async def requests(request: Request, agency: str) -> Response:
+    async def requests(request: Request, agency: AgencyId) -> Response:
         user = _own(request, agency)
         try:
             found = await api.agency_requests(user.access_token, agency)
@@ -97,12 +123,12 @@ def portal_routes(pages: Pages) -> APIRouter:
                             **extra)
 
     @router.get("/portal/{agency}/requests/{enquiry_id}")
-    async def one_request(request: Request, agency: str, enquiry_id: str) -> Response:
+    async def one_request(request: Request, agency: AgencyId, enquiry_id: Identifier) -> Response:
         user = _own(request, agency)
         return await request_page(request, user, agency, enquiry_id, form={})
 
     @router.post("/portal/{agency}/requests/{enquiry_id}")
-    async def answer(request: Request, agency: str, enquiry_id: str, form: csrf_form) -> Response:
+    async def answer(request: Request, agency: AgencyId, enquiry_id: Identifier, form: csrf_form) -> Response:
         user = _own(request, agency)
         errors: dict[str, str] = {}
         body = answer_from(form, errors)
@@ -111,9 +137,9 @@ def portal_routes(pages: Pages) -> APIRouter:
             try:
                 await api.agency_answer(user.access_token, agency, enquiry_id, body)
             except ApiError as error:
-                if error.status in (401, 403, 404):
+                if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = {"outcome": error.message}
+                errors = field_errors(error, ANSWER_LABELS, "outcome", rename=answer_input)
         if errors:
             return await request_page(request, user, agency, enquiry_id, form=echo, errors=errors)
         return RedirectResponse(f"/portal/{agency}?answered={enquiry_id}", status.HTTP_303_SEE_OTHER)

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Pages, SignedIn, form_text, require
+from mash_workspace.web import Identifier, Pages, SignedIn, field_errors, form_text, on_the_form, require
 
 STATES = [("awaiting_screening", "Awaiting screening"), ("awaiting_decision", "Awaiting decision")]
 RATINGS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("blue", "Blue")]
@@ -32,9 +32,16 @@ VIEW_REASON = "screening and decision"
 
 
 
-def _errors(error: ApiError, default_field: str) -> dict[str, str]:
-    """The service's refusal on the form's fields (its message on `default_field` if it named none)."""
-    return dict(error.fields) if error.fields else {default_field: error.message}
+# Each form's inputs as their messages name them (decision's field names are the inputs' names).
+SCREENING = {"rating": "The rating", "rationale": "The reason for the rating"}
+ROUTING = {"routing_rationale": "The reason for routing"}
+ENQUIRY = {"agencies": "The agencies to ask", "consent_check": "Whether consent was re-checked",
+           "proceed_without_consent_reason": "The reason to proceed without consent",
+           "questions": "Each question"}
+TRANSFER = {"to_hub": "The hub the family now lives in", "reason": "The reason for the transfer"}
+DECISION = {"outcome": "The outcome", "receiving_service": "The receiving service",
+            "rationale": "The reason for the decision", "handoff_item_ids": "The items to hand off",
+            "rating": "The rating"}
 
 
 def staff_routes(pages: Pages) -> APIRouter:
@@ -82,33 +89,34 @@ def staff_routes(pages: Pages) -> APIRouter:
                             chosen_state=state, chosen_rating=rating)
 
     @router.get("/cases/{referral_id}")
-    async def case_file(request: Request, referral_id: str) -> Response:
+    async def case_file(request: Request, referral_id: Identifier) -> Response:
         user = require(request, "screener", "manager", "analyst")
         return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}")
 
     @router.post("/cases/{referral_id}/screening")
-    async def screen(request: Request, referral_id: str, form: csrf_form) -> Response:
+    async def screen(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "screener", "manager")
         body = {"rating": form_text(form, "rating") or None, "rationale": form_text(form, "rationale") or None}
         try:
             await api.screen(user.access_token, referral_id, body)
         except ApiError as error:
-            if error.status in (401, 403, 404):
+            if not on_the_form(error):
                 return pages.refused(request, error)
             return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}",
-                                   errors=_errors(error, "rationale"), screening_form=body)
+                                   errors=field_errors(error, SCREENING, "rationale"), screening_form=body)
         return RedirectResponse(f"/cases/{referral_id}?done=screened", status.HTTP_303_SEE_OTHER)
 
     @router.post("/cases/{referral_id}/routing")
-    async def route(request: Request, referral_id: str, form: csrf_form) -> Response:
+    async def route(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "screener", "manager")
         try:
             await api.route(user.access_token, referral_id, {"rationale": form_text(form, "routing_rationale") or None})
         except ApiError as error:
-            if error.status in (401, 403, 404):
+            if not on_the_form(error):
                 return pages.refused(request, error)
             return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}",
-                                   errors={"routing_rationale": error.message})
+                                   errors=field_errors(error, ROUTING, "routing_rationale",
+                                                       rename=lambda _: "routing_rationale"))
         return RedirectResponse(f"/cases/{referral_id}?done=routed", status.HTTP_303_SEE_OTHER)
 
     async def enquiry_page(request: Request, user: SignedIn, referral_id: str, **extra: Any) -> Response:
@@ -120,12 +128,12 @@ def staff_routes(pages: Pages) -> APIRouter:
                                agencies=agencies, **extra)
 
     @router.get("/cases/{referral_id}/enquiry")
-    async def enquiry_form(request: Request, referral_id: str) -> Response:
+    async def enquiry_form(request: Request, referral_id: Identifier) -> Response:
         user = require(request, "manager")
         return await enquiry_page(request, user, referral_id, form={})
 
     @router.post("/cases/{referral_id}/enquiry")
-    async def open_enquiry(request: Request, referral_id: str, form: csrf_form) -> Response:
+    async def open_enquiry(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "manager")
         chosen = [value for value in form.getlist("agencies") if isinstance(value, str)]
         consent = form_text(form, "consent_check")
@@ -146,9 +154,9 @@ def staff_routes(pages: Pages) -> APIRouter:
             try:
                 await api.open_enquiry(user.access_token, referral_id, body)
             except ApiError as error:
-                if error.status in (401, 403, 404):
+                if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = _errors(error, "agencies")
+                errors = field_errors(error, ENQUIRY, "agencies")
         if errors:
             return await enquiry_page(request, user, referral_id, form=body, errors=errors)
         return RedirectResponse(f"/cases/{referral_id}?done=enquiry", status.HTTP_303_SEE_OTHER)
@@ -171,12 +179,12 @@ def staff_routes(pages: Pages) -> APIRouter:
         return errors
 
     @router.get("/cases/{referral_id}/decision")
-    async def decision_form(request: Request, referral_id: str) -> Response:
+    async def decision_form(request: Request, referral_id: Identifier) -> Response:
         user = require(request, "manager")
         return await case_page(request, user, referral_id, "decision.html", title="Decide", form={})
 
     @router.post("/cases/{referral_id}/decision/preview")
-    async def preview(request: Request, referral_id: str, form: csrf_form) -> Response:
+    async def preview(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "manager")
         body = decision_body(form)
         errors = decision_errors(body)
@@ -185,16 +193,16 @@ def staff_routes(pages: Pages) -> APIRouter:
                 draft = await api.preview_decision(user.access_token, referral_id, body)
                 messages = await api.preview_handoff(user.access_token, draft["decision"])
             except ApiError as error:
-                if error.status in (401, 403, 404):
+                if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = _errors(error, "outcome")
+                errors = field_errors(error, DECISION, "outcome")
             else:
                 return pages.render(request, "preview.html", title="Check what will be sent",
                                     referral_id=referral_id, form=body, decision=draft["decision"], messages=messages)
         return await case_page(request, user, referral_id, "decision.html", title="Decide", form=body, errors=errors)
 
     @router.post("/cases/{referral_id}/decision")
-    async def decide(request: Request, referral_id: str, form: csrf_form) -> Response:
+    async def decide(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "manager")
         body = decision_body(form)
         errors = decision_errors(body)
@@ -202,9 +210,9 @@ def staff_routes(pages: Pages) -> APIRouter:
             try:
                 await api.decide(user.access_token, referral_id, body)
             except ApiError as error:
-                if error.status in (401, 403, 404):
+                if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = _errors(error, "outcome")
+                errors = field_errors(error, DECISION, "outcome")
         if errors:
             return await case_page(request, user, referral_id, "decision.html", title="Decide", form=body,
                                    errors=errors)
@@ -224,12 +232,12 @@ def staff_routes(pages: Pages) -> APIRouter:
         return errors
 
     @router.get("/cases/{referral_id}/transfer")
-    async def transfer_form(request: Request, referral_id: str) -> Response:
+    async def transfer_form(request: Request, referral_id: Identifier) -> Response:
         user = require(request, "screener", "manager")
         return await case_page(request, user, referral_id, "transfer.html", title="Transfer to another hub", form={})
 
     @router.post("/cases/{referral_id}/transfer/preview")
-    async def transfer_preview(request: Request, referral_id: str, form: csrf_form) -> Response:
+    async def transfer_preview(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "screener", "manager")
         body = transfer_body(form)
         errors = transfer_errors(body)
@@ -237,9 +245,9 @@ def staff_routes(pages: Pages) -> APIRouter:
             try:
                 crossing = await api.preview_transfer(user.access_token, referral_id, body)
             except ApiError as error:
-                if error.status in (401, 403, 404):
+                if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = _errors(error, "to_hub")
+                errors = field_errors(error, TRANSFER, "to_hub")
             else:
                 return pages.render(request, "transfer_preview.html", title="Check what will cross",
                                     referral_id=referral_id, form=body, transfer=crossing["transfer"])
@@ -247,7 +255,7 @@ def staff_routes(pages: Pages) -> APIRouter:
                                form=body, errors=errors)
 
     @router.post("/cases/{referral_id}/transfer")
-    async def transfer(request: Request, referral_id: str, form: csrf_form) -> Response:
+    async def transfer(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "screener", "manager")
         body = transfer_body(form)
         errors = transfer_errors(body)
@@ -255,9 +263,9 @@ def staff_routes(pages: Pages) -> APIRouter:
             try:
                 await api.transfer(user.access_token, referral_id, body)
             except ApiError as error:
-                if error.status in (401, 403, 404):
+                if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = _errors(error, "to_hub")
+                errors = field_errors(error, TRANSFER, "to_hub")
         if errors:
             return await case_page(request, user, referral_id, "transfer.html", title="Transfer to another hub",
                                    form=body, errors=errors)
