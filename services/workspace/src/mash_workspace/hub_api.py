@@ -135,8 +135,8 @@ class HubApi:
 
     async def transfer(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Transfer the contact to another hub of the region."""
-        result: dict[str, Any] = await self._call(self.decision, "POST", f"/cases/{_segment(referral_id)}/transfer", token,
-                                                  json=body)
+        result: dict[str, Any] = await self._call(
+            self.decision, "POST", f"/cases/{_segment(referral_id)}/transfer", token, json=body)
         return result
 
     async def decide(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
