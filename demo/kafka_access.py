@@ -48,6 +48,7 @@ STACK_SCRIPT = ROOT / "infra" / "stack.sh"
 # The service whose principal answers another hub's enquiry as its virtual member hub-<id> (issue 20, F2):
 # the desk holds the case files (open case, plan, outcome, allocated team) such an answer is made from.
 NEIGHBOUR_RESPONDER = "decision"
+_BETWEEN_HUBS = (FEDERATION_TRANSFER, "mash.enquiry.request.hub-", "mash.agency.response.hub-")
 
 # Kafka's wire codes (org.apache.kafka.common.acl / resource): resource type, pattern type, operation.
 _RESOURCE = {"TOPIC": 2, "GROUP": 3, "CLUSTER": 4}
@@ -135,7 +136,11 @@ def region_acl_entries(region: Region) -> list[AclEntry]:
       WRITE the asker's federation transfer topic, which only the asker's intake READs.
     """
     table = _table()
-    services = [line for line in table if line[0] in SERVICES]
+    # The table's own between-hub lines serve one principal per service (no region): a hub's decision writing
+    # federation topics and answering hub-* requests on whatever namespace it is granted. In a region the lines
+    # below give exactly those rights on the other hubs' namespaces, so a hub never holds them on its own.
+    services = [line for line in table if line[0] in SERVICES
+                and not (line[0] == NEIGHBOUR_RESPONDER and any(part in line[3] for part in _BETWEEN_HUBS))]
     agency_lines = [line for line in table if "{agency}" in line[0]]
     entries: list[AclEntry] = []
     for hub in region.hubs:
