@@ -146,7 +146,8 @@ class HubSettings(BaseSettings):
     @model_validator(mode="after")
     def _min_insync_within_replication(self) -> Self:
         # More in-sync replicas than copies would make every acks=all write on the topic fail.
-        if self.kafka_min_insync_replicas is not None and self.kafka_min_insync_replicas > self.kafka_replication_factor:
+        wanted = self.kafka_min_insync_replicas
+        if wanted is not None and wanted > self.kafka_replication_factor:
             raise ValueError(f"kafka_min_insync_replicas ({self.kafka_min_insync_replicas}) exceeds "
                              f"kafka_replication_factor ({self.kafka_replication_factor})")
         return self
