@@ -8,7 +8,9 @@ export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export UV_PROJECT_ENVIRONMENT ?= $(CURDIR)/.venv
 UV := python3 -m uv
 PY := $(CURDIR)/.venv/bin/python
-STACK_ENV := MASH_KAFKA_BOOTSTRAP=127.0.0.1:$${MASH_KAFKA_PORT:-9092} MASH_MONGO_URL=mongodb://127.0.0.1:$${MASH_MONGO_PORT:-27017}
+# The stack's addresses and topic replication, as `infra/stack.sh env` prints them for its shape (one broker,
+# or every broker of `make up BROKERS=3`), exported for the command that follows.
+STACK_ENV := exports="$$(bash infra/stack.sh env)" && eval "$$exports" &&
 
 .PHONY: help install up down status demo test test-unit lint schemas bench clean
 
@@ -22,8 +24,8 @@ install: ## Install uv, the Python workspace (locked versions), the workspace's 
 	@bash infra/asyncapi/validate.sh --install
 	@bash infra/k8s-tools.sh --background
 
-up: ## Start Kafka and mongo-java-server natively on 127.0.0.1 (fetches their jars once)
-	@bash infra/stack.sh up
+up: ## Start Kafka and mongo-java-server natively on 127.0.0.1 (fetches their jars once); BROKERS=3 for a cluster
+	@$(if $(BROKERS),MASH_KAFKA_BROKERS=$(BROKERS) )bash infra/stack.sh up
 
 down: ## Stop what `up` started (by pid); `make down PURGE=1` also deletes their data
 	@bash infra/stack.sh down $(if $(PURGE),--purge,)

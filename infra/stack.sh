@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# Native (Docker-free) dev/test stack for the MASH: a single-node KRaft Kafka broker and
-# mongo-java-server (MongoDB wire protocol on an H2 file), both bound to 127.0.0.1.
+# Native (Docker-free) dev/test stack for the MASH: Kafka in KRaft mode (one combined broker+controller
+# node, or MASH_KAFKA_BROKERS=3 of them forming a three-voter quorum) and mongo-java-server (MongoDB wire
+# protocol on an H2 file), all bound to 127.0.0.1.
 #
-#   infra/stack.sh provision      fetch the Kafka and mongo-java-server jars (Maven); start nothing
-#   infra/stack.sh up             provision if needed, start both, wait until ready, print exports
-#   infra/stack.sh down [--purge] stop what `up` started (by pid file); --purge also wipes data
-#   infra/stack.sh stop kafka     stop one component (kafka or mongo) by its pid file, keeping its data
-#   infra/stack.sh start kafka    start one stopped component again and wait until it is ready
-#   infra/stack.sh status         running/stopped per component; exit 0 if both running, else 3
-#   infra/stack.sh env            print the export lines only
-#   infra/stack.sh acls <ns>      grant the ACLs of infra/kafka/acls.txt on namespace <ns> (Kafka running)
-#   infra/stack.sh security <spec> create the users and ACLs of a spec file (infra/kafka/Security.java's
-#                                 format) as admin: demo/kafka_access.py writes one for a region's hubs
+#   infra/stack.sh provision        fetch the Kafka and mongo-java-server jars (Maven); start nothing
+#   infra/stack.sh up               provision if needed, start everything, wait until ready, print exports
+#   infra/stack.sh down [--purge]   stop what `up` started (by pid file); --purge also wipes data
+#   infra/stack.sh stop <name>...   stop components by pid file (SIGTERM), keeping their data
+#   infra/stack.sh start <name>...  start stopped components again and wait until they are ready
+#   infra/stack.sh kill <name>...   SIGKILL components (no shutdown code runs), keeping their data
+#   infra/stack.sh status           running/stopped per component; exit 0 if all run, else 3
+#   infra/stack.sh env              print the export lines only
+#   infra/stack.sh acls <ns>        grant the ACLs of infra/kafka/acls.txt on namespace <ns> (Kafka running)
+#   infra/stack.sh security <spec>  create the users and ACLs of a spec file (infra/kafka/Security.java's
+#                                   format) as admin: demo/kafka_access.py writes one for a region's hubs
+#
+# Names: `mongo`; `kafka` (every Kafka node); with several brokers also `kafka-1`, `kafka-2`, `kafka-3`.
+#
+# Cluster shape (MASH_KAFKA_BROKERS=3): node n listens on MASH_KAFKA_PORT + 3(n-1) (clients),
+# MASH_KAFKA_CONTROLLER_PORT + 3(n-1) (controller) and MASH_KAFKA_TLS_PORT + 3(n-1) (agencies), with its
+# own data dir, pid file and log (<cache>/run/kafka-<n>/, run/kafka-<n>.pid, run/logs/kafka-<n>.log);
+# every node is secured as the single one is, with the same users, ACLs and certificate. Internal topics
+# and new topics get replication factor 3 and min.insync.replicas=2, and `env` prints
+# MASH_KAFKA_REPLICATION_FACTOR=3 / MASH_KAFKA_MIN_INSYNC_REPLICAS=2 for the services. The shape is
+# recorded with the data (run/kafka-brokers): later commands without MASH_KAFKA_BROKERS use it, and asking
+# for another shape on existing data fails until `down --purge`.
 #
 # Kafka is secured: clients authenticate with SASL/SCRAM-SHA-512 on 127.0.0.1:MASH_KAFKA_PORT, partner
 # agencies may also use SASL_SSL on MASH_KAFKA_TLS_PORT (a CA this script makes), and StandardAuthorizer
@@ -25,14 +38,17 @@
 #
 # Progress goes to stderr; `up` and `env` print only `export NAME=value` lines on stdout, so
 #   eval "$(bash infra/stack.sh up)"
-# works. Environment: MASH_CACHE_DIR (default <repo>/.cache), MASH_KAFKA_PORT (9092),
-# MASH_KAFKA_CONTROLLER_PORT (9093), MASH_KAFKA_TLS_PORT (MASH_KAFKA_PORT + 2), MASH_MONGO_PORT (27017),
-# MASH_STACK_TIMEOUT (120 s), MASH_KAFKA_INSECURE (0).
+# works. Environment: MASH_CACHE_DIR (default <repo>/.cache), MASH_JARS_DIR (where the jars are fetched
+# to; default MASH_CACHE_DIR, so a second stack can share the first one's), MASH_KAFKA_BROKERS (1, or the
+# recorded shape), MASH_KAFKA_PORT (9092), MASH_KAFKA_CONTROLLER_PORT (9093), MASH_KAFKA_TLS_PORT
+# (MASH_KAFKA_PORT + 2), MASH_MONGO_PORT (27017), MASH_KAFKA_HEAP_MB (768 for one broker, 384 each for a
+# cluster), MASH_STACK_TIMEOUT (120 s), MASH_KAFKA_INSECURE (0).
 set -euo pipefail
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$INFRA_DIR/.." && pwd)"
 CACHE_DIR="${MASH_CACHE_DIR:-$REPO_DIR/.cache}"
+JARS_DIR="${MASH_JARS_DIR:-$CACHE_DIR}"
 RUN_DIR="$CACHE_DIR/run"
 LOG_DIR="$RUN_DIR/logs"
 
@@ -43,29 +59,28 @@ TIMEOUT="${MASH_STACK_TIMEOUT:-120}"
 HOST=127.0.0.1
 KAFKA_TLS_PORT="${MASH_KAFKA_TLS_PORT:-$((${KAFKA_PORT//[^0-9]/0} + 2))}"
 INSECURE="${MASH_KAFKA_INSECURE:-0}"
+REQUESTED_BROKERS="${MASH_KAFKA_BROKERS:-}"
 
 KAFKA_POM="$INFRA_DIR/kafka/pom.xml"
-KAFKA_LIBS="$CACHE_DIR/kafka/libs"
-KAFKA_STAMP="$CACHE_DIR/kafka/libs.pom.sha256"
-KAFKA_DATA="$RUN_DIR/kafka-data"
-KAFKA_PROPS="$RUN_DIR/server.properties"
+KAFKA_LIBS="$JARS_DIR/kafka/libs"
+KAFKA_STAMP="$JARS_DIR/kafka/libs.pom.sha256"
 KAFKA_LOG4J="$RUN_DIR/log4j2.xml"
-KAFKA_PID="$RUN_DIR/kafka.pid"
-KAFKA_LOG="$LOG_DIR/kafka.log"
 KAFKA_MODE_FILE="$RUN_DIR/kafka-security.mode"       # what the data dir was formatted for: sasl | plaintext
+KAFKA_SHAPE_FILE="$RUN_DIR/kafka-brokers"            # how many nodes the data dirs were formatted for
+KAFKA_CLUSTER_ID_FILE="$RUN_DIR/kafka-cluster.id"
 CREDENTIALS="$RUN_DIR/kafka-credentials.env"
 ADMIN_PASSWORD_FILE="$RUN_DIR/security/admin.password"
 TLS_DIR="$RUN_DIR/tls"
 SECURITY_SOURCE="$INFRA_DIR/kafka/Security.java"
-SECURITY_CLASSES="$CACHE_DIR/kafka/security-classes"
+SECURITY_CLASSES="$JARS_DIR/kafka/security-classes"
 ACL_TABLE="$INFRA_DIR/kafka/acls.txt"
 AGENCIES_FILE="$REPO_DIR/services/enquiry/src/mash_enquiry/config/agencies.yaml"
 SERVICES="intake decision enquiry notify insight"
 
 MONGO_POM="$INFRA_DIR/mongo/pom.xml"
 MONGO_LAUNCHER="$INFRA_DIR/mongo/Launcher.java"
-MONGO_LIBS="$CACHE_DIR/mongo/libs"
-MONGO_STAMP="$CACHE_DIR/mongo/libs.pom.sha256"
+MONGO_LIBS="$JARS_DIR/mongo/libs"
+MONGO_STAMP="$JARS_DIR/mongo/libs.pom.sha256"
 MONGO_DATA="$RUN_DIR/mongo-data"
 MONGO_FILE="$MONGO_DATA/mongo.mv"
 MONGO_PID="$RUN_DIR/mongo.pid"
@@ -79,6 +94,75 @@ need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
 for p in "$KAFKA_PORT" "$KAFKA_CTL_PORT" "$KAFKA_TLS_PORT" "$MONGO_PORT" "$TIMEOUT"; do
   [[ "$p" =~ ^[0-9]+$ ]] || die "ports/timeout must be integers, got '$p'"
 done
+
+# ---------------------------------------------------------------- shape: one node, or a cluster
+
+[[ -z "$REQUESTED_BROKERS" || "$REQUESTED_BROKERS" =~ ^[1-9]$ ]] \
+  || die "MASH_KAFKA_BROKERS must be a number of nodes from 1 to 9, got '$REQUESTED_BROKERS'"
+
+# The shape the data dirs were formatted for (a data dir from before clusters existed is one node).
+recorded_brokers() {
+  if [[ -f "$KAFKA_SHAPE_FILE" ]]; then
+    tr -dc '0-9' <"$KAFKA_SHAPE_FILE"
+  elif [[ -f "$RUN_DIR/kafka-data/meta.properties" ]]; then
+    echo 1
+  fi
+}
+RECORDED_BROKERS="$(recorded_brokers)"
+BROKERS="${RECORDED_BROKERS:-${REQUESTED_BROKERS:-1}}"
+# Three copies of every partition at most, and an acknowledged write on two of them once there are three:
+# one node may fail (or restart) without losing an acknowledged record or refusing a write.
+REPLICATION=$((BROKERS < 3 ? BROKERS : 3))
+MIN_ISR=$((REPLICATION >= 3 ? 2 : 1))
+HEAP_MB="${MASH_KAFKA_HEAP_MB:-$((BROKERS == 1 ? 768 : 384))}"
+[[ "$HEAP_MB" =~ ^[0-9]+$ ]] || die "MASH_KAFKA_HEAP_MB must be a number of megabytes, got '$HEAP_MB'"
+NODES="$(seq 1 "$BROKERS" | tr '\n' ' ')"
+
+# A start that asks for another shape than the data has would mix two quorums: refuse it.
+check_shape() {
+  if [[ -n "$RECORDED_BROKERS" && -n "$REQUESTED_BROKERS" && "$RECORDED_BROKERS" != "$REQUESTED_BROKERS" ]]; then
+    die "$RUN_DIR holds Kafka data for $RECORDED_BROKERS node(s), not MASH_KAFKA_BROKERS=$REQUESTED_BROKERS:" \
+      "\`infra/stack.sh down --purge\` first, or use another MASH_CACHE_DIR"
+  fi
+}
+
+# Node n's ports are the configured ones plus 3(n-1), so the defaults interleave without overlapping
+# (9092/9093/9094 for node 1, 9095/9096/9097 for node 2, ...). One node keeps the files it always had.
+node_port() { echo $((KAFKA_PORT + 3 * ($1 - 1))); }
+node_ctl_port() { echo $((KAFKA_CTL_PORT + 3 * ($1 - 1))); }
+node_tls_port() { echo $((KAFKA_TLS_PORT + 3 * ($1 - 1))); }
+node_name() { if ((BROKERS == 1)); then echo kafka; else echo "kafka-$1"; fi; }
+node_dir() { if ((BROKERS == 1)); then echo "$RUN_DIR"; else echo "$RUN_DIR/kafka-$1"; fi; }
+node_data() { if ((BROKERS == 1)); then echo "$RUN_DIR/kafka-data"; else echo "$RUN_DIR/kafka-$1/data"; fi; }
+node_props() { echo "$(node_dir "$1")/server.properties"; }
+node_pidfile() { if ((BROKERS == 1)); then echo "$RUN_DIR/kafka.pid"; else echo "$RUN_DIR/kafka-$1.pid"; fi; }
+node_log() { if ((BROKERS == 1)); then echo "$LOG_DIR/kafka.log"; else echo "$LOG_DIR/kafka-$1.log"; fi; }
+# The server's command line ends with its own properties file, which is unique per cache dir and node.
+node_marker() { echo "kafka.Kafka $(node_props "$1")"; }
+
+bootstrap_list() {
+  local n out=""
+  for n in $NODES; do out="$out${out:+,}$HOST:$(node_port "$n")"; done
+  printf '%s\n' "$out"
+}
+tls_bootstrap_list() {
+  local n out=""
+  for n in $NODES; do out="$out${out:+,}$HOST:$(node_tls_port "$n")"; done
+  printf '%s\n' "$out"
+}
+quorum_voters() {
+  local n out=""
+  for n in $NODES; do out="$out${out:+,}$n@$HOST:$(node_ctl_port "$n")"; done
+  printf '%s\n' "$out"
+}
+
+check_ports_distinct() {
+  local n ports=("$MONGO_PORT") twice
+  for n in $NODES; do ports+=("$(node_port "$n")" "$(node_ctl_port "$n")" "$(node_tls_port "$n")"); done
+  twice="$(printf '%s\n' "${ports[@]}" | sort | uniq -d | tr '\n' ' ')"
+  [[ -z "$twice" ]] || die "ports used twice: $twice(node n uses MASH_KAFKA_PORT, _CONTROLLER_PORT and _TLS_PORT + 3(n-1))"
+}
+check_ports_distinct
 
 # One stack operation at a time per cache dir (two concurrent `up`s must not both fetch/start).
 # fd 9 is closed in every process we launch so a running server never holds the lock.
@@ -111,7 +195,7 @@ live_pid() {
   return 1
 }
 
-kafka_pid() { live_pid "$KAFKA_PID" "kafka.Kafka"; }
+node_pid() { live_pid "$(node_pidfile "$1")" "$(node_marker "$1")"; }
 # The data file's path is on the server's command line and is unique per cache dir.
 mongo_pid() { live_pid "$MONGO_PID" "$MONGO_FILE"; }
 
@@ -175,7 +259,7 @@ fetch_jars() {
   local dir
   dir="$(dirname "$libs")"
   mkdir -p "$dir"
-  local tmp="$libs.new" t0=$SECONDS
+  local tmp="$libs.new.$$" t0=$SECONDS
   rm -rf "$tmp"
   if ! mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
         -DoutputDirectory="$tmp" >"$dir/mvn.log" 2>&1 9>&-; then
@@ -192,6 +276,13 @@ fetch_jars() {
 
 provision_kafka() { fetch_jars kafka "$KAFKA_POM" "$KAFKA_LIBS" "$KAFKA_STAMP" "kafka_2.13-*.jar"; }
 
+# Whether any Kafka node of this stack runs (its jars are then never replaced).
+any_kafka_running() {
+  local n
+  for n in $NODES; do node_pid "$n" >/dev/null && return 0; done
+  return 1
+}
+
 provision_mongo() {
   fetch_jars mongo "$MONGO_POM" "$MONGO_LIBS" "$MONGO_STAMP" "mongo-java-server-h2-backend-*.jar"
 }
@@ -205,7 +296,7 @@ provision_mongo() {
 kafka_mode() {
   if [[ "$INSECURE" == 1 ]]; then
     echo plaintext
-  elif [[ -f "$KAFKA_DATA/meta.properties" ]]; then
+  elif [[ -f "$(node_data 1)/meta.properties" ]]; then
     if [[ -f "$KAFKA_MODE_FILE" ]]; then cat "$KAFKA_MODE_FILE"; else echo plaintext; fi
   else
     echo sasl
@@ -247,11 +338,12 @@ admin_password() { cat "$ADMIN_PASSWORD_FILE"; }
 record_tls_listener() {
   local kept
   kept="$(grep -v '^MASH_KAFKA_TLS_BOOTSTRAP=\|^MASH_KAFKA_CA_FILE=' "$CREDENTIALS")"
-  ( umask 077; printf '%s\nMASH_KAFKA_TLS_BOOTSTRAP=%s:%s\nMASH_KAFKA_CA_FILE=%s\n' \
-      "$kept" "$HOST" "$KAFKA_TLS_PORT" "$TLS_DIR/ca.pem" >"$CREDENTIALS" )
+  ( umask 077; printf '%s\nMASH_KAFKA_TLS_BOOTSTRAP=%s\nMASH_KAFKA_CA_FILE=%s\n' \
+      "$kept" "$(tls_bootstrap_list)" "$TLS_DIR/ca.pem" >"$CREDENTIALS" )
 }
 
-# A CA of this stack's own and the broker's certificate for 127.0.0.1 (PEM keystore: key, then chain).
+# A CA of this stack's own and the brokers' certificate for 127.0.0.1 (PEM keystore: key, then chain); every
+# node of a cluster presents the same one, since they all listen on the same address.
 ensure_tls() {
   [[ -f "$TLS_DIR/broker-keystore.pem" && -f "$TLS_DIR/ca.pem" ]] && return 0
   need openssl "openssl makes the local CA for the agency TLS listener"
@@ -303,7 +395,7 @@ acl_spec() {
 run_security() {
   security_tool
   java -cp "$(kafka_classpath):$SECURITY_CLASSES" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -Dlog4j2.configurationFile="$KAFKA_LOG4J" Security "$HOST:$KAFKA_PORT" admin "$ADMIN_PASSWORD_FILE" "$1" \
+    -Dlog4j2.configurationFile="$KAFKA_LOG4J" Security "$(bootstrap_list)" admin "$ADMIN_PASSWORD_FILE" "$1" \
     >>"$LOG_DIR/kafka-security.log" 2>&1 9>&- \
     || { tail -n 20 "$LOG_DIR/kafka-security.log" >&2; die "kafka: could not create users and ACLs"; }
   tail -n 1 "$LOG_DIR/kafka-security.log" | sed 's/^/[stack] kafka: /' >&2
@@ -333,17 +425,21 @@ provision_security() {
   touch "$RUN_DIR/security/provisioned"
 }
 
+# write_kafka_config N: node N's server.properties (and the shared log4j2.xml).
 write_kafka_config() {
-  mkdir -p "$RUN_DIR" "$LOG_DIR" "$KAFKA_DATA"
+  local n="$1" port ctl tls data
+  port="$(node_port "$n")" ctl="$(node_ctl_port "$n")" tls="$(node_tls_port "$n")" data="$(node_data "$n")"
+  mkdir -p "$RUN_DIR" "$LOG_DIR" "$data"
   local listeners
   if [[ "$(kafka_mode)" == sasl ]]; then
     local admin
     admin="$(admin_password)"
     listeners="$(cat <<EOF
-# SASL/SCRAM for every client (services, tools, agencies) and, for agencies, SASL over TLS with this
-# stack's CA ($TLS_DIR/ca.pem). The controller listener is loopback-only, authenticated as admin (PLAIN).
-listeners=CLIENTS://$HOST:$KAFKA_PORT,AGENCIES://$HOST:$KAFKA_TLS_PORT,CONTROLLER://$HOST:$KAFKA_CTL_PORT
-advertised.listeners=CLIENTS://$HOST:$KAFKA_PORT,AGENCIES://$HOST:$KAFKA_TLS_PORT
+# SASL/SCRAM for every client (services, tools, agencies, the other brokers) and, for agencies, SASL over
+# TLS with this stack's CA ($TLS_DIR/ca.pem). The controller listener is loopback-only, authenticated as
+# admin (PLAIN), between the quorum's voters as from each broker to them.
+listeners=CLIENTS://$HOST:$port,AGENCIES://$HOST:$tls,CONTROLLER://$HOST:$ctl
+advertised.listeners=CLIENTS://$HOST:$port,AGENCIES://$HOST:$tls
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=CLIENTS
 listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENTS:SASL_PLAINTEXT,AGENCIES:SASL_SSL
@@ -364,36 +460,45 @@ EOF
   else
     listeners="$(cat <<EOF
 # WITHOUT authentication (MASH_KAFKA_INSECURE=1, or a data dir formatted before security): development only.
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CTL_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+listeners=PLAINTEXT://$HOST:$port,CONTROLLER://$HOST:$ctl
+advertised.listeners=PLAINTEXT://$HOST:$port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 EOF
 )"
   fi
-  ( umask 077; cat >"$KAFKA_PROPS" <<EOF
+  local offsets=""
+  if ((BROKERS > 1)); then
+    # Fewer than the default 50 consumer-offset partitions: each one is loaded, replicated and caught up on
+    # every node's restart, and that is most of what a restart of a cluster on two cores waits for.
+    offsets="offsets.topic.num.partitions=6"
+  fi
+  ( umask 077; cat >"$(node_props "$n")" <<EOF
 # Generated by infra/stack.sh on every start; edits are overwritten.
+# Node $n of $BROKERS: combined broker and controller; the quorum's voters are every node.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$KAFKA_CTL_PORT
+node.id=$n
+controller.quorum.voters=$(quorum_voters)
 $listeners
-log.dirs=$KAFKA_DATA
+log.dirs=$data
 num.partitions=3
 auto.create.topics.enable=true
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+# Replication $REPLICATION, and a write acknowledged (acks=all) only once $MIN_ISR replicas have it.
+default.replication.factor=$REPLICATION
+min.insync.replicas=$MIN_ISR
+offsets.topic.replication.factor=$REPLICATION
+$offsets
+transaction.state.log.replication.factor=$REPLICATION
+transaction.state.log.min.isr=$MIN_ISR
+share.coordinator.state.topic.replication.factor=$REPLICATION
+share.coordinator.state.topic.min.isr=$MIN_ISR
 group.initial.rebalance.delay.ms=0
 EOF
   )
   cat >"$KAFKA_LOG4J" <<'EOF'
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- Generated by infra/stack.sh. stdout is redirected to .cache/run/logs/kafka.log. -->
+<!-- Generated by infra/stack.sh. stdout is redirected to .cache/run/logs/kafka*.log. -->
 <Configuration status="WARN">
   <Appenders>
     <Console name="STDOUT" target="SYSTEM_OUT">
@@ -415,51 +520,89 @@ EOF
 
 kafka_classpath() { printf '%s/*' "$KAFKA_LIBS"; }
 
+# One cluster id for every node of the stack, made once.
+cluster_id() {
+  if [[ ! -s "$KAFKA_CLUSTER_ID_FILE" ]]; then
+    local id
+    id="$(java -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null 9>&- | tail -n 1)"
+    [[ -n "$id" ]] || die "kafka: StorageTool random-uuid printed nothing"
+    printf '%s\n' "$id" >"$KAFKA_CLUSTER_ID_FILE"
+  fi
+  cat "$KAFKA_CLUSTER_ID_FILE"
+}
+
+# format_kafka_storage N: format node N's data dir once (static voters: no --standalone).
 format_kafka_storage() {
-  [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
-  local id
-  id="$(java -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
-  [[ -n "$id" ]] || die "kafka: StorageTool random-uuid printed nothing"
-  local mode scram=()
+  local n="$1" data
+  data="$(node_data "$n")"
+  [[ -f "$data/meta.properties" ]] && return 0
+  local id mode scram=()
+  id="$(cluster_id)"
   mode="$(kafka_mode)"
   [[ "$mode" == sasl ]] && scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(admin_password)]")
-  log "kafka: formatting $KAFKA_DATA (cluster id $id, $mode)"
-  java -cp "$(kafka_classpath)" kafka.tools.StorageTool format -t "$id" -c "$KAFKA_PROPS" ${scram[@]+"${scram[@]}"} \
+  log "$(node_name "$n"): formatting $data (cluster id $id, $mode)"
+  java -cp "$(kafka_classpath)" kafka.tools.StorageTool format -t "$id" -c "$(node_props "$n")" ${scram[@]+"${scram[@]}"} \
     >>"$LOG_DIR/kafka-format.log" 2>&1 9>&- \
     || { tail -n 20 "$LOG_DIR/kafka-format.log" >&2; die "kafka: storage format failed"; }
   printf '%s\n' "$mode" >"$KAFKA_MODE_FILE"
 }
 
+wait_node() {
+  local n="$1" pid
+  pid="$(node_pid "$n")" || { tail -n 40 "$(node_log "$n")" >&2 2>/dev/null || true; die "$(node_name "$n"): process exited during start-up"; }
+  wait_ready "$(node_name "$n")" "$pid" "$(node_port "$n")" "$(node_log "$n")" "Kafka Server started"
+}
+
+# start_kafka N...: start the given nodes that are not running, all at once (a node of a cluster cannot
+# finish starting until a majority of the quorum's voters runs), then wait until each is ready.
 start_kafka() {
-  local pid
-  if pid="$(kafka_pid)"; then
-    log "kafka: already running (pid $pid)"
-    wait_ready kafka "$pid" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
-    return 0
-  fi
+  check_shape
   need java "Java 17+ is needed to run Kafka"
-  port_open "$KAFKA_PORT" && die "kafka: $HOST:$KAFKA_PORT is in use by a process this script did not start"
-  port_open "$KAFKA_CTL_PORT" && die "kafka: controller port $HOST:$KAFKA_CTL_PORT is already in use"
-  local mode
+  local n pid mode starting=()
   mode="$(kafka_mode)"
-  if [[ "$mode" == sasl ]]; then
-    port_open "$KAFKA_TLS_PORT" && die "kafka: TLS port $HOST:$KAFKA_TLS_PORT is already in use (MASH_KAFKA_TLS_PORT)"
-    ensure_credentials
-    ensure_tls
-    record_tls_listener
-  elif [[ "$INSECURE" != 1 ]]; then
-    log "kafka: WARNING: $KAFKA_DATA was formatted without SCRAM users; running WITHOUT authentication."
-    log "kafka: WARNING: \`infra/stack.sh down --purge\` and \`up\` again to run it secured."
+  for n in "$@"; do
+    if pid="$(node_pid "$n")"; then
+      log "$(node_name "$n"): already running (pid $pid)"
+      continue
+    fi
+    port_open "$(node_port "$n")" && die "$(node_name "$n"): $HOST:$(node_port "$n") is in use by a process this script did not start"
+    port_open "$(node_ctl_port "$n")" && die "$(node_name "$n"): controller port $HOST:$(node_ctl_port "$n") is already in use"
+    if [[ "$mode" == sasl ]]; then
+      port_open "$(node_tls_port "$n")" && die "$(node_name "$n"): TLS port $HOST:$(node_tls_port "$n") is already in use (MASH_KAFKA_TLS_PORT)"
+    fi
+    starting+=("$n")
+  done
+  if ((${#starting[@]})); then
+    mkdir -p "$RUN_DIR" "$LOG_DIR"
+    [[ -f "$KAFKA_SHAPE_FILE" ]] || printf '%s\n' "$BROKERS" >"$KAFKA_SHAPE_FILE"
+    if [[ "$mode" == sasl ]]; then
+      ensure_credentials
+      ensure_tls
+      record_tls_listener
+    elif [[ "$INSECURE" != 1 ]]; then
+      log "kafka: WARNING: $(node_data 1) was formatted without SCRAM users; running WITHOUT authentication."
+      log "kafka: WARNING: \`infra/stack.sh down --purge\` and \`up\` again to run it secured."
+    fi
+    local formats=() job
+    for n in "${starting[@]}"; do write_kafka_config "$n"; done
+    [[ -f "$(node_data "${starting[0]}")/meta.properties" ]] || cluster_id >/dev/null  # made once, before the formats
+    for n in "${starting[@]}"; do  # each format is a JVM of a few seconds: side by side
+      format_kafka_storage "$n" &
+      formats+=("$!")
+    done
+    for job in "${formats[@]}"; do wait "$job" || die "kafka: storage format failed"; done
+    for n in "${starting[@]}"; do
+      local logfile
+      logfile="$(node_log "$n")"
+      [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
+      log "$(node_name "$n"): starting on $HOST:$(node_port "$n") (controller $(node_ctl_port "$n"), node $n of $BROKERS)"
+      launch "$(node_pidfile "$n")" "$logfile" \
+        java "-Xms$((HEAP_MB / 3))m" "-Xmx${HEAP_MB}m" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+        -Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
+        -cp "$(kafka_classpath)" kafka.Kafka "$(node_props "$n")"
+    done
   fi
-  write_kafka_config
-  format_kafka_storage
-  [[ -f "$KAFKA_LOG" ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"
-  log "kafka: starting on $HOST:$KAFKA_PORT (controller $KAFKA_CTL_PORT)"
-  launch "$KAFKA_PID" "$KAFKA_LOG" \
-    java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
-    -Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
-    -cp "$(kafka_classpath)" kafka.Kafka "$KAFKA_PROPS"
-  wait_ready kafka "$(cat "$KAFKA_PID")" "$KAFKA_PORT" "$KAFKA_LOG" "Kafka Server started"
+  for n in "$@"; do wait_node "$n"; done
   [[ "$mode" == sasl ]] && provision_security
   return 0
 }
@@ -518,34 +661,104 @@ wait_ready() {
 }
 
 print_env() {
-  printf 'export MASH_KAFKA_BOOTSTRAP=%s:%s\n' "$HOST" "$KAFKA_PORT"
+  printf 'export MASH_KAFKA_BOOTSTRAP=%s\n' "$(bootstrap_list)"
   if [[ "$(kafka_mode)" == sasl && -f "$CREDENTIALS" ]]; then
     printf 'export MASH_KAFKA_CREDENTIALS=%s\n' "$CREDENTIALS"
-    printf 'export MASH_KAFKA_TLS_BOOTSTRAP=%s:%s\n' "$HOST" "$KAFKA_TLS_PORT"
+    printf 'export MASH_KAFKA_TLS_BOOTSTRAP=%s\n' "$(tls_bootstrap_list)"
     printf 'export MASH_KAFKA_CA_FILE=%s\n' "$TLS_DIR/ca.pem"
   fi
+  # What the services (and an agency kit that creates its topic) give the topics they create.
+  printf 'export MASH_KAFKA_REPLICATION_FACTOR=%s\n' "$REPLICATION"
+  printf 'export MASH_KAFKA_MIN_INSYNC_REPLICAS=%s\n' "$MIN_ISR"
+  printf 'export MASH_AGENCY_TOPIC_REPLICATION=%s\n' "$REPLICATION"
   printf 'export MASH_MONGO_URL=mongodb://%s:%s\n' "$HOST" "$MONGO_PORT"
 }
 
 # ---------------------------------------------------------------- commands
 
+# components NAME...: `mongo`, or node numbers, for the names given (`kafka` is every node).
+components() {
+  local name
+  (($#)) || die "name one or more of: mongo kafka$( ((BROKERS > 1)) && printf ' kafka-%s' $NODES)"
+  for name in "$@"; do
+    case "$name" in
+      mongo) echo mongo ;;
+      kafka) printf '%s\n' $NODES ;;
+      kafka-[1-9])
+        ((${name#kafka-} <= BROKERS)) || die "no $name: this stack has $BROKERS Kafka node(s)"
+        echo "${name#kafka-}" ;;
+      *) die "unknown component '$name' (mongo, kafka$( ((BROKERS > 1)) && printf ', kafka-%s' $NODES))" ;;
+    esac
+  done
+}
+
+# stop_kafka N...: SIGTERM every given node at once (stopping a cluster's nodes one after the other would
+# leave the last ones waiting for a quorum that is gone), then wait; KILL what is left after 20 s.
+stop_kafka() {
+  local n pid pids=() i
+  for n in "$@"; do
+    if pid="$(node_pid "$n")"; then
+      log "$(node_name "$n"): stopping pid $pid"
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$n:$pid")
+    else
+      log "$(node_name "$n"): not running"
+    fi
+  done
+  for ((i = 0; i < 100; i++)); do
+    local alive=0 entry
+    for entry in "${pids[@]}"; do kill -0 "${entry#*:}" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.2
+  done
+  for entry in "${pids[@]}"; do
+    n="${entry%%:*}" pid="${entry#*:}"
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$(node_name "$n"): still alive after 20 s, sending KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && die "$(node_name "$n"): pid $pid survived KILL"
+    fi
+    rm -f "$(node_pidfile "$n")"
+    log "$(node_name "$n"): stopped"
+  done
+}
+
+# kill_kafka N...: SIGKILL, as when a machine loses power: no controlled shutdown, no flush.
+kill_kafka() {
+  local n pid i
+  for n in "$@"; do
+    if pid="$(node_pid "$n")"; then
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+      kill -0 "$pid" 2>/dev/null && die "$(node_name "$n"): pid $pid survived KILL"
+      rm -f "$(node_pidfile "$n")"
+      log "$(node_name "$n"): killed pid $pid (SIGKILL)"
+    else
+      log "$(node_name "$n"): not running"
+    fi
+  done
+}
+
 cmd_provision() {
   lock
-  if kafka_pid >/dev/null; then log "kafka: running; not touching its jars"; else provision_kafka; fi
+  if any_kafka_running; then log "kafka: running; not touching its jars"; else provision_kafka; fi
   if mongo_pid >/dev/null; then log "mongo: running; not touching its jars"; else provision_mongo; fi
   log "provisioned: $KAFKA_LIBS, $MONGO_LIBS"
 }
 
 cmd_up() {
   lock
+  check_shape
   local t0=$SECONDS
-  if ! kafka_pid >/dev/null; then provision_kafka; fi
+  if ! any_kafka_running; then provision_kafka; fi
   if ! mongo_pid >/dev/null; then provision_mongo; fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   start_mongo
-  start_kafka
+  # shellcheck disable=SC2086 # NODES is a list of numbers
+  start_kafka $NODES
   wait_mongo
-  log "stack up in $((SECONDS - t0)) s (logs: $LOG_DIR)"
+  log "stack up in $((SECONDS - t0)) s ($BROKERS Kafka node(s), replication $REPLICATION, min.insync.replicas $MIN_ISR; logs: $LOG_DIR)"
   print_env
 }
 
@@ -557,7 +770,8 @@ cmd_down() {
     *) die "usage: $0 down [--purge]" ;;
   esac
   lock
-  stop kafka "$KAFKA_PID" "kafka.Kafka"
+  # shellcheck disable=SC2086
+  stop_kafka $NODES
   stop mongo "$MONGO_PID" "$MONGO_FILE"
   if ((purge)); then
     log "purging $RUN_DIR"
@@ -565,30 +779,50 @@ cmd_down() {
   fi
 }
 
-# stop/start one component: the fault suite restarts the broker mid-flow with these.
-cmd_stop_one() {
+# stop/start/kill components: the fault suites restart and kill brokers mid-flow with these.
+cmd_stop_some() {
+  local list nodes=() c
+  list="$(components "$@")"
   lock
-  case "${1:-}" in
-    kafka) stop kafka "$KAFKA_PID" "kafka.Kafka" ;;
-    mongo) stop mongo "$MONGO_PID" "$MONGO_FILE" ;;
-    *) die "usage: $0 stop kafka|mongo" ;;
-  esac
+  for c in $list; do [[ "$c" == mongo ]] || nodes+=("$c"); done
+  ((${#nodes[@]})) && stop_kafka "${nodes[@]}"
+  if grep -qx mongo <<<"$list"; then stop mongo "$MONGO_PID" "$MONGO_FILE"; fi
+  return 0
 }
 
-cmd_start_one() {
+cmd_kill_some() {
+  local list nodes=() c
+  list="$(components "$@")"
   lock
-  case "${1:-}" in
-    kafka) provision_kafka; start_kafka ;;
-    mongo) provision_mongo; start_mongo; wait_mongo ;;
-    *) die "usage: $0 start kafka|mongo" ;;
-  esac
+  for c in $list; do [[ "$c" == mongo ]] || nodes+=("$c"); done
+  ((${#nodes[@]})) && kill_kafka "${nodes[@]}"
+  if grep -qx mongo <<<"$list" && pid="$(mongo_pid)"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$MONGO_PID"
+    log "mongo: killed pid $pid (SIGKILL)"
+  fi
+  return 0
+}
+
+cmd_start_some() {
+  local list nodes=() c
+  list="$(components "$@")"
+  lock
+  for c in $list; do [[ "$c" == mongo ]] || nodes+=("$c"); done
+  if grep -qx mongo <<<"$list"; then provision_mongo; start_mongo; fi
+  if ((${#nodes[@]})); then
+    any_kafka_running || provision_kafka
+    start_kafka "${nodes[@]}"
+  fi
+  if grep -qx mongo <<<"$list"; then wait_mongo; fi
+  return 0
 }
 
 cmd_acls() {
   local namespace="${1:-}"
   [[ "$namespace" =~ ^[a-z0-9-]*$ ]] || die "usage: $0 acls <namespace> (lower case letters, digits, hyphens)"
   lock
-  kafka_pid >/dev/null || die "kafka is not running"
+  any_kafka_running || die "kafka is not running"
   [[ "$(kafka_mode)" == sasl ]] || die "kafka runs without authentication; there are no ACLs to grant"
   acl_spec "$namespace" >"$RUN_DIR/security/acls-$namespace.spec"
   run_security "$RUN_DIR/security/acls-$namespace.spec"
@@ -600,19 +834,18 @@ cmd_security() {
   local spec="${1:-}"
   [[ -f "$spec" ]] || die "usage: $0 security <spec-file> (user and allow lines, see infra/kafka/Security.java)"
   lock
-  kafka_pid >/dev/null || die "kafka is not running"
+  any_kafka_running || die "kafka is not running"
   [[ "$(kafka_mode)" == sasl ]] || die "kafka runs without authentication; there are no users or ACLs to create"
   run_security "$spec"
 }
 
 cmd_status() {
-  local rc=0 pid
-  if pid="$(kafka_pid)"; then
-    printf 'kafka     running  pid=%-7s port=%s controller=%s\n' "$pid" "$KAFKA_PORT" "$KAFKA_CTL_PORT"
-  else
-    printf 'kafka     stopped  pid=%-7s port=%s controller=%s\n' "-" "$KAFKA_PORT" "$KAFKA_CTL_PORT"
-    rc=3
-  fi
+  local rc=0 pid n state
+  for n in $NODES; do
+    if pid="$(node_pid "$n")"; then state=running; else state=stopped pid=- rc=3; fi
+    printf '%-9s %-8s pid=%-7s port=%s controller=%s tls=%s\n' "$(node_name "$n")" "$state" "$pid" \
+      "$(node_port "$n")" "$(node_ctl_port "$n")" "$(node_tls_port "$n")"
+  done
   if pid="$(mongo_pid)"; then
     printf 'mongo     running  pid=%-7s port=%s\n' "$pid" "$MONGO_PORT"
   else
@@ -633,8 +866,9 @@ main() {
   case "$cmd" in
     up) cmd_up ;;
     down) cmd_down "$@" ;;
-    stop) cmd_stop_one "$@" ;;
-    start) cmd_start_one "$@" ;;
+    stop) cmd_stop_some "$@" ;;
+    start) cmd_start_some "$@" ;;
+    kill) cmd_kill_some "$@" ;;
     status) cmd_status ;;
     provision) cmd_provision ;;
     env) print_env ;;

@@ -48,8 +48,10 @@ def build_broker(settings: HubSettings, tracer_provider: TracerProvider | None =
     about 50 µs of CPU each (two or three a message, as much as the bare transport spends on the whole
     message) and said nothing the handlers' own lines do not. MASH_LOG_LEVEL=DEBUG shows them.
     """
+    # faststream takes a string as one address; a cluster's bootstrap lists several, comma-separated.
+    servers = [server.strip() for server in settings.kafka_bootstrap.split(",") if server.strip()]
     return KafkaBroker(
-        settings.kafka_bootstrap,
+        servers,
         client_id=settings.service_name,
         acks="all",
         enable_idempotence=True,

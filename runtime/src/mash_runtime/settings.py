@@ -35,7 +35,14 @@ class HubSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_username: str | None = None
     kafka_password: SecretStr | None = None
-    kafka_replication_factor: int = Field(1, ge=1)
+    kafka_replication_factor: int = Field(
+        1, ge=1, description="Copies of each partition of a topic the service creates (3 on a cluster of three).")
+    kafka_min_insync_replicas: int | None = Field(
+        None, ge=1,
+        description="min.insync.replicas of a topic the service creates: with acks=all a write is acknowledged only "
+        "once this many replicas hold it, and refused below it (2 with replication 3: one broker may be lost). "
+        "Unset: the broker's default.",
+    )
     kafka_metadata_max_age_ms: int = Field(
         300_000, ge=1_000,
         description="How often the Kafka clients refresh the cluster's metadata (Kafka's metadata.max.age.ms); also "
@@ -139,6 +146,15 @@ class HubSettings(BaseSettings):
                 raise ValueError("oidc_issuer: staff sign in with the identity provider in production; set it")
             if not self.oidc_issuer.startswith("https://"):
                 raise ValueError("oidc_issuer: the identity provider must be reached over https in production")
+        return self
+
+    @model_validator(mode="after")
+    def _min_insync_within_replication(self) -> Self:
+        # More in-sync replicas than copies would make every acks=all write on the topic fail.
+        wanted = self.kafka_min_insync_replicas
+        if wanted is not None and wanted > self.kafka_replication_factor:
+            raise ValueError(f"kafka_min_insync_replicas ({self.kafka_min_insync_replicas}) exceeds "
+                             f"kafka_replication_factor ({self.kafka_replication_factor})")
         return self
 
     @model_validator(mode="after")

@@ -1,7 +1,10 @@
 """Creates the topics a service uses, with the hub's partition count, before it subscribes.
 
 Relying on broker auto-creation would give agency topics whatever the broker default is; agencies
-scale by partitions, so the hub sets them explicitly.
+scale by partitions, so the hub sets them explicitly. Replication comes from the settings too
+(MASH_KAFKA_REPLICATION_FACTOR, MASH_KAFKA_MIN_INSYNC_REPLICAS): on a cluster of three every partition has
+three copies and a write (acks=all) is acknowledged only once two hold it, so one broker can be lost
+without losing an acknowledged event or refusing a new one.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ async def ensure_topics(settings: HubSettings, topics: Iterable[str], partitions
     prefix = settings.topic("")
 
     def configs(name: str) -> dict[str, str]:
-        """retention.ms from the retention schedule (docs/governance.md), by the topic's base name."""
+        """retention.ms from the retention schedule (docs/governance.md), by the topic's base name, and the
+        min.insync.replicas the settings ask for (else the broker's default applies)."""
         kept = schedule.topic_retention(name.removeprefix(prefix) if prefix else name)
-        return {"retention.ms": str(int(kept.total_seconds() * 1000))} if kept is not None else {}
+        found = {"retention.ms": str(int(kept.total_seconds() * 1000))} if kept is not None else {}
+        if settings.kafka_min_insync_replicas is not None:
+            found["min.insync.replicas"] = str(settings.kafka_min_insync_replicas)
+        return found
 
     security = broker_security(settings)
     kwargs: dict[str, object] = {}
