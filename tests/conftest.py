@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,8 @@ from demo.kafka_access import ADMIN, KafkaAccess, authenticate_raw_clients
 from tests.support.infrastructure import Infrastructure, locate
 
 KAFKA_ACCESS = KafkaAccess.from_environment()
+# Test packages whose modules share one package-scoped hub: pytest-xdist keeps each on one worker.
+PACKAGE_SCOPED_HUBS = ("tests/browser/",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,3 +61,27 @@ def namespace() -> str:
 def artefacts(tmp_path: Path) -> Path:
     """Where this test's service logs and span files go (kept by pytest for a failed run)."""
     return tmp_path
+
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `--dist loadscope`, keep the tests that share a started hub on one pytest-xdist worker.
+
+    xdist's loadscope deals out whole modules (and test classes): a module-scoped hub, postbox or browser
+    starts once, on one worker, as in a serial run. The browser tests share one hub across their package
+    (tests/browser/conftest.py), so that package is one unit. (`--dist loadgroup` with `xdist_group` marks
+    would say the same, but with pytest 9.2 it silently stops grouping: pytest-xdist issue 1386.)
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedHubScheduling(LoadScopeScheduling):
+        """Loadscope, with each package that shares a hub across its modules as one unit."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            package = next((name for name in PACKAGE_SCOPED_HUBS if nodeid.startswith(name)), None)
+            return package or super()._split_scope(nodeid)
+
+    return SharedHubScheduling(config, log)
