@@ -20,8 +20,11 @@ from demo.kafka_access import ADMIN, KafkaAccess, authenticate_raw_clients
 from tests.support.infrastructure import Infrastructure, locate
 
 KAFKA_ACCESS = KafkaAccess.from_environment()
-# Test packages whose modules share one package-scoped hub: pytest-xdist keeps each on one worker.
-PACKAGE_SCOPED_HUBS = ("tests/browser/",)
+# Under pytest-xdist, the end-to-end and browser packages run as one unit on one worker, one test after another as
+# in a serial run: the browser modules share one package-scoped hub, and both packages run whole hubs whose
+# tests allow the simulated agencies a bounded window to answer (20 s), which two hubs starting at once on two
+# cores, beside the integration tests on the other workers, did not leave them (measured: three failures).
+WHOLE_HUB_PACKAGES = ("tests/browser/", "tests/e2e/")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,19 +72,20 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With `--dist loadscope`, keep the tests that share a started hub on one pytest-xdist worker.
 
     xdist's loadscope deals out whole modules (and test classes): a module-scoped hub, postbox or browser
-    starts once, on one worker, as in a serial run. The browser tests share one hub across their package
-    (tests/browser/conftest.py), so that package is one unit. (`--dist loadgroup` with `xdist_group` marks
-    would say the same, but with pytest 9.2 it silently stops grouping: pytest-xdist issue 1386.)
+    starts once, on one worker, as in a serial run. The end-to-end and browser packages are one unit between
+    them (WHOLE_HUB_PACKAGES). (`--dist loadgroup` with `xdist_group` marks would say the same, but with
+    pytest 9.2 it silently stops grouping: pytest-xdist issue 1386.)
     """
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedHubScheduling(LoadScopeScheduling):
-        """Loadscope, with each package that shares a hub across its modules as one unit."""
+        """Loadscope, with the whole-hub packages as one unit."""
 
         def _split_scope(self, nodeid: str) -> str:
-            package = next((name for name in PACKAGE_SCOPED_HUBS if nodeid.startswith(name)), None)
-            return package or super()._split_scope(nodeid)
+            if nodeid.startswith(WHOLE_HUB_PACKAGES):
+                return "whole-hub packages"
+            return super()._split_scope(nodeid)
 
     return SharedHubScheduling(config, log)
