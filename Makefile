@@ -8,11 +8,14 @@ export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv
 export UV_PROJECT_ENVIRONMENT ?= $(CURDIR)/.venv
 UV := python3 -m uv
 PY := $(CURDIR)/.venv/bin/python
+# pytest-xdist workers for the tests on the real stack: they mostly wait on processes and the broker, so more
+# workers than cores pays; a module (or a package sharing a hub) stays on one worker (--dist loadscope, tests/conftest.py).
+HUB_WORKERS ?= 3
 # The stack's addresses and topic replication, as `infra/stack.sh env` prints them for its shape (one broker,
 # or every broker of `make up BROKERS=3`), exported for the command that follows.
 STACK_ENV := exports="$$(bash infra/stack.sh env)" && eval "$$exports" &&
 
-.PHONY: help install up down status demo test test-unit lint schemas bench clean
+.PHONY: help install up down status demo test test-unit asyncapi browser lint schemas bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,16 +39,19 @@ status: ## Show whether Kafka and mongo-java-server are running
 demo: install up ## Run the hub (services, agencies, identity provider, workspace), carry the scenarios, print outcomes and sign-ins
 	@$(STACK_ENV) $(PY) -m demo
 
-test: install up ## Lint, type-check, check import boundaries and run every test (unit, integration, end-to-end, browser) on the real stack
-	@$(UV) run --frozen --quiet ruff check .
-	@$(UV) run --frozen --quiet mypy
-	@$(UV) run --frozen --quiet lint-imports
-	@bash infra/asyncapi/validate.sh
-	@bash infra/browser.sh >/dev/null
-	@$(STACK_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+test: ## Lint, type-check, check import boundaries and run every test (unit, integration, end-to-end, browser, faults) on the real stack
+	@$(MAKE) --no-print-directory -j 5 --output-sync=target up lint asyncapi browser test-unit
+	@$(STACK_ENV) $(PY) -m pytest -n $(HUB_WORKERS) --dist loadscope -m "not unit and not faults" $(PYTEST_ARGS)
+	@$(STACK_ENV) $(PY) -m pytest -m faults $(PYTEST_ARGS)
 
-test-unit: install ## Only the fast in-memory tests (no servers)
-	@$(PY) -m pytest -m unit $(PYTEST_ARGS)
+test-unit: install ## Only the fast in-memory tests (no servers), on every core (pytest-xdist)
+	@$(PY) -m pytest -m unit -n auto $(PYTEST_ARGS)
+
+asyncapi: install ## Validate schemas/json/asyncapi.json with the AsyncAPI CLI
+	@bash infra/asyncapi/validate.sh
+
+browser: install ## Find (or install) the Chromium the browser tests drive
+	@bash infra/browser.sh >/dev/null
 
 lint: install ## ruff, mypy --strict and the import boundaries (import-linter contracts in pyproject.toml)
 	@$(UV) run --frozen --quiet ruff check .

@@ -154,7 +154,10 @@ class _Harness(Generic[ServiceT]):
         for base in self.outputs:
             topic = settings.topic(base)
             records[topic] = []
-            broker.subscriber(topic, group_id=group, auto_offset_reset="earliest")(self._recorder(records[topic]))
+            # A group per recorded topic: consumers of different topics sharing one group would rebalance
+            # the whole group as each one joins (about a heartbeat, 3 s, per topic) before any reads a record.
+            group_id = f"{group}.{base}" if group else None
+            broker.subscriber(topic, group_id=group_id, auto_offset_reset="earliest")(self._recorder(records[topic]))
 
     @staticmethod
     def _recorder(kept: list[dict[str, Any]]) -> Callable[[Any], Awaitable[None]]:
