@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from mash_insight.app import create_app
+from mash_insight.domain.facts import FactKind
 from mash_insight.settings import InsightSettings
 from mash_runtime.auth import Role, issue_token
 from mash_runtime.settings import DEVELOPMENT_JWT_SECRET, HubSettings
@@ -78,20 +79,26 @@ async def figures(http: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def all_facts_kept(http: httpx.AsyncClient, expected: dict[str, int]) -> None:
-    async def counted() -> bool:
-        response = await http.get("/facts/counts", headers=ANALYST)
-        return bool(response.json() == expected)
+    kept: dict[str, int] = {}
 
-    await eventually(counted, timeout=90, interval=0.3, what=f"insight keeps {expected}")
+    async def counted() -> bool:
+        kept.clear()
+        kept.update((await http.get("/facts/counts", headers=ANALYST)).json())
+        return kept == expected
+
+    try:
+        await eventually(counted, timeout=90, interval=0.3, what=f"insight keeps {expected}")
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; it keeps {kept}") from None
 
 
 def kinds(stream: Stream) -> dict[str, int]:
-    """How many facts each kind of event gives (one per event in the generator's stream)."""
+    """How many facts of each kind the stream gives: one per event, none of a kind it has no events for."""
     names = {"mash.referral.received": "contacts", "mash.decision.made": "decisions",
              "mash.enquiry.opened": "enquiries", "mash.enquiry.completed": "enquiry_outcomes",
              "mash.enquiry.addendum": "late_answers", "mash.case.timescale": "timescale_alerts",
              "mash.consultation.recorded": "consultations", "mash.police.notification": "police_notifications"}
-    counts = dict.fromkeys(names.values(), 0)
+    counts = dict.fromkeys((kind.value for kind in FactKind), 0)
     for topic, _ in stream.events:
         counts[names[topic]] += 1
     return counts
