@@ -19,7 +19,6 @@ from mash_runtime.outbox import OutboxEntry
 from mash_runtime.region import Region, RegionHub, UnknownHub
 from mash_runtime.roles import Role
 from mash_runtime.settings import HubSettings
-from mash_runtime.store import Change
 from mash_runtime.transit import TransitOpener
 from mash_schemas.common import BragRating, ConsentStatus
 from mash_schemas.decision import Decision, DecisionMade, Outcome
@@ -130,9 +129,9 @@ class ManagersDesk:
         """A referral arrived: open its case file; route it straight on if a worker is allocated."""
         referral = event.payload
 
-        def open_once(current: dict[str, Any] | None) -> Change | None:
+        def decide(current: CaseFile | None) -> tuple[CaseFile, list[OutboxEntry]] | None:
             if current is not None:
-                return None
+                return None  # one case file per referral
             case = CaseFile.open(referral, self._timescales, referral.received_at)
             events: list[OutboxEntry] = []
             if self._auto_route and any(m.allocated_worker for m in referral.matches):
@@ -142,21 +141,20 @@ class ManagersDesk:
                     rules=self._rules, decision_id=self._decision_id(referral.referral_id),
                 )
                 events.append(self._decision_event(decision))
-            return Change(state=self._cases.state_of(case), events=events)
+            return case, events
 
-        await self._cases.apply(referral.referral_id, open_once, event_id=str(event.event_id))
+        await self._cases.change_case(referral.referral_id, decide, event_id=str(event.event_id))
         log.info("case file opened", extra={"fields": {"referral_id": referral.referral_id}})
 
     async def _on_case(self, referral_id: str, event_id: str, step: Callable[[CaseFile], bool]) -> None:
         """Apply another service's event to a case file, storing it only if `step` says it changed."""
 
-        def change(current: dict[str, Any] | None) -> Change | None:
-            if current is None:
+        def decide(case: CaseFile | None) -> tuple[CaseFile, list[OutboxEntry]] | None:
+            if case is None:
                 return None
-            case = self._cases.case_of(current)
-            return Change(state=self._cases.state_of(case, current)) if step(case) else None
+            return (case, []) if step(case) else None
 
-        await self._cases.apply(referral_id, change, event_id=event_id)
+        await self._cases.change_case(referral_id, decide, event_id=event_id)
 
     async def amend_case(self, event: ReferralAmended) -> None:
         """A referrer's correction before screening; after screening it is logged, not applied."""
@@ -206,10 +204,9 @@ class ManagersDesk:
         role = desk_role(principal)
         result: dict[str, CaseFile] = {}
 
-        def change(current: dict[str, Any] | None) -> Change:
-            if current is None:
+        def decide(case: CaseFile | None) -> tuple[CaseFile, list[OutboxEntry]]:
+            if case is None:
                 raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
-            case = self._cases.case_of(current)
             try:
                 events = step(case, role)
             except NotPermitted as exc:
@@ -219,11 +216,9 @@ class ManagersDesk:
             except CaseFileError as exc:
                 raise DeskRefused(str(exc)) from exc
             result["case"] = case
-            # A desk step is its own HTTP request; its events continue the referral's trace.
-            traced = [entry.in_trace(current.get("trace_parent")) for entry in events]
-            return Change(state=self._cases.state_of(case, current), events=traced)
+            return case, events  # the store has them continue the referral's trace
 
-        await self._cases.apply(referral_id, change)
+        await self._cases.change_case(referral_id, decide)
         await self._audit.record(who=principal, action=what, referral_id=referral_id, why=why,
                                  what=detail() if detail is not None else None)
         return result["case"]
@@ -404,7 +399,7 @@ class ManagersDesk:
         The queue names referrals and their clocks only; reading it is audited all the same.
         """
         desk_role(principal)
-        cases = [case for case, _ in await self._cases.open_cases()
+        cases = [case for case in await self._cases.open_cases()
                  if (state is None or case.state is state) and (rating is None or case.rating is rating)]
         entries = desk_queue(cases, self._timescales, self._clock())
         await self._audit.record(who=principal, action="view_queue", referral_id=None, why="the desk's queue",
@@ -443,29 +438,27 @@ class ManagersDesk:
         """Raise a timescale alert once per case and status (near breach, breach)."""
         now = self._clock()
         in_breach: dict[str, int] = {}
-        for referral_id, deadline, state in await self._cases.open_deadlines():
-            alert = self._timescales.watch(deadline).alert(referral_id, now)
+        for open_case in await self._cases.open_deadlines():
+            referral_id = open_case.referral_id
+            alert = self._timescales.watch(open_case.deadline).alert(referral_id, now)
             if alert is not None and alert.status == "breached":
                 in_breach[alert.rating.value] = in_breach.get(alert.rating.value, 0) + 1
-            if alert is None or alert.status in state.get("alerts_raised", []):
+            if alert is None or alert.status in open_case.alerts_raised:
                 continue
 
-            def raise_alert(current: dict[str, Any] | None, status: str = alert.status) -> Change | None:
-                if current is None or status in current.get("alerts_raised", []):
+            def decide(case: CaseFile | None, status: str = alert.status) -> tuple[CaseFile, list[OutboxEntry]] | None:
+                if case is None:
                     return None
-                fresh = self._timescales.watch(self._cases.case_of(current).decision_deadline).alert(
-                    current["referral_id"], now)
+                fresh = self._timescales.watch(case.decision_deadline).alert(case.referral_id, now)
                 if fresh is None:
                     return None
                 event = TimescaleAlertRaised.build(
                     fresh, correlation_id=fresh.referral_id, producer=PRODUCER,
                     event_id=derived_event_id(fresh.referral_id, f"timescale/{status}"))
-                state = {**current, "alerts_raised": [*current.get("alerts_raised", []), status]}
-                entry = OutboxEntry.of(event, self._settings.topic(TIMESCALE_ALERT),
-                                       traceparent=current.get("trace_parent"))
-                return Change(state=state, events=[entry])
+                return case, [OutboxEntry.of(event, self._settings.topic(TIMESCALE_ALERT))]
 
-            await self._cases.apply(referral_id, raise_alert)
+            # The store raises each alert once per case and status, continuing the referral's trace.
+            await self._cases.change_case(referral_id, decide, alert=alert.status)
             log.warning("timescale alert", extra={"fields": {"referral_id": referral_id,
                                                              "status": alert.status}})
         metrics.cases_in_breach(self._settings.service_name, in_breach)

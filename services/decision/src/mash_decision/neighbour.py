@@ -18,7 +18,6 @@ from mash_runtime.auth import Principal
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.region import Region, RegionHub, neighbour_agency_id
-from mash_runtime.store import Change
 from mash_schemas.agency import AgencyResponded, agency_producer_name, agency_response_event_id
 from mash_schemas.enquiry import EnquiryRequested
 from mash_schemas.topics import agency_response_topic
@@ -56,18 +55,11 @@ class NeighbourResponder:
             response, correlation_id=request.referral_id, producer=agency_producer_name(self.agency),
             event_id=agency_response_event_id(request.request_id, self.agency))
         topic = asking.topic(agency_response_topic(self.agency))
-        stored: list[bool] = []
-
-        def keep(current: dict[str, Any] | None) -> Change | None:
-            stored[:] = [current is None]
-            if current is not None:
-                return None  # a reminder, or the same request again: one answer per request
-            state = self._answers.state_of(asking.id, now, response.model_dump(mode="json"))
-            return Change(state=state, events=[OutboxEntry.of(answered, topic)])
-
-        await self._answers.apply(request.request_id, keep, event_id=str(event.event_id))
-        if not (stored and stored[0]):
-            return False
+        kept = await self._answers.keep_answer(
+            request.request_id, asked_by=asking.id, answered_at=now, answer=response,
+            event=OutboxEntry.of(answered, topic), event_id=str(event.event_id))
+        if not kept:
+            return False  # a reminder, or the same request again: one answer per request
         await self._audit.record(
             who=f"hub:{asking.id}", action="neighbour_disclosure", referral_id=None,
             why=f"MASH enquiry {request.enquiry_id} of {asking.name} ({request.lawful_basis})",

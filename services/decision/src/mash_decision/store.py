@@ -4,19 +4,27 @@ A case file holds agency intelligence, so it is stored encrypted with the hub's 
 whole case file as one sealed value); the queue and the clock read only referral id, state, rating
 and due time, which carry no case content. Writes go through the runtime's AggregateStore (one
 version-checked write holding state, inbox and outbox), so nothing is applied twice or lost.
+
+The use cases see aggregates only (CaseFile, SubjectAccessCase, the neighbour's AgencyResponse): each
+`change_*` hands its `decide` the aggregate and stores what it returns, so the mapping to documents, the
+sealing, and the referral's trace that later events continue all stay here.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mash_runtime.outbox import OutboxEntry
 from mash_runtime.retention import RetainedRecord
 from mash_runtime.sealing import AtRestCipher
-from mash_runtime.store import VERSION, AggregateStore, Decide, sweep_page
+from mash_runtime.store import VERSION, AggregateStore, Change, sweep_page
 from mash_runtime.telemetry import current_traceparent
 from mash_runtime.timescales import Deadline
+from mash_schemas.agency import AgencyResponse
 from mash_schemas.governance import RecordKind
 
 from mash_decision.domain.case_file import CaseFile
@@ -24,6 +32,22 @@ from mash_decision.domain.neighbour_answer import case_subject_keys
 from mash_decision.domain.subject_access import SubjectAccessCase
 
 OPEN_STATES = ["awaiting_screening", "enquiry_open", "awaiting_decision"]
+
+# What a decision on a case file returns: the case file as it now is and the events to publish with it, or None
+# to change nothing. It may run again after a concurrent write, on a fresh copy, so it must be pure.
+CaseFileDecision = Callable[[CaseFile | None], tuple[CaseFile, list[OutboxEntry]] | None]
+# The same for a subject access request.
+SubjectAccessCaseDecision = Callable[
+    [SubjectAccessCase | None], tuple[SubjectAccessCase, list[OutboxEntry]] | None]
+
+
+@dataclass(frozen=True)
+class OpenDeadline:
+    """An open case's decision deadline as the desk's clock sees it, with the alerts it has raised already."""
+
+    referral_id: str
+    deadline: Deadline
+    alerts_raised: tuple[str, ...]
 
 
 class DecisionStore:
@@ -36,7 +60,7 @@ class DecisionStore:
         # Deadline names a rating and due times, no case content, so nothing sealed is kept open in memory.
         self._deadlines: dict[str, tuple[Any, str, Deadline]] = {}
 
-    def state_of(self, case: CaseFile, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _document(self, case: CaseFile, previous: dict[str, Any] | None) -> dict[str, Any]:
         """The document state for `case`: sealed body plus queue fields, keeping the alerts already raised."""
         return {
             "referral_id": case.referral_id,
@@ -48,31 +72,52 @@ class DecisionStore:
             # Hashed subject keys: how a neighbouring hub's enquiry finds the case without opening every one.
             "subject_keys": case_subject_keys(case),
             "alerts_raised": (previous or {}).get("alerts_raised", []),
-            # The referral's trace: events from later desk steps continue it (see desk.py).
+            # The referral's trace: events from later desk steps continue it (see change_case).
             "trace_parent": (previous or {}).get("trace_parent") or current_traceparent(),
         }
 
-    def case_of(self, state: dict[str, Any]) -> CaseFile:
+    def _case_of(self, state: dict[str, Any]) -> CaseFile:
         """The case file in a stored state."""
         return CaseFile.from_document(json.loads(self._cipher.open(state["sealed_case"])))
 
-    async def apply(self, referral_id: str, decide: Decide,
-                    event_id: str | None = None) -> bool:
-        """One version-checked write of the case file (`event_id` marks another service's event as applied)."""
-        return await self.aggregates.apply(referral_id, decide, event_id=event_id)
+    async def change_case(self, referral_id: str, decide: CaseFileDecision, *, event_id: str | None = None,
+                          alert: str | None = None) -> bool:
+        """Run `decide` on the case file and store its result with its events in one write; False if unchanged.
+
+        `event_id` marks the change as another service's event, so a redelivered event changes nothing. `alert`
+        marks it as raising that timescale alert (near_breach, breached): a case file that has raised it already
+        is left alone, so each alert is raised once. The events continue the referral's trace, kept since the
+        case file was opened: a desk step is its own HTTP request and the clock's sweep its own job, yet one
+        trace follows the referral across the services.
+        """
+
+        def on_state(current: dict[str, Any] | None) -> Change | None:
+            if alert is not None and current is not None and alert in current.get("alerts_raised", []):
+                return None
+            decided = decide(self._case_of(current) if current is not None else None)
+            if decided is None:
+                return None
+            case, events = decided
+            state = self._document(case, current)
+            if alert is not None:
+                state["alerts_raised"] = [*state["alerts_raised"], alert]
+            trace = current.get("trace_parent") if current is not None else None
+            return Change(state=state, events=[entry.in_trace(trace) for entry in events])
+
+        return await self.aggregates.apply(referral_id, on_state, event_id=event_id)
 
     async def get(self, referral_id: str) -> CaseFile | None:
         """One case file, or None."""
         state = await self.aggregates.get(referral_id)
-        return self.case_of(state) if state else None
+        return self._case_of(state) if state else None
 
-    async def open_cases(self) -> list[tuple[CaseFile, dict[str, Any]]]:
-        """Every case still waiting for the desk or an enquiry, with its stored state."""
+    async def open_cases(self) -> list[CaseFile]:
+        """Every case still waiting for the desk or an enquiry."""
         cursor = self.aggregates.collection.find({"state": {"$in": OPEN_STATES}})
-        return [(self.case_of(doc), doc) async for doc in cursor]
+        return [self._case_of(doc) async for doc in cursor]
 
-    async def open_deadlines(self) -> list[tuple[str, Deadline, dict[str, Any]]]:
-        """Every open case's referral id and decision deadline, with its stored state, for the desk's clock.
+    async def open_deadlines(self) -> list[OpenDeadline]:
+        """Every open case's referral id and decision deadline, with the alerts raised, for the desk's clock.
 
         The clock looks at every open case every `clock_check_seconds` (30 s), and opening each sealed case file
         to read its deadline was 7% of the desk's CPU samples in the benchmark (decrypting and validating whole
@@ -82,15 +127,15 @@ class DecisionStore:
         """
         cursor = self.aggregates.collection.find({"state": {"$in": OPEN_STATES}})
         seen: dict[str, tuple[Any, str, Deadline]] = {}
-        found: list[tuple[str, Deadline, dict[str, Any]]] = []
+        found: list[OpenDeadline] = []
         async for doc in cursor:
             mark = (doc.get(VERSION), doc.get("due_at"), doc.get("rating"))
             known = self._deadlines.get(doc["_id"])
             if known is None or mark[0] is None or known[0] != mark:
-                case = self.case_of(doc)
+                case = self._case_of(doc)
                 known = (mark, case.referral_id, case.decision_deadline)
             seen[doc["_id"]] = known
-            found.append((known[1], known[2], doc))
+            found.append(OpenDeadline(known[1], known[2], tuple(doc.get("alerts_raised", []))))
         self._deadlines = seen  # cases no longer open are forgotten
         return found
 
@@ -99,7 +144,12 @@ class DecisionStore:
         if not keys:
             return []
         cursor = self.aggregates.collection.find({"subject_keys": {"$in": keys}})
-        return [self.case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+        return [self._case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+
+    async def every_case_file(self) -> list[CaseFile]:
+        """Every case file, open or closed (a subject access request searches them all)."""
+        cursor = self.aggregates.collection.find({})
+        return [self._case_of(doc) async for doc in cursor]
 
     async def ensure_indexes(self) -> None:
         """The queue filters by state; a neighbour's enquiry by subject key."""
@@ -118,14 +168,29 @@ class NeighbourAnswerStore:
         self.aggregates = aggregates
         self._cipher = cipher
 
-    def state_of(self, asked_by: str, answered_at: datetime, answer: dict[str, Any]) -> dict[str, Any]:
+    def _document(self, asked_by: str, answered_at: datetime, answer: AgencyResponse) -> dict[str, Any]:
         """The stored form of one answer: who asked and when in clear, the answer sealed."""
-        return {"asked_by": asked_by, "answered_at": answered_at, "request_id": answer["request_id"],
-                "sealed_answer": self._cipher.seal(json.dumps(answer, default=str))}
+        answered = answer.model_dump(mode="json")
+        return {"asked_by": asked_by, "answered_at": answered_at, "request_id": answered["request_id"],
+                "sealed_answer": self._cipher.seal(json.dumps(answered, default=str))}
 
-    async def apply(self, request_id: str, decide: Decide, event_id: str | None = None) -> bool:
-        """One version-checked write of an answer (`event_id`: the request's event, applied once)."""
-        return await self.aggregates.apply(request_id, decide, event_id=event_id)
+    async def keep_answer(self, request_id: str, *, asked_by: str, answered_at: datetime, answer: AgencyResponse,
+                          event: OutboxEntry, event_id: str) -> bool:
+        """Keep the answer to request `request_id` once, with the event that sends it; False if kept already.
+
+        One answer per request: a reminder, or the same request again (`event_id`, the request's event, is
+        marked applied either way), keeps and sends nothing new.
+        """
+        kept: list[bool] = []
+
+        def on_state(current: dict[str, Any] | None) -> Change | None:
+            kept[:] = [current is None]
+            if current is not None:
+                return None
+            return Change(state=self._document(asked_by, answered_at, answer), events=[event])
+
+        await self.aggregates.apply(request_id, on_state, event_id=event_id)
+        return bool(kept and kept[0])
 
     async def answers(self, limit: int = 500) -> list[dict[str, Any]]:
         """The answers given, newest first, each opened: asking hub, time and the answer itself."""
@@ -151,7 +216,7 @@ class RetainedCaseFiles:
         cursor = sweep_page(self._collection, "received_at", received_before, after, limit)
         found = []
         async for doc in cursor:
-            case = self._store.case_of(doc)
+            case = self._store._case_of(doc)
             decision = case.decision
             births = tuple(s.date_of_birth or s.expected_date for s in case.referral.subjects
                            if s.kind.value != "adult_at_risk" and (s.date_of_birth or s.expected_date))
@@ -179,28 +244,41 @@ class SubjectAccessStore:
         self.aggregates = aggregates
         self._cipher = cipher
 
-    def state_of(self, case: SubjectAccessCase) -> dict[str, Any]:
+    def _document(self, case: SubjectAccessCase) -> dict[str, Any]:
         """The document state for `case`: the sealed request plus its deadline fields."""
         return {"request_id": case.request_id, "received_at": case.received_at, "due_on": case.due_on.isoformat(),
                 "sealed_request": self._cipher.seal(case.model_dump_json())}
 
-    def case_of(self, state: dict[str, Any]) -> SubjectAccessCase:
+    def _case_of(self, state: dict[str, Any]) -> SubjectAccessCase:
         """The request in a stored state."""
         return SubjectAccessCase.model_validate_json(self._cipher.open(state["sealed_request"]))
 
-    async def apply(self, request_id: str, decide: Decide, event_id: str | None = None) -> bool:
-        """One version-checked write of the request."""
-        return await self.aggregates.apply(request_id, decide, event_id=event_id)
+    async def change_request(self, request_id: str, decide: SubjectAccessCaseDecision, *,
+                             event_id: str | None = None) -> bool:
+        """Run `decide` on the request and store its result with its events in one write; False if unchanged.
+
+        `event_id` marks the change as another service's event (a part, a permission), so a redelivered event
+        changes nothing.
+        """
+
+        def on_state(current: dict[str, Any] | None) -> Change | None:
+            decided = decide(self._case_of(current) if current is not None else None)
+            if decided is None:
+                return None
+            case, events = decided
+            return Change(state=self._document(case), events=events)
+
+        return await self.aggregates.apply(request_id, on_state, event_id=event_id)
 
     async def get(self, request_id: str) -> SubjectAccessCase | None:
         """One request, or None."""
         state = await self.aggregates.get(request_id)
-        return self.case_of(state) if state else None
+        return self._case_of(state) if state else None
 
     async def all(self) -> list[SubjectAccessCase]:
         """Every request, oldest first."""
         cursor = self.aggregates.collection.find({}).sort("received_at", 1)
-        return [self.case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+        return [self._case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
 
 
 class RetainedSubjectAccessRequests:
@@ -221,7 +299,7 @@ class RetainedSubjectAccessRequests:
         cursor = sweep_page(self._collection, "received_at", received_before, after, limit)
         found = []
         async for doc in cursor:
-            case = self._store.case_of(self._store.aggregates.loaded_state(doc))
+            case = self._store._case_of(self._store.aggregates.loaded_state(doc))
             found.append(RetainedRecord(referral_id=doc["_id"], kind=RecordKind.SUBJECT_ACCESS_REQUEST, outcome=None,
                                         received_at=doc["received_at"], held_with=tuple(case.referrals_named())))
         return found
@@ -237,8 +315,3 @@ class RetainedSubjectAccessRequests:
         """A request keeps no figures: as erase."""
         return await self.erase(referral_id)
 
-
-async def every_case_file(store: DecisionStore) -> list[CaseFile]:
-    """Every case file, open or closed (a subject access request searches them all)."""
-    cursor = store.aggregates.collection.find({})
-    return [store.case_of(doc) async for doc in cursor]

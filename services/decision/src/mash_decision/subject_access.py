@@ -22,7 +22,6 @@ from mash_runtime.clock import Clock, utc_now
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
-from mash_runtime.store import Change
 from mash_runtime.subject_access import full_name, names_the_person, person_matches
 from mash_schemas.agency import Sensitivity
 from mash_schemas.envelope import derived_event_id
@@ -46,7 +45,7 @@ from mash_decision.domain.subject_access import (
     SubjectAccessError,
     one_calendar_month,
 )
-from mash_decision.store import DecisionStore, SubjectAccessStore, every_case_file
+from mash_decision.store import DecisionStore, SubjectAccessStore
 
 TEXT_LIMIT = 3_900
 
@@ -138,7 +137,7 @@ class SubjectAccessDesk:
 
     async def find_own_part(self, request: SubjectAccessRequest) -> tuple[list[HeldItem], list[WithheldItem]]:
         """Decision's own part, from its own case files (answered like every other service's)."""
-        return case_file_part(await every_case_file(self._case_files), request)
+        return case_file_part(await self._case_files.every_case_file(), request)
 
     async def start(self, principal: Principal, person: PersonIdentifiers, reason: str) -> SubjectAccessCase:
         """Keep the request with its deadline and publish it for every service to answer its part."""
@@ -157,7 +156,11 @@ class SubjectAccessDesk:
             payload=probe.model_copy(update={
                 "due_at": datetime.combine(due_on, time.max, tzinfo=UTC), "referral_ids": referral_ids}))
         entry = OutboxEntry.of(event, self._settings.topic(SUBJECT_ACCESS_REQUESTED), key=request_id)
-        await self._requests.apply(request_id, lambda _: Change(state=self._requests.state_of(case), events=[entry]))
+
+        def decide(_current: SubjectAccessCase | None) -> tuple[SubjectAccessCase, list[OutboxEntry]]:
+            return case, [entry]  # a new request id: nothing to find under it
+
+        await self._requests.change_request(request_id, decide)
         await self._audit.record(who=principal, action="subject_access.start", referral_id=None, why=reason,
                                  what={"request_id": request_id, "person_ref": person.person_ref,
                                        "referral_ids": referral_ids, "due_on": due_on.isoformat()})
@@ -168,10 +171,9 @@ class SubjectAccessDesk:
         now = self._clock()
         kept: list[SubjectAccessCase] = []
 
-        def decide(state: dict[str, Any] | None) -> Change | None:
-            if state is None:
+        def decide(case: SubjectAccessCase | None) -> tuple[SubjectAccessCase, list[OutboxEntry]]:
+            if case is None:
                 raise RequestNotFound(f"no subject access request {request_id}")
-            case = self._requests.case_of(state)
             try:
                 case.extend(reason, principal.name or principal.subject, now)
             except ExtensionNeedsReason as exc:
@@ -179,9 +181,9 @@ class SubjectAccessDesk:
             except SubjectAccessError as exc:
                 raise ExtensionRefused(str(exc)) from exc
             kept[:] = [case]
-            return Change(state=self._requests.state_of(case))
+            return case, []
 
-        await self._requests.apply(request_id, decide)
+        await self._requests.change_request(request_id, decide)
         case = kept[0]
         extension = case.extension
         assert extension is not None
@@ -201,10 +203,9 @@ class SubjectAccessDesk:
         now = self._clock()
         topic = self._settings.topic(SUBJECT_ACCESS_PERMISSION_REQUESTED)
 
-        def decide(state: dict[str, Any] | None) -> Change | None:
-            if state is None:
+        def decide(case: SubjectAccessCase | None) -> tuple[SubjectAccessCase, list[OutboxEntry]] | None:
+            if case is None:
                 return None
-            case = self._requests.case_of(state)
             asked = {p.permission_id for p in case.permission_requests}
             if not case.record_part(event.payload, now):
                 return None
@@ -215,23 +216,22 @@ class SubjectAccessDesk:
                     permission_id=p.permission_id, request_id=case.request_id, agency=p.agency, item_id=p.item_id,
                     referral_id=p.referral_id, requested_at=now, due_on=case.due_on)), topic, key=case.request_id)
                 for p in case.permission_requests if p.permission_id not in asked]
-            return Change(state=self._requests.state_of(case), events=events)
+            return case, events
 
-        await self._requests.apply(event.payload.request_id, decide, event_id=str(event.event_id))
+        await self._requests.change_request(event.payload.request_id, decide, event_id=str(event.event_id))
 
     async def record_permission(self, event: SubjectAccessPermissionAnswered) -> None:
         """The supplying agency's answer about one sealed item, kept on the request."""
         answer = event.payload
 
-        def decide(state: dict[str, Any] | None) -> Change | None:
-            if state is None:
+        def decide(case: SubjectAccessCase | None) -> tuple[SubjectAccessCase, list[OutboxEntry]] | None:
+            if case is None:
                 return None
-            case = self._requests.case_of(state)
             changed = case.record_permission(answer.permission_id, answer.permitted, answer.answered_by,
                                              answer.answered_at, answer.note)
-            return Change(state=self._requests.state_of(case)) if changed else None
+            return (case, []) if changed else None
 
-        await self._requests.apply(answer.request_id, decide, event_id=str(event.event_id))
+        await self._requests.change_request(answer.request_id, decide, event_id=str(event.event_id))
 
     async def listing(self, principal: Principal) -> list[dict[str, Any]]:
         """Every request with its deadline (due, overdue) and the parts received; audited."""
@@ -281,7 +281,7 @@ class SubjectAccessDesk:
 
     async def referrals_of(self, person_ref: str, principal: Principal, reason: str) -> list[str]:
         """The referrals whose case files match the person's case-system reference (for "who looked"); audited."""
-        found = sorted(case.referral_id for case in await every_case_file(self._case_files)
+        found = sorted(case.referral_id for case in await self._case_files.every_case_file()
                        if any(match.person_ref == person_ref for match in case.referral.matches))
         # Kept apart from the records a report reads (no person_ref in `what`), so a report never lists itself.
         await self._audit.record(who=principal, action="find_referrals", referral_id=None, why=reason,

@@ -15,23 +15,25 @@ from mash_runtime.auth import Principal
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
-from mash_runtime.store import Change
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.subject_access import (
     ReleasePermissionAnswer,
+    ReleasePermissionRequest,
     SubjectAccessPermissionAnswered,
     SubjectAccessPermissionRequested,
 )
 from mash_schemas.topics import SUBJECT_ACCESS_PERMISSION_ANSWERED
 
+from mash_enquiry.domain.release_permission import PermissionRequest
 from mash_enquiry.store import PermissionStore
 
-AWAITING = "awaiting_agency"
 
-
-def shown(state: dict[str, Any]) -> dict[str, Any]:
-    """A permission request as the portal shows it."""
-    return {key: (value.isoformat() if hasattr(value, "isoformat") else value) for key, value in state.items()}
+def shown(request: PermissionRequest) -> dict[str, Any]:
+    """A permission request as the portal shows it: what was asked, its status, and the answer once given."""
+    fields: dict[str, Any] = {**request.asked.model_dump(mode="python"), "status": request.status}
+    if not request.awaiting:
+        fields.update(answered_by=request.answered_by, answered_at=request.answered_at, note=request.note)
+    return {key: (value.isoformat() if hasattr(value, "isoformat") else value) for key, value in fields.items()}
 
 
 class ReleasePermissions:
@@ -47,17 +49,14 @@ class ReleasePermissions:
         """Keep the request for the agency's portal (once)."""
         asked = event.payload
 
-        def decide(state: dict[str, Any] | None) -> Change | None:
-            if state is not None:
-                return None
-            return Change(state={**asked.model_dump(mode="python"), "due_on": asked.due_on.isoformat(),
-                                 "status": AWAITING})
+        def decide(current: PermissionRequest | None) -> tuple[PermissionRequest, list[OutboxEntry]] | None:
+            return (PermissionRequest(asked), []) if current is None else None
 
-        await self._store.apply(asked.permission_id, decide, event_id=str(event.event_id))
+        await self._store.change_permission(asked.permission_id, decide, event_id=str(event.event_id))
 
     async def open_for(self, agency: str, principal: Principal) -> list[dict[str, Any]]:
         """The agency's unanswered permission requests; the read is audited."""
-        found = [shown(state) for state in await self._store.open_for(agency)]
+        found = [shown(request) for request in await self._store.open_for(agency)]
         await self._audit.record(who=principal, action="view_permission_requests", referral_id=None,
                                  why="agency portal: subject access permission requests",
                                  what={"agency": agency, "count": len(found)})
@@ -69,26 +68,27 @@ class ReleasePermissions:
         now = self._clock()
         by = principal.name or principal.subject
         topic = self._settings.topic(SUBJECT_ACCESS_PERMISSION_ANSWERED)
-        kept: dict[str, Any] = {}
+        kept: list[ReleasePermissionRequest] = []
 
-        def decide(state: dict[str, Any] | None) -> Change | None:
-            if state is None or state["agency"] != agency or state["status"] != AWAITING:
+        def decide(request: PermissionRequest | None) -> tuple[PermissionRequest, list[OutboxEntry]] | None:
+            if request is None or request.asked.agency != agency or not request.awaiting:
                 return None
-            answer = ReleasePermissionAnswer(permission_id=permission_id, request_id=state["request_id"],
-                                             agency=agency, item_id=state["item_id"], permitted=permitted,
+            asked = request.asked
+            answer = ReleasePermissionAnswer(permission_id=permission_id, request_id=asked.request_id,
+                                             agency=agency, item_id=asked.item_id, permitted=permitted,
                                              answered_by=by, answered_at=now, note=note)
             event = SubjectAccessPermissionAnswered(
                 event_id=derived_event_id(permission_id, "permission-answered"), occurred_at=now,
-                correlation_id=state["request_id"], producer="enquiry", payload=answer)
-            kept.update(state)
-            return Change(state={**state, "status": "permitted" if permitted else "refused", "answered_by": by,
-                                 "answered_at": now, "note": note},
-                          events=[OutboxEntry.of(event, topic, key=state["request_id"])])
+                correlation_id=asked.request_id, producer="enquiry", payload=answer)
+            kept[:] = [asked]
+            return (request.answered(permitted=permitted, by=by, at=now, note=note),
+                    [OutboxEntry.of(event, topic, key=asked.request_id)])
 
-        if not await self._store.apply(permission_id, decide):
+        if not await self._store.change_permission(permission_id, decide):
             return None
-        await self._audit.record(who=principal, action="subject_access.permission", referral_id=kept.get("referral_id"),
+        asked = kept[0]
+        await self._audit.record(who=principal, action="subject_access.permission", referral_id=asked.referral_id,
                                  why=note or ("permitted" if permitted else "refused"),
-                                 what={"request_id": kept["request_id"], "agency": agency, "item_id": kept["item_id"],
+                                 what={"request_id": asked.request_id, "agency": agency, "item_id": asked.item_id,
                                        "permitted": permitted})
         return {"permission_id": permission_id, "status": "permitted" if permitted else "refused"}

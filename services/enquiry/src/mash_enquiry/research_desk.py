@@ -17,8 +17,6 @@ from mash_runtime.consuming import MessageRejected
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
-from mash_runtime.store import Change, state_of
-from mash_runtime.telemetry import current_traceparent
 from mash_runtime.transit import TransitSealer
 from mash_schemas.agency import AgencyResponded, agency_producer_name, agency_response_event_id
 from mash_schemas.enquiry import (
@@ -79,9 +77,6 @@ class ResearchDesk:
         # The one source of "now" for every use case, so a test moves time instead of waiting for it.
         self._clock = clock
 
-    def _load(self, state: dict[str, Any]) -> EnquiryRecord:
-        return self._store.record_of(state)
-
     def _request_event(self, request: EnquiryRequest) -> OutboxEntry:
         event = EnquiryRequested.build(
             request,
@@ -118,17 +113,16 @@ class ResearchDesk:
         """Fan the enquiry out: one minimised request per agency on that agency's own topic."""
         enquiry = event.payload
 
-        def open_once(current: dict[str, Any] | None) -> Change | None:
+        def decide(current: EnquiryRecord | None) -> tuple[EnquiryRecord, list[OutboxEntry]] | None:
             if current is not None:
-                return None
+                return None  # one record per enquiry
             try:
                 record = EnquiryRecord.open(enquiry, self._directory, event.occurred_at)
             except UnknownAgency as exc:
                 raise MessageRejected(f"enquiry names agencies the hub has not configured: {exc}") from exc
-            events = [self._request_event(request) for request in record.requests.values()]
-            return Change(state=self._store.state_of(record, trace_parent=current_traceparent()), events=events)
+            return record, [self._request_event(request) for request in record.requests.values()]
 
-        if await self._store.apply(enquiry.enquiry_id, open_once, event_id=str(event.event_id)):
+        if await self._store.change_enquiry(enquiry.enquiry_id, decide, event_id=str(event.event_id)):
             log.info("enquiry fanned out", extra={"fields": {"enquiry_id": enquiry.enquiry_id,
                                                              "agencies": enquiry.agencies}})
 
@@ -141,10 +135,9 @@ class ResearchDesk:
             )
         now = self._clock()
 
-        def record_it(current: dict[str, Any] | None) -> Change | None:
-            if current is None:
+        def decide(record: EnquiryRecord | None) -> tuple[EnquiryRecord, list[OutboxEntry]] | None:
+            if record is None:
                 raise MessageRejected(f"the response names an unknown enquiry {response.enquiry_id!r}")
-            record = self._load(current)
             verdict = record.record_response(response, now)
             if isinstance(verdict, Rejected):
                 raise MessageRejected(verdict.reason)
@@ -159,21 +152,24 @@ class ResearchDesk:
                 events.append(OutboxEntry.of(addendum, self._settings.topic(ENQUIRY_ADDENDUM)))
             elif isinstance(verdict, Accepted) and record.completion_due(now):
                 events += self._completion_events(record, now)
-            return self._traced(record, current, events)
+            return record, events
 
-        await self._store.apply(response.enquiry_id, record_it, event_id=str(event.event_id))
+        await self._store.change_enquiry(response.enquiry_id, decide, event_id=str(event.event_id))
         log.info("agency response taken", extra={"fields": log_safe_response(response)})
 
     async def sweep(self) -> None:
         """Send reminders that are due and complete enquiries whose due time has come."""
         now = self._clock()
-        for enquiry_id in await self._store.due(now):
-            await self._store.apply(enquiry_id, lambda current: self._chase_or_complete(current, now))
 
-    def _chase_or_complete(self, current: dict[str, Any] | None, now: datetime) -> Change | None:
-        if current is None:
-            return None
-        record = self._load(current)
+        def decide(record: EnquiryRecord | None) -> tuple[EnquiryRecord, list[OutboxEntry]] | None:
+            return self._chase_or_complete(record, now) if record is not None else None
+
+        for enquiry_id in await self._store.due(now):
+            await self._store.change_enquiry(enquiry_id, decide)
+
+    def _chase_or_complete(
+        self, record: EnquiryRecord, now: datetime
+    ) -> tuple[EnquiryRecord, list[OutboxEntry]] | None:
         events: list[OutboxEntry] = []
         if record.completion_due(now):
             events += self._completion_events(record, now)
@@ -185,20 +181,14 @@ class ResearchDesk:
                                                               "agency": due.agency, "reminder": due.number}})
         if not events:
             return None
-        return self._traced(record, current, events)
-
-    def _traced(self, record: EnquiryRecord, current: dict[str, Any], events: list[OutboxEntry]) -> Change:
-        # Answers and the due-time sweep start traces of their own; the enquiry's events continue
-        # the referral's trace, kept since the enquiry was opened.
-        state = self._store.state_of(record, current)
-        return Change(state=state, events=[e.in_trace(current.get("trace_parent")) for e in events])
+        return record, events
 
     async def status(self, enquiry_id: str) -> dict[str, Any] | None:
         """Who was asked, who answered, reminders sent: the desk's view, no item content."""
-        state = await self._store.get(enquiry_id)
-        if state is None:
+        kept = await self._store.enquiry(enquiry_id)
+        if kept is None:
             return None
-        record = self._load(state)
+        record = kept.record
         return {
             "enquiry_id": enquiry_id,
             "referral_id": record.enquiry.referral_id,
@@ -221,23 +211,22 @@ class ResearchDesk:
         """
         self._directory.agency(agency)
         found: list[dict[str, Any]] = []
-        for doc in await self._store.open_with_request_to(agency):
-            record = self._load(doc)
-            if agency in record.unanswered and agency not in doc.get("portal_answered", []):
-                found.append(self._request_view(record, agency))
+        for kept in await self._store.open_with_request_to(agency):
+            if agency in kept.record.unanswered and agency not in kept.portal_answered:
+                found.append(self._request_view(kept.record, agency))
         return sorted(found, key=lambda view: (view["due_at"], view["enquiry_id"]))
 
     async def open_request(self, agency: str, enquiry_id: str) -> dict[str, Any] | None:
         """One request to `agency`, or None when there is none (never another agency's)."""
         self._directory.agency(agency)
-        state = await self._store.get(enquiry_id)
-        if state is None:
+        kept = await self._store.enquiry(enquiry_id)
+        if kept is None:
             return None
-        record = self._load(state)
+        record = kept.record
         if agency not in record.requests:
             return None
         view = self._request_view(record, agency)
-        view["answered"] = agency not in record.unanswered or agency in state.get("portal_answered", [])
+        view["answered"] = agency not in record.unanswered or agency in kept.portal_answered
         return view
 
     def _request_view(self, record: EnquiryRecord, agency: str) -> dict[str, Any]:
@@ -259,27 +248,29 @@ class ResearchDesk:
         now = self._clock()
         sent: dict[str, str] = {}
 
-        def queue_answer(current: dict[str, Any] | None) -> Change:
-            if current is None:
+        def already() -> PortalAlreadyAnswered:
+            return PortalAlreadyAnswered(f"{agency} has already answered this request", field="enquiry_id")
+
+        def decide(record: EnquiryRecord | None) -> tuple[EnquiryRecord, list[OutboxEntry]]:
+            if record is None:
                 raise PortalRequestNotFound(f"no enquiry {enquiry_id}", field="enquiry_id")
-            record = self._load(current)
             request = record.requests.get(agency)
             if request is None:
                 raise PortalRequestNotFound(f"agency {agency} was not asked in enquiry {enquiry_id}",
                                             field="enquiry_id")
-            if agency not in record.unanswered or agency in current.get("portal_answered", []):
-                raise PortalAlreadyAnswered(f"{agency} has already answered this request", field="enquiry_id")
+            if agency not in record.unanswered:
+                raise already()
             response = answer.response(request, by, now)
             event = AgencyResponded.build(
                 response, correlation_id=request.referral_id, producer=agency_producer_name(agency),
                 event_id=agency_response_event_id(request.request_id, agency), occurred_at=now,
             )
             sent["request_id"] = request.request_id
-            entry = OutboxEntry.of(event, self._settings.topic(agency_response_topic(agency)))
-            state = {**state_of(current), "portal_answered": [*current.get("portal_answered", []), agency]}
-            return Change(state=state, events=[entry.in_trace(current.get("trace_parent"))])
+            return record, [OutboxEntry.of(event, self._settings.topic(agency_response_topic(agency)))]
 
-        await self._store.apply(enquiry_id, queue_answer)
+        # The store marks the answer queued with it, and refuses a second one from the portal (False).
+        if not await self._store.change_enquiry(enquiry_id, decide, portal_answer=agency):
+            raise already()
         log.info("portal answer queued", extra={"fields": {"enquiry_id": enquiry_id, "agency": agency,
                                                            "outcome": answer.outcome}})
         return sent["request_id"]

@@ -5,24 +5,50 @@ keys (mash_runtime.sealing), keeping their id and label readable for audit; ever
 JSON-compatible values, so the round trip does not depend on the client's time-zone settings. Only
 `wake_at` is a datetime, for the due-time sweep's query. Writes go through the runtime's
 AggregateStore (state, inbox and outbox in one version-checked write).
+
+The use cases see aggregates only (EnquiryRecord, PermissionRequest): each `change_*` hands its `decide`
+the aggregate and stores what it returns, so the mapping to documents, the sealing, what the desk notes
+beside the record (the referral's trace, the portal's queued answers) and the trace that events continue
+all stay here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from mash_runtime.outbox import OutboxEntry
 from mash_runtime.retention import UNKNOWN_OUTCOME, RetainedRecord
 from mash_runtime.sealing import AtRestCipher, SealBroken
-from mash_runtime.store import AggregateStore, Decide, sweep_page
+from mash_runtime.store import AggregateStore, Change, sweep_page
+from mash_runtime.telemetry import current_traceparent
 from mash_schemas import AgencyResponse, InformationItem
 from mash_schemas.governance import RecordKind
+from mash_schemas.subject_access import ReleasePermissionRequest
 from pydantic import ValidationError
 
 from mash_enquiry.domain.enquiry_record import EnquiryRecord
+from mash_enquiry.domain.release_permission import AWAITING, PermissionRequest
 from mash_enquiry.domain.sensitivity import is_sensitive
 
 RECORD_VERSION = 1
+
+# What a decision on an enquiry record returns: the record as it now is and the events to publish with it, or
+# None to change nothing. It may run again after a concurrent write, on a fresh copy, so it must be pure.
+EnquiryRecordDecision = Callable[[EnquiryRecord | None], tuple[EnquiryRecord, list[OutboxEntry]] | None]
+# The same for a release permission request.
+PermissionRequestDecision = Callable[
+    [PermissionRequest | None], tuple[PermissionRequest, list[OutboxEntry]] | None]
+
+
+@dataclass(frozen=True)
+class KeptEnquiry:
+    """An enquiry record as kept, with the agencies whose portal answer is queued but not yet taken by the desk."""
+
+    record: EnquiryRecord
+    portal_answered: tuple[str, ...]
 
 
 class EnquiryStore:
@@ -32,36 +58,69 @@ class EnquiryStore:
         self.aggregates = aggregates
         self._cipher = cipher
 
-    def state_of(self, record: EnquiryRecord, current: dict[str, Any] | None = None,
-                 trace_parent: str | None = None) -> dict[str, Any]:
-        """The document state for `record`, keeping what the desk notes beside it (trace, portal answers)."""
+    def _document(self, record: EnquiryRecord, current: dict[str, Any] | None) -> dict[str, Any]:
+        """The document state for `record`, keeping what the desk notes beside it (trace, portal answers).
+
+        The trace is the referral's, kept from the message that opened the enquiry.
+        """
         return {
             **record_document(record, self._cipher),
-            "trace_parent": (current or {}).get("trace_parent", trace_parent),
+            "trace_parent": current.get("trace_parent") if current is not None else current_traceparent(),
             "portal_answered": (current or {}).get("portal_answered", []),
         }
 
-    def record_of(self, state: dict[str, Any]) -> EnquiryRecord:
+    def _record_of(self, state: dict[str, Any]) -> EnquiryRecord:
         """The record in a stored state (SealBroken if a sealed item does not open)."""
         return record_from_document(state, self._cipher)
 
-    async def apply(self, enquiry_id: str, decide: Decide, event_id: str | None = None) -> bool:
-        """One version-checked write of the record (`event_id` marks another service's event as applied)."""
-        return await self.aggregates.apply(enquiry_id, decide, event_id=event_id)
+    def _kept(self, state: dict[str, Any]) -> KeptEnquiry:
+        return KeptEnquiry(self._record_of(state), tuple(state.get("portal_answered", [])))
 
-    async def get(self, enquiry_id: str) -> dict[str, Any] | None:
-        """One record's stored state, or None."""
-        return await self.aggregates.get(enquiry_id)
+    async def change_enquiry(self, enquiry_id: str, decide: EnquiryRecordDecision, *, event_id: str | None = None,
+                             portal_answer: str | None = None) -> bool:
+        """Run `decide` on the record and store its result with its events in one write; False if unchanged.
+
+        `event_id` marks the change as another service's event, so a redelivered event changes nothing.
+        `portal_answer` marks it as queuing that agency's answer from the portal: a record holding one from the
+        agency already is left alone (False), so the portal sends one answer per request. The events continue
+        the referral's trace, kept since the enquiry was opened: agencies' answers and the due-time sweep start
+        traces of their own, yet one trace follows the referral across the services.
+        """
+
+        def on_state(current: dict[str, Any] | None) -> Change | None:
+            if portal_answer is not None and current is not None and portal_answer in current.get(
+                    "portal_answered", []):
+                return None
+            decided = decide(self._record_of(current) if current is not None else None)
+            if decided is None:
+                return None
+            record, events = decided
+            state = self._document(record, current)
+            if portal_answer is not None:
+                state["portal_answered"] = [*state["portal_answered"], portal_answer]
+            trace = current.get("trace_parent") if current is not None else None
+            return Change(state=state, events=[entry.in_trace(trace) for entry in events])
+
+        return await self.aggregates.apply(enquiry_id, on_state, event_id=event_id)
+
+    async def enquiry(self, enquiry_id: str) -> KeptEnquiry | None:
+        """One enquiry as kept, or None."""
+        state = await self.aggregates.get(enquiry_id)
+        return self._kept(state) if state is not None else None
 
     async def due(self, now: datetime) -> list[str]:
         """The ids of the open enquiries that need attention at `now` (a reminder or completion)."""
         cursor = self.aggregates.collection.find({"state": "open", "wake_at": {"$lte": now}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]
 
-    async def open_with_request_to(self, agency: str) -> list[dict[str, Any]]:
-        """The stored documents of the open enquiries that sent `agency` a request."""
+    async def open_with_request_to(self, agency: str) -> list[KeptEnquiry]:
+        """The open enquiries that sent `agency` a request."""
         cursor = self.aggregates.collection.find({"state": "open", f"requests.{agency}": {"$exists": True}})
-        return [doc async for doc in cursor]
+        return [self._kept(doc) async for doc in cursor]
+
+    async def every_record(self) -> list[EnquiryRecord]:
+        """Every enquiry record, sealed items opened (a subject access request searches them all)."""
+        return [self._record_of(self.aggregates.loaded_state(doc)) async for doc in self.aggregates.collection.find({})]
 
     async def ensure_indexes(self) -> None:
         """The sweep filters by state and wake time."""
@@ -172,30 +231,56 @@ class RetainedEnquiries:
     async def anonymise(self, referral_id: str) -> int:
         """Enquiry keeps no figures: as erase."""
         return await self.erase(referral_id)
-async def every_record(store: EnquiryStore) -> list[EnquiryRecord]:
-    """Every enquiry record, sealed items opened (a subject access request searches them all)."""
-    return [store.record_of(store.aggregates.loaded_state(doc)) async for doc in store.aggregates.collection.find({})]
-
-
 class PermissionStore:
     """Subject access permission requests to agencies (references only: agency, item id, referral)."""
 
     def __init__(self, aggregates: AggregateStore) -> None:
         self.aggregates = aggregates
 
-    async def apply(self, permission_id: str, decide: Decide, event_id: str | None = None) -> bool:
-        """One version-checked write of a permission request."""
-        return await self.aggregates.apply(permission_id, decide, event_id=event_id)
+    async def change_permission(self, permission_id: str, decide: PermissionRequestDecision, *,
+                                event_id: str | None = None) -> bool:
+        """Run `decide` on the permission request and store its result with its events; False if unchanged.
 
-    async def get(self, permission_id: str) -> dict[str, Any] | None:
-        """One permission request's state, or None."""
-        return await self.aggregates.get(permission_id)
+        `event_id` marks the change as decision's event, so a redelivered request is kept once.
+        """
 
-    async def open_for(self, agency: str) -> list[dict[str, Any]]:
+        def on_state(current: dict[str, Any] | None) -> Change | None:
+            decided = decide(permission_from_document(current) if current is not None else None)
+            if decided is None:
+                return None
+            request, events = decided
+            return Change(state=permission_document(request), events=events)
+
+        return await self.aggregates.apply(permission_id, on_state, event_id=event_id)
+
+    async def get(self, permission_id: str) -> PermissionRequest | None:
+        """One permission request, or None."""
+        state = await self.aggregates.get(permission_id)
+        return permission_from_document(state) if state is not None else None
+
+    async def open_for(self, agency: str) -> list[PermissionRequest]:
         """The agency's unanswered permission requests, oldest first."""
-        cursor = self.aggregates.collection.find({"agency": agency, "status": "awaiting_agency"})
+        cursor = self.aggregates.collection.find({"agency": agency, "status": AWAITING})
         found = [self.aggregates.loaded_state(doc) async for doc in cursor]
-        return sorted(found, key=lambda state: str(state["requested_at"]))
+        return [permission_from_document(state) for state in sorted(found, key=lambda s: str(s["requested_at"]))]
+
+
+def permission_document(request: PermissionRequest) -> dict[str, Any]:
+    """The permission request as stored: what was asked, flat (the portal's query filters on agency and status),
+    and the answer once given."""
+    state: dict[str, Any] = {**request.asked.model_dump(mode="python"), "due_on": request.asked.due_on.isoformat(),
+                             "status": request.status}
+    if not request.awaiting:
+        state.update(answered_by=request.answered_by, answered_at=request.answered_at, note=request.note)
+    return state
+
+
+def permission_from_document(state: dict[str, Any]) -> PermissionRequest:
+    """The PermissionRequest a stored document holds."""
+    asked = ReleasePermissionRequest.model_validate(
+        {name: state[name] for name in ReleasePermissionRequest.model_fields if name in state})
+    return PermissionRequest(asked=asked, status=state["status"], answered_by=state.get("answered_by"),
+                             answered_at=state.get("answered_at"), note=state.get("note"))
 
 
 class RetainedPermissionRequests:

@@ -12,7 +12,7 @@ from mash_schemas.agency import Sensitivity
 from mash_schemas.subject_access import HeldItem, SubjectAccessRequest, WithheldItem
 
 from mash_enquiry.domain.enquiry_record import EnquiryRecord
-from mash_enquiry.store import EnquiryStore, every_record
+from mash_enquiry.store import EnquiryStore
 
 TEXT_LIMIT = 3_900
 
@@ -55,7 +55,7 @@ class SubjectAccessFinder:
         """Enquiry's part: requests and non-sensitive answers as items, sensitive items as references."""
         items: list[HeldItem] = []
         withheld: list[WithheldItem] = []
-        for record in await every_record(self._store):
+        for record in await self._store.every_record():
             found, kept_back = record_part(record, request)
             items += found
             withheld += kept_back

@@ -177,9 +177,11 @@ class FrontDoor:
         # A new contact is the rule and a retry under the same Idempotency-Key the exception: insert without
         # reading first (the profile showed the read as a quarter of the front door's store time); a retry's
         # insert fails on the id and is read and recognised as before.
-        created = await self._store.change_contact(
-            referral_id, lambda current: self._receive(current, contact, referral), likely_new=True
-        )
+
+        def decide(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
+            return self._receive(current, contact, referral)
+
+        created = await self._store.change_contact(referral_id, decide, likely_new=True)
         if not created:
             existing = await self._store.contact(referral_id)
             if existing is not None and not existing.is_same_submission(fingerprint):
@@ -212,7 +214,7 @@ class FrontDoor:
         amendment = build_amendment(correction, referral_id=referral_id, amended_at=now)
         event = ReferralAmended.build(amendment, correlation_id=referral_id, producer=PRODUCER)
 
-        def add(current: Contact | None) -> tuple[Contact, list[OutboxEntry]]:
+        def decide(current: Contact | None) -> tuple[Contact, list[OutboxEntry]]:
             if current is None:
                 raise ContactNotFound(f"no contact {referral_id}", field="referral_id")
             try:
@@ -221,7 +223,7 @@ class FrontDoor:
                 raise ContactAlreadyScreened("this contact has been screened; contact the hub directly") from exc
             return current, [OutboxEntry.of(event, self._topic_amended)]
 
-        await self._store.change_contact(referral_id, add)
+        await self._store.change_contact(referral_id, decide)
 
     async def record_consultation(
         self, submission: ConsultationSubmission, idempotency_key: str | None, recorded_by: str
@@ -236,10 +238,8 @@ class FrontDoor:
             consultation, correlation_id=consultation_id, producer=PRODUCER,
             event_id=uuid.uuid5(_KEY_NAMESPACE, f"{consultation_id}/recorded"),
         )
-        state = {"consultation_id": consultation_id, "recorded_at": consultation.recorded_at,
-                 "fingerprint": fingerprint, "consultation": consultation.model_dump(mode="json")}
         created = await self._store.record_consultation(
-            consultation_id, state, OutboxEntry.of(event, self._topic_consultation)
+            consultation, fingerprint=fingerprint, event=OutboxEntry.of(event, self._topic_consultation)
         )
         if not created and await self._store.consultation_fingerprint(consultation_id) not in (None, fingerprint):
             raise IdempotencyKeyReused(
@@ -269,10 +269,8 @@ class FrontDoor:
         verdict = triage(notification, self._triage_rules)
         contact_id = police_contact_id(notification)
         if not verdict.needs_hub:
-            kept = Contact.kept_as_information(contact_id, notification, verdict, now)
-            await self._store.change_contact(
-                contact_id, lambda current: None if current else (kept, []), event_id=str(event.event_id)
-            )
+            await self._keep_as_information(
+                Contact.kept_as_information(contact_id, notification, verdict, now), str(event.event_id))
             log.info(
                 "police notification kept as information",
                 extra={"fields": {"contact_id": contact_id, "rule": verdict.rule}},
@@ -291,11 +289,22 @@ class FrontDoor:
             linked_referrals=links,
         ).model_copy(update={"lawful_basis": self._lawful_basis})
         contact = Contact.received(referral, refs, None, triage=verdict)
-        await self._store.change_contact(contact_id, lambda current: self._receive(current, contact, referral),
-                                         event_id=str(event.event_id))
+
+        def decide(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
+            return self._receive(current, contact, referral)
+
+        await self._store.change_contact(contact_id, decide, event_id=str(event.event_id))
         log.info(
             "police notification needs the hub", extra={"fields": {"referral_id": contact_id, "rule": verdict.rule}}
         )
+
+    async def _keep_as_information(self, kept: Contact, event_id: str) -> None:
+        """Keep a police notification that does not need the hub, once (a repeat finds it kept)."""
+
+        def decide(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
+            return None if current else (kept, [])
+
+        await self._store.change_contact(kept.referral_id, decide, event_id=event_id)
 
     async def receive_transfer(self, event: ContactTransferred) -> None:
         """Take a contact another hub transferred here as a new contact, once per transfer, and audit it.
@@ -321,12 +330,12 @@ class FrontDoor:
         contact = Contact.received(referral, refs, None)
         taken: list[bool] = []
 
-        def take(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
+        def decide(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
             # The store's answer counts an event id newly marked as seen; only a new contact is a new transfer.
             taken[:] = [current is None]
             return self._receive(current, contact, referral)
 
-        await self._store.change_contact(contact_id, take, event_id=str(event.event_id))
+        await self._store.change_contact(contact_id, decide, event_id=str(event.event_id))
         created = bool(taken) and taken[0]
         if created and self._audit is not None:
             origin = transferred.origin
@@ -368,9 +377,9 @@ class FrontDoor:
         """Show another service's step on the contact once per step (Contact.follow says what a repeat is)."""
         now = self._clock()
 
-        def update(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
+        def decide(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
             if current is None:
                 return None  # a referral from another front door (or another hub's namespace)
             return (current, []) if show(current, now) else None
 
-        await self._store.change_contact(referral_id, update, event_id=event_id)
+        await self._store.change_contact(referral_id, decide, event_id=event_id)

@@ -11,6 +11,7 @@ from mash_runtime.outbox import OutboxEntry
 from mash_runtime.retention import RetainedRecord
 from mash_runtime.service import ServiceRuntime
 from mash_runtime.store import AggregateStore, Change, sweep_page
+from mash_schemas.consultation import Consultation
 from mash_schemas.governance import RecordKind
 from pymongo import ReplaceOne
 
@@ -92,10 +93,17 @@ class IntakeStore:
 
         return await self.contacts.apply(referral_id, on_state, event_id=event_id, likely_new=likely_new)
 
-    async def record_consultation(self, consultation_id: str, state: dict[str, Any], event: OutboxEntry) -> bool:
-        """Keep a consultation once, with its event; False when `consultation_id` is kept already."""
+    async def record_consultation(self, consultation: Consultation, *, fingerprint: str, event: OutboxEntry) -> bool:
+        """Keep a consultation once, with its event; False when its id is kept already.
+
+        `fingerprint` identifies the submission, so a retry under the same Idempotency-Key can be told from a
+        different consultation (see consultation_fingerprint).
+        """
+        state = {"consultation_id": consultation.consultation_id, "recorded_at": consultation.recorded_at,
+                 "fingerprint": fingerprint, "consultation": consultation.model_dump(mode="json")}
         return await self.consultations.apply(
-            consultation_id, lambda current: None if current is not None else Change(state=state, events=[event])
+            consultation.consultation_id,
+            lambda current: None if current is not None else Change(state=state, events=[event]),
         )
 
     async def consultation_fingerprint(self, consultation_id: str) -> str | None:

@@ -157,7 +157,11 @@ class Deliveries:
         except Exception as exc:  # every channel failure is a reason to retry, and is logged with it
             error = f"{type(exc).__name__}: {exc}"[:500]
         now = self._clock()
-        await self._store.change(notification_id, lambda current: self._after_attempt(current, claim, error, now))
+
+        def decide(current: Delivery | None) -> tuple[Delivery, list[OutboxEntry]] | None:
+            return self._after_attempt(current, claim, error, now)
+
+        await self._store.change_delivery(notification_id, decide)
         if error is None and message.kind is NotificationKind.HANDOFF:
             await self._audit.record(
                 who="notify", action="release_handoff", referral_id=message.referral_id,
@@ -202,7 +206,7 @@ class Deliveries:
         """Put a failed delivery back in the queue (operations), keeping its log."""
         now = self._clock()
 
-        def requeue(current: Delivery | None) -> tuple[Delivery, list[OutboxEntry]]:
+        def decide(current: Delivery | None) -> tuple[Delivery, list[OutboxEntry]]:
             if current is None:
                 raise DeliveryNotFound(f"no delivery {notification_id}", field="notification_id")
             try:
@@ -211,7 +215,7 @@ class Deliveries:
                 raise DeliveryNotFailed(str(exc)) from exc
             return current, []
 
-        await self._store.change(notification_id, requeue)
+        await self._store.change_delivery(notification_id, decide)
         delivery = await self._store.get(notification_id)
         assert delivery is not None
         await self._audit.record(who=who, action="resend_delivery", referral_id=delivery.message.referral_id,

@@ -114,7 +114,7 @@ class NotifyStore:
         state = await self.deliveries.get(notification_id)
         return delivery_from_document(state) if state is not None else None
 
-    async def change(self, notification_id: str, decide: DeliveryDecision) -> bool:
+    async def change_delivery(self, notification_id: str, decide: DeliveryDecision) -> bool:
         """Run `decide` on the delivery and store its result with its events in one write; False if unchanged."""
 
         def on_state(state: dict[str, Any] | None) -> Change | None:
