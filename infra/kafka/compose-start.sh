@@ -4,6 +4,8 @@
 # (PLAIN). Every principal's SCRAM user is created when the volume is first formatted (from the
 # MASH_KAFKA_PASSWORD_<PRINCIPAL> variables), so a volume formatted before needs `docker compose down -v`.
 # The ACLs come from infra/kafka/acls.txt, granted by the kafka-init service (compose-acls.sh).
+# docker-compose.region.yml adds the region's principals (westshire-intake, police-router-<force>, ...) as more
+# MASH_KAFKA_PASSWORD_<PRINCIPAL> variables (a principal's dashes are underscores there) and its own ACL list.
 set -euo pipefail
 
 : "${MASH_KAFKA_PASSWORD_ADMIN:?set MASH_KAFKA_PASSWORD_ADMIN}"
