@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from mash_schemas import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# A record's identifier in a URL path (a referral, an enquiry, a subject access request), checked where it arrives:
+# every identifier the hub issues follows the contract's rule, so anything else is a 422 naming the parameter and is
+# never looked up or built into an event (a fuzzed control character in PATCH /contacts/{id} was a 500).
+PathIdentifier = Annotated[str, Path(pattern=text.IDENTIFIER_PATTERN)]
 
 
 class DomainError(Exception):

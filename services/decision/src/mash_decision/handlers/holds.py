@@ -7,20 +7,18 @@ each service keeps it locally (mash_runtime.governance).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Path
+from fastapi import APIRouter, FastAPI
 from mash_runtime.auth import Principal, Role, require_roles
 from mash_runtime.clock import Clock
 from mash_runtime.governance import Governance
-from mash_runtime.http import DomainError
+from mash_runtime.http import DomainError, PathIdentifier
 from mash_schemas import text
 from mash_schemas.governance import HoldReason, LegalHold
 from pydantic import BaseModel, ConfigDict
 
 Note = text.Note3
-# Checked where it arrives: the hold is a contract event whose referral id must be one (a 422, not a 500).
-ReferralId = Annotated[str, Path(pattern=text.IDENTIFIER_PATTERN)]
 
 
 class NoHoldToLift(DomainError):
@@ -55,13 +53,13 @@ def install_hold_routes(app: FastAPI, governance: Governance, clock: Clock) -> N
         return principal.name or principal.subject
 
     @router.get("/cases/{referral_id}/legal-hold", summary="The legal hold on a referral, if one is placed")
-    async def current(referral_id: ReferralId, _: Principal = managers) -> dict[str, Any]:
+    async def current(referral_id: PathIdentifier, _: Principal = managers) -> dict[str, Any]:
         hold = await governance.held(referral_id)
         return hold.model_dump(mode="json") if hold else {"referral_id": referral_id, "state": "none"}
 
     @router.post("/cases/{referral_id}/legal-hold", status_code=201,
                  summary="Place a legal hold: nothing of the referral is erased until it is lifted (audited)")
-    async def place(referral_id: ReferralId, request: PlaceHoldRequest,
+    async def place(referral_id: PathIdentifier, request: PlaceHoldRequest,
                     principal: Principal = managers) -> dict[str, Any]:
         hold = LegalHold(referral_id=referral_id, state="placed", reason=request.reason, note=request.note,
                          by=who(principal), at=clock())
@@ -69,7 +67,7 @@ def install_hold_routes(app: FastAPI, governance: Governance, clock: Clock) -> N
         return hold.model_dump(mode="json")
 
     @router.post("/cases/{referral_id}/legal-hold/lift", summary="Lift the legal hold (audited)")
-    async def lift(referral_id: ReferralId, request: LiftHoldRequest,
+    async def lift(referral_id: PathIdentifier, request: LiftHoldRequest,
                    principal: Principal = managers) -> dict[str, Any]:
         placed = await governance.held(referral_id)
         if placed is None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal, Role, require_roles
+from mash_runtime.http import PathIdentifier
 from mash_schemas.common import BragRating, ConsentStatus
 from mash_schemas.decision import Outcome
 from mash_schemas.text import Rationale, ShortText
@@ -90,25 +91,29 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
 
     @router.get("/cases/{referral_id}", summary="The case file as your role may see it (audited)")
     async def case_file(
-        referral_id: str,
+        referral_id: PathIdentifier,
         reason: Annotated[str, Query(min_length=3, max_length=200)] = "screening and decision",
         principal: Principal = readers,
     ) -> dict[str, Any]:
         return await desk.view(referral_id, principal, reason)
 
     @router.post("/cases/{referral_id}/screening", status_code=200, summary="Confirm or change the BRAG rating")
-    async def screen(referral_id: str, request: ScreeningRequest, principal: Principal = screeners) -> dict[str, str]:
+    async def screen(
+        referral_id: PathIdentifier, request: ScreeningRequest, principal: Principal = screeners
+    ) -> dict[str, str]:
         await desk.screen(referral_id, principal, request.rating, request.rationale)
         return {"referral_id": referral_id, "state": "awaiting_decision"}
 
     @router.post("/cases/{referral_id}/routing", status_code=202, summary="Route to the allocated social worker")
-    async def route(referral_id: str, request: RoutingRequest, principal: Principal = screeners) -> dict[str, str]:
+    async def route(
+        referral_id: PathIdentifier, request: RoutingRequest, principal: Principal = screeners
+    ) -> dict[str, str]:
         await desk.route_to_allocated_worker(referral_id, principal, request.rationale)
         return {"referral_id": referral_id, "state": "routed_to_allocated_worker"}
 
     @router.post("/cases/{referral_id}/enquiry", status_code=202, summary="Open a MASH enquiry")
     async def open_enquiry(
-        referral_id: str, request: OpenEnquiryRequest, principal: Principal = managers
+        referral_id: PathIdentifier, request: OpenEnquiryRequest, principal: Principal = managers
     ) -> dict[str, str]:
         enquiry_id = await desk.open_enquiry(
             referral_id, principal, request.agencies, request.consent_check,
@@ -116,7 +121,9 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
         return {"referral_id": referral_id, "enquiry_id": enquiry_id, "state": "enquiry_open"}
 
     @router.post("/cases/{referral_id}/decision", status_code=202, summary="Record the decision")
-    async def decide(referral_id: str, request: DecisionRequest, principal: Principal = managers) -> dict[str, Any]:
+    async def decide(
+        referral_id: PathIdentifier, request: DecisionRequest, principal: Principal = managers
+    ) -> dict[str, Any]:
         decision = await desk.decide(
             referral_id, principal, request.outcome, request.receiving_service, request.rationale,
             request.handoff_item_ids, request.rating)
@@ -124,7 +131,9 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
                 "receiving_service": decision.receiving_service, "rating": decision.rating.value}
 
     @router.post("/cases/{referral_id}/decision/preview", summary="The decision as it would be recorded; nothing sent")
-    async def preview(referral_id: str, request: DecisionRequest, principal: Principal = managers) -> dict[str, Any]:
+    async def preview(
+        referral_id: PathIdentifier, request: DecisionRequest, principal: Principal = managers
+    ) -> dict[str, Any]:
         decision = await desk.preview_decision(
             referral_id, principal, request.outcome, request.receiving_service, request.rationale,
             request.handoff_item_ids, request.rating)
@@ -132,7 +141,9 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
 
     @router.post("/cases/{referral_id}/transfer", status_code=202,
                  summary="Transfer the contact to another hub of the region; the case here closes as transferred")
-    async def transfer(referral_id: str, request: TransferRequest, principal: Principal = screeners) -> dict[str, Any]:
+    async def transfer(
+        referral_id: PathIdentifier, request: TransferRequest, principal: Principal = screeners
+    ) -> dict[str, Any]:
         contact = await desk.transfer(referral_id, principal, request.to_hub, request.reason)
         return {"referral_id": referral_id, "state": "transferred", "to_hub": contact.to_hub,
                 "transfer_id": contact.transfer_id}
@@ -140,13 +151,13 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
     @router.post("/cases/{referral_id}/transfer/preview",
                  summary="Exactly what a transfer would send to the other hub; nothing sent (audited)")
     async def preview_transfer(
-        referral_id: str, request: TransferRequest, principal: Principal = screeners
+        referral_id: PathIdentifier, request: TransferRequest, principal: Principal = screeners
     ) -> dict[str, Any]:
         contact = await desk.preview_transfer(referral_id, principal, request.to_hub, request.reason)
         return {"referral_id": referral_id, "transfer": contact.model_dump(mode="json")}
 
     @router.get("/cases/{referral_id}/audit", summary="Who viewed or changed this case, when and why")
-    async def audit_trail(referral_id: str, _: Principal = managers) -> list[dict[str, Any]]:
+    async def audit_trail(referral_id: PathIdentifier, _: Principal = managers) -> list[dict[str, Any]]:
         return [
             {"at": r["at"].isoformat(), "who": r["who"], "roles": r["roles"], "action": r["action"], "why": r["why"]}
             for r in await audit.for_referral(referral_id)

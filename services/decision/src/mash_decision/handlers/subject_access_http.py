@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from mash_runtime.auth import Principal, Role, require_roles
+from mash_runtime.http import PathIdentifier
 from mash_schemas.subject_access import PersonIdentifiers
 from mash_schemas.text import Reason, ShortText
 from pydantic import BaseModel, ConfigDict
@@ -56,7 +57,9 @@ def install_subject_access_routes(app: FastAPI, desk: SubjectAccessDesk) -> None
     @router.post("/subject-access-requests/{request_id}/extension",
                  summary="Extend the deadline by two further months, once, within the first month "
                          "(manager; reason required; audited)")
-    async def extend(request_id: str, body: ExtensionBody, principal: Principal = managers) -> dict[str, Any]:
+    async def extend(
+        request_id: PathIdentifier, body: ExtensionBody, principal: Principal = managers
+    ) -> dict[str, Any]:
         return await desk.extend(request_id, principal, body.reason)
 
     @router.get("/subject-access-requests", summary="Every request with its deadline: due or overdue (audited)")

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Path
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal, Role, require_roles
-from mash_runtime.http import DomainError
+from mash_runtime.http import DomainError, PathIdentifier
 
 from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.domain.portal import AgencyAnswerForm
@@ -86,7 +86,7 @@ def install_routes(app: FastAPI, desk: ResearchDesk, audit: AuditLog, directory:
         return {"enquiry_id": enquiry_id, "request_id": request_id, "status": "answer_sent"}
 
     @router.get("/enquiries/{enquiry_id}", summary="Progress of a MASH enquiry (no item content)")
-    async def enquiry_progress(enquiry_id: str, principal: Principal = hub_staff) -> dict[str, Any]:
+    async def enquiry_progress(enquiry_id: PathIdentifier, principal: Principal = hub_staff) -> dict[str, Any]:
         status = await desk.status(enquiry_id)
         if status is None:
             raise EnquiryNotFound(f"no enquiry {enquiry_id}", field="enquiry_id")

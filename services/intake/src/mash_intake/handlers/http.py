@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, Header
 from fastapi.responses import JSONResponse
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal, issue_token, require_roles
-from mash_runtime.http import DomainError
+from mash_runtime.http import DomainError, PathIdentifier
 from mash_runtime.roles import Role
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -128,7 +128,7 @@ def contact_routes(front_door: FrontDoor, audit: AuditLog, jwt_secret: str) -> A
         )
 
     @router.get("/contacts/{referral_id}", summary="Status of a contact (no case detail)")
-    async def contact_status(referral_id: str, principal: Principal = reader) -> dict[str, Any]:
+    async def contact_status(referral_id: PathIdentifier, principal: Principal = reader) -> dict[str, Any]:
         _may_see(principal, referral_id)
         status = await front_door.status(referral_id)
         # The referrer reads their own contact's status and outcome; staff read it for the desk. Either way a
@@ -141,7 +141,7 @@ def contact_routes(front_door: FrontDoor, audit: AuditLog, jwt_secret: str) -> A
 
     @router.patch("/contacts/{referral_id}", status_code=202, summary="Correct or add to a contact before screening")
     async def correct_contact(
-        referral_id: str, correction: ContactCorrection, principal: Principal = reader
+        referral_id: PathIdentifier, correction: ContactCorrection, principal: Principal = reader
     ) -> dict[str, str]:
         _may_see(principal, referral_id)
         await front_door.correct_contact(referral_id, correction)
