@@ -280,8 +280,32 @@ class KafkaAccess:
                 for entry, result in zip(batch, response.creation_responses, strict=True):
                     if result[0] != 0:
                         raise RuntimeError(f"could not create the ACL {entry}: error {result[0]} {result[1]}")
+            if entries:
+                await _visible_on_every_broker(admin, entries[-1])
         finally:
             await admin.close()
+
+
+async def _visible_on_every_broker(admin: Any, last: AclEntry) -> None:
+    """Wait until every broker's authorizer holds `last`, the newest ACL created (so all before it too).
+
+    CreateAcls answers once the controller has committed the records; each broker applies them from the
+    metadata log a moment later. A client let in by a broker that has not yet applied them is refused
+    (seen under load: an agency's first write refused right after its namespace was granted).
+    DescribeAcls is answered from the broker's own authorizer, and the log is applied in order.
+    """
+    from aiokafka.protocol.admin import DescribeAclsRequest
+
+    from demo.waiting import eventually
+
+    wanted = DescribeAclsRequest(_RESOURCE[last.resource], last.name, _PATTERN[last.pattern], f"User:{last.principal}",
+                                 "*", _OPERATION[last.operation], _ALLOW)
+    for broker in admin._client.cluster.brokers():
+        async def holds(node_id: int = broker.nodeId) -> bool:
+            response = await admin._send_request_to_node(node_id, wanted)
+            return bool(response.error_code == 0 and response.resources)
+
+        await eventually(holds, timeout=60, interval=0.1, what=f"broker {broker.nodeId} applying the new ACLs")
 
 
 def ensure_users(bootstrap: str, principals: list[str]) -> list[str]:
