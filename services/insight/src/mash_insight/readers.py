@@ -1,6 +1,7 @@
 """Tolerant readers of the hub's events: only the fields insight keeps, nothing else is even parsed.
 
-The contract's own models (mash_schemas) are strict writers' models. Insight reads the same topics with
+The contract's own models (mash_schemas) are strict writers' models; each view reads the contract's current
+version of its event (`reads_the_contract`), upcast as every other reader's is. Insight reads the same topics with
 these narrower views, which ignore every field they do not name, as the architecture asks of a reader:
 a producer may add fields without insight noticing, and the names, addresses, narratives, agency items
 and sealed items that some of these events carry for their other readers never become objects here, so
@@ -10,10 +11,25 @@ later is counted under its own name instead of stopping the consumer.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
+from mash_schemas.catalogue import EVENTS
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.evolution import event_type_of
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+ViewT = TypeVar("ViewT", bound=type[EventEnvelope[Any]])
+
+
+def reads_the_contract(view: ViewT) -> ViewT:
+    """The view reads the version the contract's writers emit now, so an older event is upcast before it is read.
+
+    Without this a view would stay at version 1 while the contract moved on, and insight would set aside as
+    unsupported every event its writers emit at the new version. tests/unit/insight/test_readers_follow_the_contract.py
+    also checks every field a view names against the contract's model.
+    """
+    view.SCHEMA_VERSION = EVENTS[event_type_of(view)].SCHEMA_VERSION
+    return view
 
 
 class View(BaseModel):
@@ -88,6 +104,7 @@ class ReferralView(View):
     transferred_from: TransferOriginView | None = None
 
 
+@reads_the_contract
 class ReferralReceivedView(EventEnvelope[ReferralView]):
     """referral.received (mash.referral.received)."""
 
@@ -110,6 +127,7 @@ class DecisionView(View):
     agencies_consulted: list[str] = Field(default_factory=list)
 
 
+@reads_the_contract
 class DecisionMadeView(EventEnvelope[DecisionView]):
     """decision.made (mash.decision.made)."""
 
@@ -127,6 +145,7 @@ class EnquiryView(View):
     due_at: AwareDatetime
 
 
+@reads_the_contract
 class EnquiryOpenedView(EventEnvelope[EnquiryView]):
     """enquiry.opened (mash.enquiry.opened)."""
 
@@ -154,6 +173,7 @@ class EnquiryOutcomeView(View):
     not_answered: list[str] = Field(default_factory=list)
 
 
+@reads_the_contract
 class EnquiryCompletedView(EventEnvelope[EnquiryOutcomeView]):
     """enquiry.completed (mash.enquiry.completed)."""
 
@@ -169,6 +189,7 @@ class AddendumView(View):
     findings: AnswerView
 
 
+@reads_the_contract
 class EnquiryAddendumView(EventEnvelope[AddendumView]):
     """enquiry.addendum (mash.enquiry.addendum)."""
 
@@ -185,6 +206,7 @@ class AlertView(View):
     due_at: AwareDatetime
 
 
+@reads_the_contract
 class TimescaleAlertView(EventEnvelope[AlertView]):
     """case.timescale (mash.case.timescale)."""
 
@@ -209,6 +231,7 @@ class ConsultationView(View):
     referral_id: str | None = None
 
 
+@reads_the_contract
 class ConsultationRecordedView(EventEnvelope[ConsultationView]):
     """consultation.recorded (mash.consultation.recorded)."""
 
@@ -230,6 +253,7 @@ class PoliceNoticeView(View):
     incident_at: AwareDatetime
 
 
+@reads_the_contract
 class PoliceNotificationView(EventEnvelope[PoliceNoticeView]):
     """police.notification (mash.police.notification)."""
 
@@ -248,6 +272,7 @@ class TransferNoticeView(View):
     rating: str
 
 
+@reads_the_contract
 class TransferSentView(EventEnvelope[TransferNoticeView]):
     """transfer.sent (mash.transfer.sent)."""
 
