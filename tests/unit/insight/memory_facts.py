@@ -7,7 +7,7 @@ from typing import Any
 
 from mash_insight.domain.facts import Fact, kind_of
 from mash_insight.domain.figures import Facts
-from mash_insight.handlers.kafka import FactRecorder
+from mash_insight.fact_recording import FactRecorder
 from mash_insight.readers import (
     ConsultationRecordedView,
     DecisionMadeView,

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from faststream.kafka import TestKafkaBroker
-from mash_insight.handlers.kafka import FactRecorder, subscribe_all
+from mash_insight.fact_recording import FactRecorder
+from mash_insight.handlers.kafka import subscribe_all
 from mash_insight.settings import InsightSettings
 from mash_runtime import metrics
 from mash_runtime.service import ServiceRuntime

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mash_insight.config import default_rising_concern_rule
 from mash_insight.domain.periods import Grouping
-from mash_insight.handlers.kafka import FactRecorder
+from mash_insight.fact_recording import FactRecorder
 from mash_insight.reports import Reports
 from mash_runtime.timescales import Timescales, default_timescales
 

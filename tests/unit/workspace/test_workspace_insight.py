@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from mash_insight.config import default_rising_concern_rule
-from mash_insight.handlers.kafka import FactRecorder
+from mash_insight.fact_recording import FactRecorder
 from mash_insight.reports import Reports
 from mash_runtime.timescales import Timescales, default_timescales
 from mash_workspace.app import create_app

@@ -17,6 +17,7 @@ from mash_runtime.timescales import TimescaleConfig, Timescales, default_timesca
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mash_insight.config import load_rising_concern_rule
+from mash_insight.fact_recording import FactRecorder
 from mash_insight.handlers import http, kafka
 from mash_insight.reports import Reports
 from mash_insight.settings import InsightSettings
@@ -44,7 +45,7 @@ def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, An
                             else default_timescales())
     store = InsightStore(runtime.db)
     reports = Reports(store, timescales, load_rising_concern_rule(settings.rising_concern_file), runtime.clock)
-    kafka.subscribe_all(runtime, kafka.FactRecorder(store), settings.generation)
+    kafka.subscribe_all(runtime, FactRecorder(store), settings.generation)
     figures = RetainedFigures(store)
     governance = Governance(runtime, [figures, RetainedConsultationFigures(store, figures)],
                             group_prefix=f"insight.{settings.generation}", keeps_figures=True)
