@@ -17,7 +17,6 @@ from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.region import load_region
 from mash_runtime.service import ServiceRuntime, TopicAdmin
-from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitOpener
 from mash_schemas.topics import (
     DECISION_MADE,
@@ -32,18 +31,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mash_decision import config
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.timescales import Timescales
-from mash_decision.handlers import holds, http, kafka
-from mash_decision.handlers.subject_access_http import install_subject_access_routes
+from mash_decision.governance import govern
+from mash_decision.handlers import governance_http, http, kafka
 from mash_decision.neighbour import NeighbourResponder
 from mash_decision.settings import DecisionSettings
 from mash_decision.store import (
     DecisionStore,
     NeighbourAnswerStore,
-    RetainedCaseFiles,
-    RetainedSubjectAccessRequests,
     SubjectAccessStore,
 )
-from mash_decision.subject_access import SubjectAccessDesk
+from mash_decision.subject_access_desk import SubjectAccessDesk
 
 
 @dataclass
@@ -80,17 +77,15 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
     requests = SubjectAccessStore(runtime.store("subject_access_requests"), runtime.cipher)
-    governance = Governance(runtime, [RetainedCaseFiles(store), RetainedSubjectAccessRequests(requests)])
+    subject_access = SubjectAccessDesk(settings, requests, store, runtime.audit, clock=runtime.clock)
+    governance = govern(runtime, store, requests, subject_access)
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
-    holds.install_hold_routes(app, governance, runtime.clock)
-    # Information governance (issue 15): subject access requests and the audit report's part.
-    subject_access = SubjectAccessDesk(settings, requests, store, runtime.audit, clock=runtime.clock)
     runtime.topic(SUBJECT_ACCESS_REQUESTED)
     runtime.topic(SUBJECT_ACCESS_PERMISSION_REQUESTED)
-    answer_subject_access(runtime, subject_access.find_own_part)
     kafka.subscribe_subject_access_parts(runtime, subject_access)
-    install_subject_access_routes(app, subject_access)
+    governance_http.install_hold_routes(app, governance, runtime.clock)
+    governance_http.install_subject_access_routes(app, subject_access)
     install_audit_report(app, runtime.audit)
     responder = None
     if region is not None:

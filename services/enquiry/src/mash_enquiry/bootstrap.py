@@ -17,20 +17,18 @@ from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.region import load_region
 from mash_runtime.service import ServiceRuntime, TopicAdmin
-from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.transit import TransitSealer
 from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mash_enquiry.config import load_agencies
 from mash_enquiry.domain.agencies import AgencyDirectory
+from mash_enquiry.governance import ReleasePermissions, govern
 from mash_enquiry.handlers import http, kafka
-from mash_enquiry.handlers.permissions_http import install_permission_routes
-from mash_enquiry.release_permissions import ReleasePermissions
+from mash_enquiry.handlers.governance_http import install_permission_routes
 from mash_enquiry.research_desk import ResearchDesk
 from mash_enquiry.settings import EnquirySettings
-from mash_enquiry.store import EnquiryStore, PermissionStore, RetainedEnquiries, RetainedPermissionRequests
-from mash_enquiry.subject_access import SubjectAccessFinder
+from mash_enquiry.store import EnquiryStore, PermissionStore
 
 
 @dataclass
@@ -62,11 +60,9 @@ def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, An
     kafka.subscribe_all(runtime, desk, directory)
     runtime.every(settings.sweep_seconds, desk.sweep)
     permission_store = PermissionStore(runtime.store("release_permissions"))
-    governance = Governance(runtime, [RetainedEnquiries(store), RetainedPermissionRequests(permission_store)])
+    governance = govern(runtime, store, permission_store)
     app = runtime.http_app("MASH enquiry", "The research desk: MASH enquiries across partner agencies.")
     http.install_routes(app, desk, runtime.audit, directory)
-    # Information governance (issue 15): enquiry's part of a subject access request, its part of the audit report.
-    answer_subject_access(runtime, SubjectAccessFinder(store).find)
     install_audit_report(app, runtime.audit)
     permissions = ReleasePermissions(settings, permission_store, runtime.audit, clock=runtime.clock)
     install_permission_routes(app, runtime, permissions, directory)

@@ -12,17 +12,16 @@ from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
-from mash_runtime.subject_access import answer_subject_access
 from mash_runtime.timescales import TimescaleConfig, Timescales, default_timescales
 from pymongo.asynchronous.database import AsyncDatabase
 
 from mash_insight.config import load_rising_concern_rule
 from mash_insight.fact_recording import FactRecorder
+from mash_insight.governance import govern
 from mash_insight.handlers import http, kafka
 from mash_insight.reports import Reports
 from mash_insight.settings import InsightSettings
-from mash_insight.store import InsightStore, RetainedConsultationFigures, RetainedFigures
-from mash_insight.subject_access import SubjectAccessFinder
+from mash_insight.store import InsightStore
 
 
 @dataclass
@@ -46,16 +45,12 @@ def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, An
     store = InsightStore(runtime.db)
     reports = Reports(store, timescales, load_rising_concern_rule(settings.rising_concern_file), runtime.clock)
     kafka.subscribe_all(runtime, FactRecorder(store), settings.generation)
-    figures = RetainedFigures(store)
-    governance = Governance(runtime, [figures, RetainedConsultationFigures(store, figures)],
-                            group_prefix=f"insight.{settings.generation}", keeps_figures=True)
+    governance = govern(runtime, store, generation=settings.generation)
     app = runtime.http_app(
         "MASH insight", "The hub's figures: performance against timescales, conversion, agencies, areas and "
         "rising concern, built from the event stream (no free text, no sealed item).",
     )
     http.install_routes(app, reports, runtime.audit, store)
     app.state.insight_store = store
-    # Information governance (issue 15): insight's part of a subject access request, its part of the audit report.
-    answer_subject_access(runtime, SubjectAccessFinder(store).find)
     install_audit_report(app, runtime.audit)
     return InsightService(runtime, app, reports, store, governance)

@@ -13,7 +13,6 @@ from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.region import load_region
 from mash_runtime.service import ServiceRuntime, TopicAdmin
-from mash_runtime.subject_access import answer_subject_access
 from mash_schemas.topics import CONSULTATION_RECORDED, REFERRAL_AMENDED, REFERRAL_RECEIVED
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -21,10 +20,10 @@ from mash_intake.domain.lawful_basis import load_lawful_basis
 from mash_intake.domain.level_of_needs import load_level_of_needs
 from mash_intake.domain.triage import load_triage_rules
 from mash_intake.front_door import FrontDoor
+from mash_intake.governance import govern
 from mash_intake.handlers import http, kafka
 from mash_intake.settings import IntakeSettings
-from mash_intake.store import IntakeStore, RetainedConsultations, RetainedContacts
-from mash_intake.subject_access import SubjectAccessFinder
+from mash_intake.store import IntakeStore
 
 
 @dataclass
@@ -63,14 +62,12 @@ def bootstrap(settings: IntakeSettings, *, database: AsyncDatabase[dict[str, Any
     runtime.topic(REFERRAL_AMENDED)
     runtime.topic(CONSULTATION_RECORDED)
     kafka.subscribe_all(runtime, front_door)
-    governance = Governance(runtime, [RetainedContacts(store), RetainedConsultations(store)])
+    governance = govern(runtime, store)
     app = runtime.http_app(
         "MASH intake", "The hub's front door: contacts from professionals and the public, and police notifications."
     )
     http.install_routes(app, front_door, runtime.audit, settings.jwt_secret.get_secret_value(),
                         settings.max_request_bytes, settings.contacts_per_minute, settings.contacts_burst)
     app.state.front_door = front_door
-    # Information governance (issue 15): intake's part of a subject access request, its part of the audit report.
-    answer_subject_access(runtime, SubjectAccessFinder(store).find)
     install_audit_report(app, runtime.audit)
     return IntakeService(runtime, app, front_door, store, governance)

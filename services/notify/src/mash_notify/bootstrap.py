@@ -12,7 +12,6 @@ from mash_runtime.audit_report import install_audit_report
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.governance import Governance
 from mash_runtime.service import ServiceRuntime, TopicAdmin
-from mash_runtime.subject_access import answer_subject_access
 from mash_schemas.topics import NOTIFICATION_FAILED, NOTIFICATION_SENT
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -21,10 +20,10 @@ from mash_notify.channels.email import EmailChannel
 from mash_notify.channels.webhook import WebhookChannel
 from mash_notify.deliveries import Deliveries
 from mash_notify.domain.recipients import load_recipients
+from mash_notify.governance import govern
 from mash_notify.handlers import http, kafka
 from mash_notify.settings import NotifySettings
-from mash_notify.store import DELIVERIES, NotifyStore, RetainedDeliveries
-from mash_notify.subject_access import SubjectAccessFinder
+from mash_notify.store import DELIVERIES, NotifyStore
 
 
 @dataclass
@@ -55,10 +54,8 @@ def bootstrap(settings: NotifySettings, *, database: AsyncDatabase[dict[str, Any
     runtime.topic(NOTIFICATION_FAILED)
     kafka.subscribe_all(runtime, deliveries)
     runtime.every(settings.delivery_sweep_seconds, deliveries.deliver_due)
-    governance = Governance(runtime, [RetainedDeliveries(store)])
+    governance = govern(runtime, store)
     app = runtime.http_app("MASH notify", "The hand-off: receiving services, referrer feedback, agency outcomes.")
     http.install_routes(app, deliveries)
-    # Information governance (issue 15): notify's part of a subject access request, its part of the audit report.
-    answer_subject_access(runtime, SubjectAccessFinder(store).find)
     install_audit_report(app, runtime.audit)
     return NotifyService(runtime, app, deliveries, store, channels, governance)

@@ -1,6 +1,6 @@
 """A subject access request on the manager's desk: its deadline, the parts the services answer, the export.
 
-Pure: no database, broker or clock. The desk (mash_decision.subject_access) gives it the time.
+Pure: no database, broker or clock. The desk (mash_decision.subject_access_desk) gives it the time.
 
 The deadline is one calendar month from receipt: the corresponding date in the next month, or that month's
 last day when it has no such date (31 January -> 28 February), as the ICO's guidance on the right of

@@ -30,7 +30,7 @@ from mash_schemas.topics import (
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.case_file import CaseFileError
 from mash_decision.neighbour import NeighbourResponder
-from mash_decision.subject_access import SubjectAccessDesk
+from mash_decision.subject_access_desk import SubjectAccessDesk
 
 
 async def _refusal_rejected(step: Awaitable[None]) -> None:

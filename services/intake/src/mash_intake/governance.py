@@ -1,4 +1,7 @@
-"""Intake's part of a subject access request: the contacts and police notifications that name the person.
+"""Intake's information governance: retention sweeps and legal holds over its records, erasure, and its
+part of a subject access request (`govern` wires them; mash_runtime.governance does the sweeping and holding).
+
+Intake's part of a subject access request: the contacts and police notifications that name the person.
 
 Each contact is given as it was received (who referred, about what, the narrative), with everyone else it
 names (other subjects, the household, the referrer) listed as third parties for redaction review. Intake
@@ -9,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mash_runtime.subject_access import Found, full_name, person_matches
+from mash_runtime.governance import Governance
+from mash_runtime.service import ServiceRuntime
+from mash_runtime.subject_access import Found, answer_subject_access, full_name, person_matches
 from mash_schemas.subject_access import HeldItem, SubjectAccessRequest
 
 from mash_intake.domain.contact import Contact
-from mash_intake.store import IntakeStore
+from mash_intake.store import IntakeStore, RetainedConsultations, RetainedContacts
 
 TEXT_LIMIT = 3_900
 
@@ -53,3 +58,11 @@ class SubjectAccessFinder:
         items = [item for contact in await self._store.every_contact()
                  if (item := contact_item(contact, request)) is not None]
         return items, []
+
+
+def govern(runtime: ServiceRuntime, store: IntakeStore) -> Governance:
+    """Sweep and hold contacts and consultations by the retention schedule, and answer intake's part of each
+    subject access request."""
+    governance = Governance(runtime, [RetainedContacts(store), RetainedConsultations(store)])
+    answer_subject_access(runtime, SubjectAccessFinder(store).find)
+    return governance

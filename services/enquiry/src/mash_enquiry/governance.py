@@ -1,4 +1,14 @@
-"""Subject access: the supplying agency is asked before a sealed item it supplied is released to the person.
+"""Enquiry's information governance: retention sweeps and legal holds over its enquiries and permission requests,
+erasure, and its part of a subject access request (`govern` wires them; mash_runtime.governance does the sweeping
+and holding).
+
+Enquiry's part of a subject access request: the requests sent to agencies about the person, and their answers.
+
+An agency's non-sensitive items are given with whom they are about (a third party when not the person);
+its sensitive items are never put on the part, sealed or not: each is named by reference only (agency, item
+id, referral), because releasing it to the person needs the supplying agency's permission.
+
+Asking permission: the supplying agency is asked before a sealed item it supplied is released to the person.
 
 Decision publishes one `subject-access.permission-requested` per sealed item (by reference only); this desk
 keeps each for the agency portal, where the agency permits or refuses (audited), and publishes the answer as
@@ -13,19 +23,74 @@ from typing import Any
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.governance import Governance
 from mash_runtime.outbox import OutboxEntry
+from mash_runtime.service import ServiceRuntime
 from mash_runtime.settings import HubSettings
+from mash_runtime.subject_access import Found, answer_subject_access, full_name, names_the_person, person_matches
+from mash_schemas.agency import Sensitivity
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.subject_access import (
+    HeldItem,
     ReleasePermissionAnswer,
     ReleasePermissionRequest,
     SubjectAccessPermissionAnswered,
     SubjectAccessPermissionRequested,
+    SubjectAccessRequest,
+    WithheldItem,
 )
 from mash_schemas.topics import SUBJECT_ACCESS_PERMISSION_ANSWERED
 
+from mash_enquiry.domain.enquiry_record import EnquiryRecord
 from mash_enquiry.domain.release_permission import PermissionRequest
-from mash_enquiry.store import PermissionStore
+from mash_enquiry.store import EnquiryStore, PermissionStore, RetainedEnquiries, RetainedPermissionRequests
+
+TEXT_LIMIT = 3_900
+
+
+def record_part(record: EnquiryRecord, request: SubjectAccessRequest) -> Found:
+    """One enquiry's requests and answers, if the enquiry is about the person."""
+    enquiry = record.enquiry
+    subjects = [subject.model_dump(mode="json") for subject in enquiry.subjects]
+    if enquiry.referral_id not in request.referral_ids and not any(person_matches(request, s) for s in subjects):
+        return [], []
+    people = subjects + [member.model_dump(mode="json") for member in enquiry.household]
+    others = sorted({full_name(person) for person in people if not person_matches(request, person)})
+    items = [HeldItem(
+        item_id=f"{record.enquiry_id}/{agency}/request", kind="enquiry request", referral_id=enquiry.referral_id,
+        recorded_at=record.opened_at, third_parties=others,
+        summary=f"The hub asked {agency} what it knows of the family (due {sent.due_at:%d %B %Y %H:%M}).")
+        for agency, sent in record.requests.items()]
+    withheld: list[WithheldItem] = []
+    for answer in [*record.responses.values(), *record.late_responses.values()]:
+        for item in answer.items:
+            if item.sensitivity is Sensitivity.SENSITIVE:
+                withheld.append(WithheldItem(agency=answer.agency, item_id=item.item_id,
+                                             referral_id=enquiry.referral_id))
+                continue
+            items.append(HeldItem(
+                item_id=f"{record.enquiry_id}/{answer.agency}/{item.item_id}", kind=f"agency answer ({answer.agency})",
+                referral_id=enquiry.referral_id, recorded_at=answer.responded_at,
+                summary=f"About {item.about}: {item.summary}"[:TEXT_LIMIT],
+                third_parties=[] if names_the_person(item.about, request.person) else [item.about]))
+    return items, withheld
+
+
+class SubjectAccessFinder:
+    """Searches enquiry's own records for a subject access request."""
+
+    def __init__(self, store: EnquiryStore) -> None:
+        self._store = store
+
+    async def find(self, request: SubjectAccessRequest) -> Found:
+        """Enquiry's part: requests and non-sensitive answers as items, sensitive items as references."""
+        items: list[HeldItem] = []
+        withheld: list[WithheldItem] = []
+        for record in await self._store.every_record():
+            found, kept_back = record_part(record, request)
+            items += found
+            withheld += kept_back
+        return items, withheld
 
 
 def shown(request: PermissionRequest) -> dict[str, Any]:
@@ -92,3 +157,11 @@ class ReleasePermissions:
                                  what={"request_id": asked.request_id, "agency": agency, "item_id": asked.item_id,
                                        "permitted": permitted})
         return {"permission_id": permission_id, "status": "permitted" if permitted else "refused"}
+
+
+def govern(runtime: ServiceRuntime, store: EnquiryStore, permissions: PermissionStore) -> Governance:
+    """Sweep and hold enquiries and permission requests by the retention schedule, and answer enquiry's part of
+    each subject access request."""
+    governance = Governance(runtime, [RetainedEnquiries(store), RetainedPermissionRequests(permissions)])
+    answer_subject_access(runtime, SubjectAccessFinder(store).find)
+    return governance

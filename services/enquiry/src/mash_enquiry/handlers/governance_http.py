@@ -1,4 +1,5 @@
-"""The agency portal's subject access permission requests: list them, permit or refuse (audited).
+"""Enquiry's governance routes: the agency portal's subject access permission requests, listed, permitted or
+refused (audited).
 
 An agency user sees and answers only their own agency's requests (403 for another's path).
 """
@@ -17,8 +18,8 @@ from mash_schemas.topics import SUBJECT_ACCESS_PERMISSION_ANSWERED, SUBJECT_ACCE
 from pydantic import BaseModel, ConfigDict
 
 from mash_enquiry.domain.agencies import AgencyDirectory
+from mash_enquiry.governance import ReleasePermissions
 from mash_enquiry.handlers.http import AgencyPath, _own_agency
-from mash_enquiry.release_permissions import ReleasePermissions
 
 
 class PermissionAnswer(BaseModel):

@@ -1,4 +1,12 @@
-"""Subject access over HTTP: a manager starts a request (with a reason), extends its deadline (with the reason
+"""Decision's governance routes: legal holds and subject access requests, a MASH manager's only.
+
+Legal holds over HTTP: a MASH manager places or lifts one, with a reason, and every service hears of it.
+
+A hold stops the retention sweepers erasing a referral's records (a case under review, a complaint, a
+learning review) until it is lifted. Placing and lifting are audited; the hold travels on `legal.hold` so
+each service keeps it locally (mash_runtime.governance).
+
+Subject access over HTTP: a manager starts a request (with a reason), extends its deadline (with the reason
 the person is told), lists them, exports the answer.
 
 Only a manager: an agency user, an analyst or a screener is refused (403). Every call is audited by the desk.
@@ -11,12 +19,77 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query
 from mash_runtime.auth import Principal, Role, require_roles
-from mash_runtime.http import PathIdentifier
+from mash_runtime.clock import Clock
+from mash_runtime.governance import Governance
+from mash_runtime.http import DomainError, PathIdentifier
+from mash_schemas import text
+from mash_schemas.governance import HoldReason, LegalHold
 from mash_schemas.subject_access import PersonIdentifiers
 from mash_schemas.text import Reason, ShortText
 from pydantic import BaseModel, ConfigDict
 
-from mash_decision.subject_access import SubjectAccessDesk
+from mash_decision.subject_access_desk import SubjectAccessDesk
+
+Note = text.Note3
+
+
+class NoHoldToLift(DomainError):
+    """There is no legal hold placed on this referral."""
+
+    status = 409
+
+
+class PlaceHoldRequest(BaseModel):
+    """Why the records must be kept: the kind of review and a note (no case content)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: HoldReason
+    note: Note
+
+
+class LiftHoldRequest(BaseModel):
+    """Why the hold is no longer needed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note
+
+
+def install_hold_routes(app: FastAPI, governance: Governance, clock: Clock) -> None:
+    """Mount the legal-hold routes (managers only)."""
+    router = APIRouter(tags=["legal holds"])
+    managers = require_roles(Role.MANAGER)
+
+    def who(principal: Principal) -> str:
+        return principal.name or principal.subject
+
+    @router.get("/cases/{referral_id}/legal-hold", summary="The legal hold on a referral, if one is placed")
+    async def current(referral_id: PathIdentifier, _: Principal = managers) -> dict[str, Any]:
+        hold = await governance.held(referral_id)
+        return hold.model_dump(mode="json") if hold else {"referral_id": referral_id, "state": "none"}
+
+    @router.post("/cases/{referral_id}/legal-hold", status_code=201,
+                 summary="Place a legal hold: nothing of the referral is erased until it is lifted (audited)")
+    async def place(referral_id: PathIdentifier, request: PlaceHoldRequest,
+                    principal: Principal = managers) -> dict[str, Any]:
+        hold = LegalHold(referral_id=referral_id, state="placed", reason=request.reason, note=request.note,
+                         by=who(principal), at=clock())
+        await governance.change_hold(hold, principal)
+        return hold.model_dump(mode="json")
+
+    @router.post("/cases/{referral_id}/legal-hold/lift", summary="Lift the legal hold (audited)")
+    async def lift(referral_id: PathIdentifier, request: LiftHoldRequest,
+                   principal: Principal = managers) -> dict[str, Any]:
+        placed = await governance.held(referral_id)
+        if placed is None:
+            raise NoHoldToLift(f"no legal hold is placed on {referral_id}", field="referral_id")
+        hold = LegalHold(referral_id=referral_id, state="lifted", reason=placed.reason, note=request.note,
+                         by=who(principal), at=clock())
+        await governance.change_hold(hold, principal)
+        return hold.model_dump(mode="json")
+
+    app.include_router(router)
 
 
 class SubjectAccessBody(BaseModel):
