@@ -16,8 +16,8 @@ from playwright.async_api import Page
 
 from demo.hub import AgencyOptions, Hub, HubConfig
 from demo.postbox import Postbox
-from demo.scenarios import DEMO_DIR, write_timescales
 from tests.support.browser import browser, check_accessibility, page
+from tests.support.fast_hub import fast_service_env
 from tests.support.infrastructure import Infrastructure
 
 __all__ = ["browser", "page"]
@@ -54,14 +54,7 @@ async def hub(
         workdir=workdir,
         agencies={"education": AgencyOptions(), "health": AgencyOptions()},
         people=True,
-        service_env={
-            "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "timescales.yaml",
-                                                                               ENQUIRY_WINDOW_SECONDS))},
-            "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
-                       "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.2"},
-            "enquiry": {"MASH_ENQUIRY_SWEEP_SECONDS": "0.5"},
-            "intake": {"MASH_INTAKE_REGISTER_FILE": str(DEMO_DIR / "register.csv")},
-        },
+        service_env=fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS),
     )
     running = Hub(config)
     try:

@@ -11,7 +11,8 @@ import pytest
 from demo.client import HubClient
 from demo.hub import Hub, HubConfig
 from demo.postbox import Postbox
-from demo.scenarios import agencies_for, load_scenarios, write_timescales
+from demo.scenarios import agencies_for, load_scenarios
+from tests.support.fast_hub import fast_service_env
 from tests.support.infrastructure import Infrastructure
 
 ENQUIRY_WINDOW_SECONDS = 20.0
@@ -43,14 +44,7 @@ async def hub(
         namespace=f"e2e{uuid.uuid4().hex[:8]}",
         workdir=workdir,
         agencies=agencies_for(load_scenarios()),
-        service_env={
-            "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "timescales.yaml",
-                                                                               ENQUIRY_WINDOW_SECONDS))},
-            "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
-                       "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.2"},
-            "enquiry": {"MASH_ENQUIRY_SWEEP_SECONDS": "0.5"},
-            "intake": {"MASH_INTAKE_REGISTER_FILE": str(Path(__file__).parents[2] / "demo" / "register.csv")},
-        },
+        service_env=fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS),
     )
     running = Hub(config)
     try:

@@ -47,7 +47,8 @@ from pymongo import AsyncMongoClient
 from demo.client import HubClient
 from demo.hub import SERVICES, Hub, HubConfig
 from demo.postbox import Postbox
-from demo.scenarios import CarriedCase, carry, load_scenarios, write_timescales
+from demo.scenarios import CarriedCase, carry, load_scenarios
+from tests.support.fast_hub import fast_service_env
 from tests.support.infrastructure import Infrastructure
 from tests.support.waiting import eventually
 
@@ -219,14 +220,8 @@ async def run(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathF
             workdir=workdir,
             agencies={},  # the agencies are this test's own kits
             ready_timeout=180.0,  # five services start at once on two shared cores
-            service_env={
-                "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "timescales.yaml",
-                                                                                   ENQUIRY_WINDOW_SECONDS))},
-                "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
-                           "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.2"},
-                "enquiry": {"MASH_ENQUIRY_SWEEP_SECONDS": "0.3"},
-                "intake": {"MASH_INTAKE_REGISTER_FILE": str(Path(__file__).parents[2] / "demo" / "register.csv")},
-            },
+            service_env=fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS,
+                                         enquiry_sweep_seconds=0.3),
         )
         hub = Hub(config)
         client = HubClient(hub)
