@@ -1,7 +1,7 @@
 """Issue 23 items 1-2, the front door's reasoning, through the decision service's real bootstrap (in memory).
 
 Screening records the Signs of Safety analysis (three columns and a safety scale) and the child's voice beside
-the BRAG rating; the manager sanctions the analysis with the decision, or changes it with a rationale, and the
+the BRAG rating; the manager sanctions the analysis with the decision, or changes it with a rationale (422 without), and the
 screener's version stays on file; the decision carries both, without an agency's sealed words; with the hub's
 `require_childs_voice` on, a decision that does not say whether the child's and the parents' views are known
 (or why not) is refused with a 422 naming `childs_voice`.
@@ -85,8 +85,8 @@ class ReasoningScenarios:
         await screened(hub, rid, {"risk_analysis": ANALYSIS, "childs_voice": VOICE})
         changed = {**ANALYSIS, "safety_scale": 2, "next_steps": "Strategy discussion today."}
         refused, problem = await step(hub, rid, "decision", {**DECISION, "risk_analysis": changed}, Role.MANAGER)
-        assert refused == 409, problem
-        assert "risk_analysis_rationale" in problem["message"]
+        assert refused == 422, problem
+        assert [f["field"] for f in problem["fields"]] == ["risk_analysis_rationale"]
         why = "The partner was seen at the house last night."
         status, made = await step(hub, rid, "decision", {**DECISION, "risk_analysis": changed,
                                                          "risk_analysis_rationale": why}, Role.MANAGER)

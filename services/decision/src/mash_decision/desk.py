@@ -43,6 +43,7 @@ from mash_decision.domain.case_file import (
     AmendmentAfterScreening,
     CaseFile,
     CaseFileError,
+    AnalysisChangeNeedsRationale,
     CaseState,
     ChildsVoiceNotRecorded,
     HandoffItemNotReleasable,
@@ -78,8 +79,9 @@ class HandoffRefused(DomainError):
     status = 422
 
 
-class ChildsVoiceMissing(DomainError):
-    """The decision does not say whether the child's and the parents' views are known (or why not)."""
+class ReasoningMissing(DomainError):
+    """The decision's reasoning is incomplete: no child's voice (known, or why not), or the manager changed
+    the screener's risk analysis without saying why. 422 naming the field."""
 
     status = 422
 
@@ -235,7 +237,9 @@ class ManagersDesk:
             except HandoffItemNotReleasable as exc:
                 raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
             except ChildsVoiceNotRecorded as exc:
-                raise ChildsVoiceMissing(str(exc), field="childs_voice") from exc
+                raise ReasoningMissing(str(exc), field="childs_voice") from exc
+            except AnalysisChangeNeedsRationale as exc:
+                raise ReasoningMissing(str(exc), field="risk_analysis_rationale") from exc
             except CaseFileError as exc:
                 raise DeskRefused(str(exc)) from exc
             result["case"] = case
@@ -466,7 +470,9 @@ class ManagersDesk:
         except HandoffItemNotReleasable as exc:
             raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
         except ChildsVoiceNotRecorded as exc:
-            raise ChildsVoiceMissing(str(exc), field="childs_voice") from exc
+            raise ReasoningMissing(str(exc), field="childs_voice") from exc
+        except AnalysisChangeNeedsRationale as exc:
+            raise ReasoningMissing(str(exc), field="risk_analysis_rationale") from exc
         except CaseFileError as exc:
             raise DeskRefused(str(exc)) from exc
         await self._audit.record(who=principal, action="preview_decision", referral_id=referral_id, why=rationale,
