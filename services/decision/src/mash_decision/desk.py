@@ -41,9 +41,9 @@ from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, FEDERATION_TRANSF
 
 from mash_decision.domain.case_file import (
     AmendmentAfterScreening,
+    AnalysisChangeNeedsRationale,
     CaseFile,
     CaseFileError,
-    AnalysisChangeNeedsRationale,
     CaseState,
     ChildsVoiceNotRecorded,
     HandoffItemNotReleasable,
