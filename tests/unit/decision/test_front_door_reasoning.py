@@ -109,7 +109,9 @@ class ReasoningScenarios:
                           ENQUIRY_COMPLETED)
         await case_in(hub, rid, "awaiting_decision")
         quoting = {**ANALYSIS, "complicating_factors": f"Police told us: {SECRET}"}
-        decision = {**DECISION, "risk_analysis": quoting, "risk_analysis_rationale": "What police hold."}
+        voice = {**VOICE, "parents": {"known": True, "views": f"Mother says: {SECRET}"}}
+        decision = {**DECISION, "risk_analysis": quoting, "risk_analysis_rationale": "What police hold.",
+                    "childs_voice": voice}
         status, preview = await step(hub, rid, "decision/preview", decision, Role.MANAGER)
         assert status == 200, preview
         shown = preview["decision"]["risk_analysis"]
@@ -122,6 +124,7 @@ class ReasoningScenarios:
         assert analysts_view is not None and SECRET not in str(analysts_view)
         managers_view = await case_file(hub, rid)
         assert managers_view is not None and SECRET in str(managers_view["case_file"]["risk_analyses"])
+        assert SECRET in managers_view["childs_voice"]["parents"]["views"]  # the manager's own words, in the hub
 
     async def test_bad_reasoning_is_a_422_naming_the_field(self, hub: Hub) -> None:
         rid = "MASH-SOS-4"

@@ -269,6 +269,9 @@ class CaseFile(BaseModel):
     transfer: TransferRecord | None = None
     risk_analyses: list[RiskAnalysisRecord] = Field(
         default_factory=list, description="The Signs of Safety analysis, every version, oldest first.")
+    decided_childs_voice: ChildsVoice | None = Field(
+        None, description="The child's voice as the manager recorded it with the decision, in the manager's own "
+        "words (the decision's copy has any agency's sealed words cut out).")
     history: list[HistoryEntry] = Field(default_factory=list)
 
     @classmethod
@@ -315,8 +318,8 @@ class CaseFile(BaseModel):
     @property
     def childs_voice(self) -> ChildsVoice | None:
         """The child's voice as decided, else as recorded at screening."""
-        if self.decision is not None and self.decision.childs_voice is not None:
-            return self.decision.childs_voice
+        if self.decided_childs_voice is not None:
+            return self.decided_childs_voice
         return self.screening.childs_voice if self.screening is not None else None
 
     @property
@@ -639,6 +642,7 @@ class CaseFile(BaseModel):
             childs_voice=voice,
         )
         self.state = CaseState.DECIDED
+        self.decided_childs_voice = voice
         if sanctioned is not None:
             self._note_sanction(sanctioned)
         if childs_voice is not None and self.screening is not None and self.screening.childs_voice != childs_voice:

@@ -57,6 +57,8 @@ def without_sealed_items(case: CaseFile) -> CaseFile:
         record.model_copy(update={"analysis": analysis_without_sealed_text(record.analysis, sealed)})
         for record in case.risk_analyses
     ]
+    if case.decided_childs_voice is not None:
+        update["decided_childs_voice"] = voice_without_sealed_text(case.decided_childs_voice, sealed)
     if case.screening is not None and case.screening.childs_voice is not None:
         update["screening"] = case.screening.model_copy(
             update={"childs_voice": voice_without_sealed_text(case.screening.childs_voice, sealed)})
