@@ -88,8 +88,10 @@ async def main() -> int:
             agencies=agencies_for(scenarios),
             people=True,
             service_env={
+                # The child's voice is required for a decision (issue 23): the scenarios record it at screening.
                 "decision": {"MASH_DECISION_TIMESCALES_FILE": str(
-                    write_timescales(workdir / "timescales.yaml", ENQUIRY_WINDOW_SECONDS))},
+                    write_timescales(workdir / "timescales.yaml", ENQUIRY_WINDOW_SECONDS)),
+                    "MASH_DECISION_REQUIRE_CHILDS_VOICE": "true"},
                 "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
                            "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.3"},
                 "intake": {"MASH_INTAKE_REGISTER_FILE": str(DEMO_DIR / "register.csv")},

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from demo.client import HubClient
+from demo.scenarios import screening_reasoning
 from demo.waiting import eventually
 
 DEFAULT_TIMEOUT = 120.0
@@ -91,7 +92,9 @@ async def transfer_and_decide(hubs: StaffOfHubs, sending: str, receiving: str, c
         received = await eventually(arrived, timeout=DEFAULT_TIMEOUT, interval=0.5, what=f"{transfer_id} received")
         new_id = received["case_file"]["referral"]["referral_id"]
         rating = received["case_file"]["referral"]["suggested_rating"]["rating"]
-        (await new.desk(new_id, "screening", {"rating": rating}, as_=new.screener)).raise_for_status()
+        categories = received["case_file"]["referral"]["concern"]["categories"]
+        (await new.desk(new_id, "screening", {"rating": rating, **screening_reasoning(rating, categories)},
+                        as_=new.screener)).raise_for_status()
         decided = await new.desk(new_id, "decision", {
             "outcome": "statutory_assessment",
             "rationale": f"Transferred by {sending} (their referral {referral_id}); the family lives here now."})

@@ -47,6 +47,30 @@ class Scenario:
     police_notification: dict[str, Any] | None = None
 
 
+# The front door's reasoning the demo's screener records (issue 23): a safety scale by the rating, a statement
+# naming the concern's categories (never the referrer's own words, which may identify a member of the public),
+# and the child's voice as not yet sought (the front door rarely speaks with the child; the receiving service does).
+SAFETY_SCALE_BY_RATING = {"red": 2, "amber": 4, "green": 6, "blue": 8}
+NOT_YET_SOUGHT = {
+    "child": {"known": False, "not_known_because": "not_yet_possible",
+              "detail": "Not yet spoken with at the front door; the receiving service is asked to seek them."},
+    "parents": {"known": False, "not_known_because": "not_yet_possible",
+                "detail": "Not yet spoken with at the front door."},
+}
+
+
+def screening_reasoning(rating: str, categories: list[str], agencies: list[str] | None = None) -> dict[str, Any]:
+    """The risk analysis and child's voice a screener adds to the screening body (see docs/decision.md)."""
+    concern = ", ".join(category.replace("_", " ") for category in categories) or "the concern as referred"
+    analysis: dict[str, Any] = {
+        "danger_statements": f"We are worried about {concern}.",
+        "safety_scale": SAFETY_SCALE_BY_RATING.get(rating, 5),
+    }
+    if agencies:
+        analysis["next_steps"] = f"MASH enquiry with {', '.join(agencies)}."
+    return {"risk_analysis": analysis, "childs_voice": NOT_YET_SOUGHT}
+
+
 def load_scenarios() -> list[Scenario]:
     """Every scenario in demo/scenarios.yaml, with its contact (and police notification) loaded."""
     document = yaml.safe_load((DEMO_DIR / "scenarios.yaml").read_text(encoding="utf-8"))
@@ -146,8 +170,11 @@ async def carry(
                           case_timeout, poll)
     carried.suggested_rating = case["case_file"]["referral"]["suggested_rating"]["rating"]
     if case["case_file"]["state"] == "awaiting_screening":
-        screened = await client.desk(referral_id, "screening", {"rating": carried.suggested_rating},
-                                     as_=client.screener)
+        categories = case["case_file"]["referral"]["concern"]["categories"]
+        screened = await client.desk(referral_id, "screening", {
+            "rating": carried.suggested_rating,
+            **screening_reasoning(carried.suggested_rating or "", categories, scenario.agencies)},
+            as_=client.screener)
         screened.raise_for_status()
         consent = scenario.contact["consent"]["status"]
         enquiry: dict[str, Any] = {"agencies": scenario.agencies, "questions": ["What do you know of this family?"]}

@@ -40,10 +40,15 @@ class AgencyAnswer:
     items: tuple[InformationItem, ...] = ()
     rating: BragRating | None = None
     responded_by: str | None = None
+    # The agency's own Signs of Safety scale, if it uses one (0: harm is certain to happen or happen again;
+    # 10: there is enough safety for the hub to close its involvement). Optional: the hub reads answers without it.
+    safety_scale: int | None = None
 
     def __post_init__(self) -> None:
         if self.items and self.rating is None:
             raise AnswerWithoutRating("an agency that holds information must give its BRAG rating")
+        if self.safety_scale is not None and not 0 <= self.safety_scale <= 10:
+            raise ValueError(f"a safety scale runs from 0 to 10, got {self.safety_scale}")
         if len(self.items) > MAX_ITEMS:
             raise TooManyItems(f"an agency response holds at most {MAX_ITEMS} items, got {len(self.items)}")
 

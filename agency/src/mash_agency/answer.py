@@ -42,6 +42,7 @@ def build_response(
         responded_at=now,
         outcome=answer.outcome,
         rating=answer.rating,
+        safety_scale=answer.safety_scale,
         items=list(answer.items),
     )
     return AgencyResponded.build(

@@ -59,6 +59,13 @@ from mash_schemas.notification import (
     NotificationSent,
 )
 from mash_schemas.police import PoliceNotification, PoliceNotificationReceived, PoliceRouting
+from mash_schemas.practice import (
+    SAFETY_SCALE_MEANING,
+    ChildsVoice,
+    RiskAnalysis,
+    Views,
+    ViewsNotKnown,
+)
 from mash_schemas.referral import (
     Concern,
     Referral,
@@ -73,6 +80,7 @@ from mash_schemas.referral import (
 from mash_schemas.timescale import TimescaleAlert, TimescaleAlertRaised
 
 __all__ = [
+    "SAFETY_SCALE_MEANING",
     "Address",
     "AgencyFindings",
     "AgencyName",
@@ -80,6 +88,7 @@ __all__ = [
     "AgencyResponse",
     "AllocatedWorker",
     "BragRating",
+    "ChildsVoice",
     "Concern",
     "ConcernCategory",
     "Consent",
@@ -122,6 +131,7 @@ __all__ = [
     "ReferrerSector",
     "ReleaseCondition",
     "ReleasedItem",
+    "RiskAnalysis",
     "SealedItem",
     "Sensitivity",
     "Subject",
@@ -135,6 +145,8 @@ __all__ = [
     "TransferOrigin",
     "TransferSent",
     "TransferredContact",
+    "Views",
+    "ViewsNotKnown",
     "WithheldItem",
     "derived_event_id",
     "is_releasable",

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from mash_schemas.common import AgencyName, BragRating, Model, ShortText
 from mash_schemas.envelope import EventEnvelope, derived_event_id
+from mash_schemas.practice import SAFETY_SCALE_MEANING, SafetyScale
 from mash_schemas.text import ItemText as ItemText
 
 
@@ -68,6 +69,8 @@ class AgencyResponse(Model):
     responded_at: AwareDatetime
     outcome: Literal["information_held", "nothing_known"]
     rating: BragRating | None = Field(None, description="The agency's own BRAG view.")
+    safety_scale: SafetyScale | None = Field(
+        None, description=f"The agency's own Signs of Safety scale, if it gives one. {SAFETY_SCALE_MEANING}.")
     items: list[InformationItem] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from mash_schemas.items import ItemId as ItemId
 from mash_schemas.items import ReleasedItem as ReleasedItem
 from mash_schemas.items import WithheldItem as WithheldItem
 from mash_schemas.items import is_releasable as is_releasable
+from mash_schemas.practice import ChildsVoice, RiskAnalysis
 from mash_schemas.referral import Concern
 from mash_schemas.text import Rationale
 from mash_schemas.topics import DECISION_MADE
@@ -89,6 +90,11 @@ class Decision(Model):
         None, description="The basis the hub holds and shares the referral on, as recorded when it was received.")
     consent: Consent | None = Field(
         None, description="The consent position at the decision: given, refused, not sought or overridden, with why.")
+    risk_analysis: RiskAnalysis | None = Field(
+        None, description="The Signs of Safety analysis the manager sanctioned with the rating, in the form that "
+        "may leave the hub (an agency's sealed words cut out).")
+    childs_voice: ChildsVoice | None = Field(
+        None, description="The child's wishes and feelings and the parents' views: known and what, or why not.")
 
 
 class DecisionMade(EventEnvelope[Decision]):

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from mash_schemas.agency import InformationItem
 from mash_schemas.common import AgencyName, BragRating, Consent, HouseholdMember, Model, ShortText, Subject
 from mash_schemas.envelope import EventEnvelope
+from mash_schemas.practice import SafetyScale
 from mash_schemas.topics import ENQUIRY_ADDENDUM, ENQUIRY_COMPLETED, ENQUIRY_OPENED
 
 
@@ -63,6 +64,7 @@ class AgencyFindings(Model):
     agency: AgencyName
     outcome: Literal["information_held", "nothing_known"]
     rating: BragRating | None = None
+    safety_scale: SafetyScale | None = Field(None, description="The agency's own Signs of Safety scale (0 to 10).")
     responded_at: AwareDatetime
     items: list[InformationItem] = Field(default_factory=list, description="Non-sensitive items only.")
 

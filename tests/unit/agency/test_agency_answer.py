@@ -142,3 +142,13 @@ def test_load_adapter_uses_an_adapter_object_as_it_is(monkeypatch: pytest.Monkey
 def test_load_adapter_refuses_what_is_not_an_adapter(path: str) -> None:
     with pytest.raises(AdapterNotFound):
         load_adapter(path, "health")
+
+
+def test_an_agency_may_answer_with_its_own_safety_scale() -> None:
+    event = request_event(scenario_request(1, "health", referral_id="ref-77", request_id="req-9"))
+    answer = AgencyAnswer(items=(item(),), rating=BragRating.AMBER, safety_scale=3)
+
+    assert build_response(event, answer, agency="health", now=NOW).payload.safety_scale == 3
+    assert build_response(event, AgencyAnswer.nothing_known(), agency="health", now=NOW).payload.safety_scale is None
+    with pytest.raises(ValueError, match="0 to 10"):
+        AgencyAnswer(safety_scale=11)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from mash_decision.config import default_recommendation_rules
 from mash_decision.domain.recommendation import EscalationRule, RecommendationRules, recommend
 from mash_runtime.config_files import parse_config
-from mash_schemas import BragRating, Outcome, SealedItem
+from mash_schemas import AgencyFindings, BragRating, EnquiryOutcome, Outcome, SealedItem
 
 from tests.unit.decision.casebook import addendum, enquiry_outcome, findings, item, scenario_1_outcome
 
@@ -130,3 +132,13 @@ def test_the_shipped_yaml_holds_the_default_rules() -> None:
                           what="recommendation rules")
     assert custom.outcome_by_rating[BragRating.GREEN] is Outcome.TARGETED_FAMILY_SUPPORT
     assert custom.outcome_by_rating[BragRating.RED] is Outcome.CHILD_PROTECTION
+
+
+def test_an_agencys_own_safety_scale_is_shown_beside_its_rating() -> None:
+    at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    found = AgencyFindings(agency="health", outcome="nothing_known", rating=None, safety_scale=6, responded_at=at)
+    outcome = EnquiryOutcome(enquiry_id="ENQ-1", referral_id="MASH-1", completed_at=at, completion="all_answered",
+                             findings=[found])
+    made = recommend(BragRating.GREEN, outcome, [])
+    assert made.agencies[0].safety_scale == 6
+    assert "health: nothing known; its safety scale 6/10." in made.reasons

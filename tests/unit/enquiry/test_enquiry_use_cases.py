@@ -250,6 +250,16 @@ class EnquiryScenarios:
         assert completed["payload"]["findings"][0]["outcome"] == "nothing_known"
         assert (await hub.http.get(path, headers=school)).json() == []
 
+    async def test_an_agencys_own_safety_scale_reaches_the_desk_with_its_findings(self, hub: Hub) -> None:
+        await hub.publish(opened("ENQ-UC-7", ["education"]), ENQUIRY_OPENED)
+        await progress_where(hub, "ENQ-UC-7", lambda found: True)
+        form = {"outcome": "nothing_known", "safety_scale": 7}
+        sent = await hub.http.post("/agencies/education/requests/ENQ-UC-7/response", json=form,
+                                   headers=portal_user(hub, "education"))
+        assert sent.status_code == 202, sent.text
+        [completed] = await hub.eventually(lambda: about(hub, ENQUIRY_COMPLETED, "ENQ-UC-7"))
+        assert completed["payload"]["findings"][0]["safety_scale"] == 7
+
 
 class TestEnquiryInMemory(InMemory[EnquiryService], EnquiryScenarios):
     """The research desk's use cases on a MemoryDatabase and TestKafkaBroker."""

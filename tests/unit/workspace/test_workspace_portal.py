@@ -158,3 +158,13 @@ async def test_an_answered_request_offers_no_form() -> None:
 
     assert "Your agency has answered this request." in response.text
     assert 'action="/portal/police/requests/ENQ-1"' not in response.text
+
+
+def test_an_agency_may_give_its_own_safety_scale_and_the_response_carries_it() -> None:
+    body, errors = checked({**SENSITIVE_ANSWER, "safety_scale": "3"})
+    assert errors == {}
+    assert body["safety_scale"] == 3
+    answer = AgencyAnswerForm.model_validate(body)
+    assert answer.safety_scale == 3
+    assert "safety_scale" not in checked(SENSITIVE_ANSWER)[0], "left out, the answer is sent as before"
+    assert set(checked({**SENSITIVE_ANSWER, "safety_scale": "12"})[1]) == {"safety_scale"}

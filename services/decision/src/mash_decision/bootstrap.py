@@ -69,6 +69,7 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
         settings.route_allocated_automatically, TransitOpener(settings.transit_private_key_list()),
         clock=runtime.clock,
         region=region,
+        require_childs_voice=settings.require_childs_voice,
     )
     runtime.on_startup(store.ensure_indexes)
     # contact.transferred goes to the receiving hub's topic, which that hub's intake creates and reads.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mash_runtime import metrics
@@ -33,15 +34,18 @@ from mash_schemas.enquiry import (
 )
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.federation import ContactTransferred, TransferredContact, TransferSent
+from mash_schemas.practice import SAFETY_SCALE_MEANING, ChildsVoice, RiskAnalysis
 from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.timescale import TimescaleAlertRaised
 from mash_schemas.topics import DECISION_MADE, ENQUIRY_OPENED, FEDERATION_TRANSFER, TIMESCALE_ALERT, TRANSFER_SENT
 
 from mash_decision.domain.case_file import (
     AmendmentAfterScreening,
+    AnalysisChangeNeedsRationale,
     CaseFile,
     CaseFileError,
     CaseState,
+    ChildsVoiceNotRecorded,
     HandoffItemNotReleasable,
 )
 from mash_decision.domain.case_file_views import case_file_view
@@ -75,6 +79,13 @@ class HandoffRefused(DomainError):
     status = 422
 
 
+class ReasoningMissing(DomainError):
+    """The decision's reasoning is incomplete: no child's voice (known, or why not), or the manager changed
+    the screener's risk analysis without saying why. 422 naming the field."""
+
+    status = 422
+
+
 class RoleRefused(DomainError):
     """The caller's role may not take this step."""
 
@@ -85,6 +96,16 @@ class NoSuchHub(DomainError):
     """The region names no other hub with that id (or this hub is in no region)."""
 
     status = 422
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """The manager's reasoning beside the decision: the risk analysis sanctioned (or changed, and why) and
+    the child's voice."""
+
+    risk_analysis: RiskAnalysis | None = None
+    risk_analysis_rationale: str | None = None
+    childs_voice: ChildsVoice | None = None
 
 
 def desk_role(principal: Principal) -> Role:
@@ -109,6 +130,7 @@ class ManagersDesk:
         transit: TransitOpener,
         clock: Clock = utc_now,
         region: Region | None = None,
+        require_childs_voice: bool = False,
     ) -> None:
         self._settings = settings
         self._cases = cases
@@ -118,6 +140,7 @@ class ManagersDesk:
         self._rules = rules
         self._audit = audit
         self._auto_route = route_allocated_automatically
+        self._require_childs_voice = require_childs_voice
         self._transit = transit
         # The region's other hubs are where a contact may be transferred; None: a single hub, no transfers.
         self._region = region
@@ -213,6 +236,10 @@ class ManagersDesk:
                 raise RoleRefused(str(exc)) from exc
             except HandoffItemNotReleasable as exc:
                 raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
+            except ChildsVoiceNotRecorded as exc:
+                raise ReasoningMissing(str(exc), field="childs_voice") from exc
+            except AnalysisChangeNeedsRationale as exc:
+                raise ReasoningMissing(str(exc), field="risk_analysis_rationale") from exc
             except CaseFileError as exc:
                 raise DeskRefused(str(exc)) from exc
             result["case"] = case
@@ -223,10 +250,15 @@ class ManagersDesk:
                                  what=detail() if detail is not None else None)
         return result["case"]
 
-    async def screen(self, referral_id: str, principal: Principal, rating: BragRating, rationale: str | None) -> None:
-        """Confirm or change the suggested rating (a change needs a rationale)."""
+    async def screen(
+        self, referral_id: str, principal: Principal, rating: BragRating, rationale: str | None,
+        risk_analysis: RiskAnalysis | None = None, childs_voice: ChildsVoice | None = None,
+    ) -> None:
+        """Confirm or change the suggested rating (a change needs a rationale), with the risk analysis and
+        the child's voice as far as the screener knows them."""
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
-            case.screen(principal.subject, role, rating, rationale, self._clock(), self._timescales)
+            case.screen(principal.subject, role, rating, rationale, self._clock(), self._timescales,
+                        risk_analysis=risk_analysis, childs_voice=childs_voice)
             return []
 
         await self._step(referral_id, principal, step, "screen", rationale or "suggested rating confirmed")
@@ -264,6 +296,7 @@ class ManagersDesk:
     async def decide(
         self, referral_id: str, principal: Principal, outcome: Outcome, receiving_service: str | None,
         rationale: str, handoff_item_ids: list[str], rating: BragRating | None,
+        reasoning: Reasoning | None = None,
     ) -> Decision:
         """Record the manager's decision; decision.made goes to notify for hand-off and feedback."""
         made: dict[str, Decision] = {}
@@ -271,7 +304,8 @@ class ManagersDesk:
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
             decision = case.decide(
                 principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
-                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
+                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id),
+                **self._reasoning(reasoning))
             made["decision"] = decision
             return [self._decision_event(decision)]
 
@@ -298,6 +332,11 @@ class ManagersDesk:
         return {
             "case_file": visible.to_document(),
             "recommendation": recommendation.model_dump(mode="json") if recommendation else None,
+            # The front door's reasoning (issue 23): the analysis as it stands (every version is in
+            # case_file.risk_analyses), what its scale means, and the child's voice.
+            "risk_analysis": visible.risk_analysis.model_dump(mode="json") if visible.risk_analysis else None,
+            "safety_scale_meaning": SAFETY_SCALE_MEANING,
+            "childs_voice": visible.childs_voice.model_dump(mode="json") if visible.childs_voice else None,
             "handoff_candidates": sorted(visible.handoff_candidates()),
             # Sensitive items whose agency has not released them: never a candidate; each one becomes the
             # hand-off's notice of who holds information and how to request it.
@@ -410,6 +449,7 @@ class ManagersDesk:
     async def preview_decision(
         self, referral_id: str, principal: Principal, outcome: Outcome, receiving_service: str | None,
         rationale: str, handoff_item_ids: list[str], rating: BragRating | None,
+        reasoning: Reasoning | None = None,
     ) -> Decision:
         """The decision exactly as `decide` would record it, without recording it (for the preview).
 
@@ -423,11 +463,16 @@ class ManagersDesk:
         try:
             decision = case.decide(
                 principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
-                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id))
+                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id),
+                **self._reasoning(reasoning))
         except NotPermitted as exc:
             raise RoleRefused(str(exc)) from exc
         except HandoffItemNotReleasable as exc:
             raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
+        except ChildsVoiceNotRecorded as exc:
+            raise ReasoningMissing(str(exc), field="childs_voice") from exc
+        except AnalysisChangeNeedsRationale as exc:
+            raise ReasoningMissing(str(exc), field="risk_analysis_rationale") from exc
         except CaseFileError as exc:
             raise DeskRefused(str(exc)) from exc
         await self._audit.record(who=principal, action="preview_decision", referral_id=referral_id, why=rationale,
@@ -464,6 +509,11 @@ class ManagersDesk:
         metrics.cases_in_breach(self._settings.service_name, in_breach)
 
     # --- helpers ----------------------------------------------------------------------------------
+
+    def _reasoning(self, reasoning: Reasoning | None) -> dict[str, Any]:
+        given = reasoning or Reasoning()
+        return {"risk_analysis": given.risk_analysis, "risk_analysis_rationale": given.risk_analysis_rationale,
+                "childs_voice": given.childs_voice, "require_childs_voice": self._require_childs_voice}
 
     @staticmethod
     def _decision_id(referral_id: str) -> str:

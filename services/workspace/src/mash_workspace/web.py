@@ -163,6 +163,7 @@ def _environment() -> JinjaEnvironment:
     env.filters["outcome_item"] = lambda outcome, picked: {
         "value": outcome[0], "text": outcome[1], "checked": outcome[0] == picked}
     env.filters["candidate_item"] = _candidate_item
+    env.filters["scale_item"] = lambda value, chosen: {"value": value, "text": value, "checked": value == chosen}
     env.filters["checked_in"] = lambda item, chosen: {**item, "checked": item["value"] in chosen}
     return env
 

@@ -17,6 +17,7 @@ from mash_runtime.roles import Role
 from mash_schemas import (
     AllocatedWorker,
     BragRating,
+    ChildsVoice,
     Consent,
     ConsentStatus,
     Decision,
@@ -29,9 +30,11 @@ from mash_schemas import (
     Referral,
     ReferralAmendment,
     ReleasedItem,
+    RiskAnalysis,
     SealedItem,
     Sensitivity,
     SubjectKind,
+    Views,
     WithheldItem,
     is_releasable,
 )
@@ -122,6 +125,14 @@ class AmendmentAfterScreening(CaseFileError):
     """A referrer's amendment arrived after screening; the referrer must make a new contact instead."""
 
 
+class AnalysisChangeNeedsRationale(CaseFileError):
+    """The manager changed the screener's risk analysis without saying why."""
+
+
+class ChildsVoiceNotRecorded(CaseFileError):
+    """The decision needs the child's wishes and feelings and the parents' views: known and what, or why not."""
+
+
 class HistoryEntry(BaseModel):
     """One line of the case file's audit trail: who (and in what role), when, what, and why."""
 
@@ -145,6 +156,24 @@ class Screening(BaseModel):
     suggested_rating: BragRating
     confirmed_rating: BragRating
     rationale: str | None = None
+    childs_voice: ChildsVoice | None = Field(
+        None, description="The child's wishes and feelings and the parents' views as known at screening.")
+
+
+class RiskAnalysisRecord(BaseModel):
+    """One version of the Signs of Safety analysis: the screener's, or the manager's sanction of it.
+
+    Versions are only ever added: when the manager changes the analysis, the screener's stays on file.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    analysis: RiskAnalysis
+    stage: Literal["screening", "sanctioned", "changed_by_manager"]
+    by: str
+    role: Role
+    at: AwareDatetime
+    rationale: str | None = Field(None, description="Why the manager changed the screener's analysis.")
 
 
 def _item_key(agency: str, item_id: str) -> str:
@@ -169,6 +198,21 @@ def without_sealed_text(text: str, sealed: list[SealedItem]) -> str:
             if words and len(words) >= MIN_SEALED_MATCH:
                 text = re.sub(re.escape(words), WITHHELD_MARK.format(agency=each.agency), text, flags=re.IGNORECASE)
     return text
+
+
+def analysis_without_sealed_text(analysis: RiskAnalysis, sealed: list[SealedItem]) -> RiskAnalysis:
+    """The analysis with every sensitive item's own words cut out of each statement (see `without_sealed_text`)."""
+    return analysis.with_statements(
+        {name: without_sealed_text(words, sealed) for name, words in analysis.statements().items()})
+
+
+def voice_without_sealed_text(voice: ChildsVoice, sealed: list[SealedItem]) -> ChildsVoice:
+    """The child's voice with every sensitive item's own words cut out of what is recorded."""
+    def cut(views: Views) -> Views:
+        return views.model_copy(update={
+            "views": without_sealed_text(views.views, sealed) if views.views else None,
+            "detail": without_sealed_text(views.detail, sealed) if views.detail else None})
+    return voice.model_copy(update={"child": cut(voice.child), "parents": cut(voice.parents)})
 
 
 def _lawful_basis(rating: BragRating, adults_only: bool, consent: Consent) -> str:
@@ -223,6 +267,11 @@ class CaseFile(BaseModel):
     addenda: list[EnquiryAddendum] = Field(default_factory=list)
     decision: Decision | None = None
     transfer: TransferRecord | None = None
+    risk_analyses: list[RiskAnalysisRecord] = Field(
+        default_factory=list, description="The Signs of Safety analysis, every version, oldest first.")
+    decided_childs_voice: ChildsVoice | None = Field(
+        None, description="The child's voice as the manager recorded it with the decision, in the manager's own "
+        "words (the decision's copy has any agency's sealed words cut out).")
     history: list[HistoryEntry] = Field(default_factory=list)
 
     @classmethod
@@ -260,6 +309,18 @@ class CaseFile(BaseModel):
         if self.screening is not None:
             return self.screening.confirmed_rating
         return self.referral.suggested_rating.rating
+
+    @property
+    def risk_analysis(self) -> RiskAnalysis | None:
+        """The analysis as it stands: the manager's sanctioned version once decided, else the screener's."""
+        return self.risk_analyses[-1].analysis if self.risk_analyses else None
+
+    @property
+    def childs_voice(self) -> ChildsVoice | None:
+        """The child's voice as decided, else as recorded at screening."""
+        if self.decided_childs_voice is not None:
+            return self.decided_childs_voice
+        return self.screening.childs_voice if self.screening is not None else None
 
     @property
     def consent(self) -> Consent:
@@ -356,8 +417,15 @@ class CaseFile(BaseModel):
         rationale: str | None,
         now: datetime,
         timescales: Timescales,
+        *,
+        risk_analysis: RiskAnalysis | None = None,
+        childs_voice: ChildsVoice | None = None,
     ) -> None:
-        """Confirm (or change, with a rationale) the BRAG rating; the decision deadline follows the rating."""
+        """Confirm (or change, with a rationale) the BRAG rating; the decision deadline follows the rating.
+
+        The screener may record the Signs of Safety analysis and the child's voice beside the rating; the
+        manager sanctions the analysis with the decision.
+        """
         require_permission(role, DeskAction.SCREEN)
         self._refuse_if_decided()
         if self.state is not CaseState.AWAITING_SCREENING:
@@ -369,7 +437,8 @@ class CaseFile(BaseModel):
                 f"changing the rating from {suggested.value} to {confirmed_rating.value} needs a rationale"
             )
         self.screening = Screening(
-            by=by, role=role, at=now, suggested_rating=suggested, confirmed_rating=confirmed_rating, rationale=reason
+            by=by, role=role, at=now, suggested_rating=suggested, confirmed_rating=confirmed_rating, rationale=reason,
+            childs_voice=childs_voice,
         )
         self.decision_deadline = timescales.decision_deadline(confirmed_rating, self.referral.received_at)
         self.state = CaseState.AWAITING_DECISION
@@ -379,6 +448,12 @@ class CaseFile(BaseModel):
             else f"screened: rating changed from {suggested.value} to {confirmed_rating.value}"
         )
         self._note(now, by, role, f"{what}; decision due {self.decision_deadline.due_at.isoformat()}", reason)
+        if risk_analysis is not None:
+            self.risk_analyses.append(
+                RiskAnalysisRecord(analysis=risk_analysis, stage="screening", by=by, role=role, at=now))
+            self._note(now, by, role, f"risk analysis recorded: safety scale {risk_analysis.safety_scale}/10")
+        if childs_voice is not None:
+            self._note(now, by, role, "the child's voice and the parents' views recorded")
 
     def route_to_allocated_worker(
         self,
@@ -509,8 +584,18 @@ class CaseFile(BaseModel):
         rating: BragRating | None = None,
         rules: RecommendationRules | None = None,
         decision_id: str | None = None,
+        *,
+        risk_analysis: RiskAnalysis | None = None,
+        risk_analysis_rationale: str | None = None,
+        childs_voice: ChildsVoice | None = None,
+        require_childs_voice: bool = False,
     ) -> Decision:
         """Record the MASH manager's decision with its rationale and the items chosen for the hand-off.
+
+        The manager sanctions the risk analysis with the rating: the screener's as it stands, or the
+        manager's own version (`risk_analysis`), which needs `risk_analysis_rationale` when it changes the
+        screener's; the screener's version stays on file. `childs_voice` (else the one recorded at
+        screening) goes with the decision; with `require_childs_voice` a decision without it is refused.
 
         `rating` defaults to the recommendation's after an enquiry, else to the screening rating;
         `receiving_service` defaults to the hub's service for the outcome; items are named
@@ -526,6 +611,13 @@ class CaseFile(BaseModel):
         if not reason:
             raise DecisionNeedsRationale("a decision needs the manager's rationale")
         items = self._chosen_items(handoff_item_ids)
+        sanctioned = self._sanctioned_analysis(by, role, now, risk_analysis, risk_analysis_rationale)
+        voice = childs_voice or (self.screening.childs_voice if self.screening is not None else None)
+        if voice is None and require_childs_voice:
+            raise ChildsVoiceNotRecorded(
+                "record whether the child's wishes and feelings and the parents' views are known, what they are, "
+                "and if not, why not (too young, seeking them would put the child at risk, or not yet possible)"
+            )
         rules = rules or RecommendationRules()
         worker = None
         if outcome is Outcome.ALLOCATED_WORKER:
@@ -546,8 +638,15 @@ class CaseFile(BaseModel):
             handoff_items=items,
             allocated_worker=worker,
             route="enquiry" if self.enquiry is not None else "screening",
+            risk_analysis=sanctioned.analysis if sanctioned is not None else None,
+            childs_voice=voice,
         )
         self.state = CaseState.DECIDED
+        self.decided_childs_voice = voice
+        if sanctioned is not None:
+            self._note_sanction(sanctioned)
+        if childs_voice is not None and self.screening is not None and self.screening.childs_voice != childs_voice:
+            self._note(now, by, role, "the child's voice and the parents' views recorded with the decision")
         self._note(now, by, role, f"decided: {outcome.value} ({decided_rating.value}) to {service}", reason)
         return decision
 
@@ -594,6 +693,33 @@ class CaseFile(BaseModel):
 
     def _note(self, at: datetime, by: str, role: Role | None, what: str, why: str | None = None) -> None:
         self.history.append(HistoryEntry(at=at, by=by, role=role, what=what, why=why))
+
+    def _sanctioned_analysis(
+        self, by: str, role: Role, now: datetime, analysis: RiskAnalysis | None, rationale: str | None
+    ) -> RiskAnalysisRecord | None:
+        """The analysis the manager sanctions with the decision (not yet on file); None when there is none."""
+        screeners = self.risk_analysis
+        why = rationale.strip() if rationale else None
+        if analysis is None or analysis == screeners:
+            if screeners is None:
+                return None
+            return RiskAnalysisRecord(analysis=screeners, stage="sanctioned", by=by, role=role, at=now, rationale=why)
+        if screeners is not None and not why:
+            raise AnalysisChangeNeedsRationale(
+                "changing the screener's risk analysis needs a rationale (risk_analysis_rationale)")
+        stage: Literal["sanctioned", "changed_by_manager"] = "changed_by_manager" if screeners else "sanctioned"
+        return RiskAnalysisRecord(analysis=analysis, stage=stage, by=by, role=role, at=now, rationale=why)
+
+    def _note_sanction(self, record: RiskAnalysisRecord) -> None:
+        self.risk_analyses.append(record)
+        scale = record.analysis.safety_scale
+        if record.stage == "changed_by_manager":
+            before = self.risk_analyses[-2].analysis.safety_scale
+            what = (f"risk analysis changed by the manager (safety scale {before}/10 to {scale}/10); "
+                    "the screener's version is kept")
+        else:
+            what = f"risk analysis sanctioned: safety scale {scale}/10"
+        self._note(record.at, record.by, record.role, what, record.rationale)
 
     def _same_referral(self, referral_id: str) -> None:
         if referral_id != self.referral_id:
@@ -655,7 +781,10 @@ class CaseFile(BaseModel):
         handoff_items: list[HandoffItem],
         allocated_worker: AllocatedWorker | None,
         route: Literal["screening", "enquiry", "allocated_worker"],
+        risk_analysis: RiskAnalysis | None = None,
+        childs_voice: ChildsVoice | None = None,
     ) -> Decision:
+        sealed = self.sealed_items()
         self.decision = Decision(
             decision_id=decision_id or f"dec-{self.referral_id}",
             referral_id=self.referral_id,
@@ -666,7 +795,7 @@ class CaseFile(BaseModel):
             outcome=outcome,
             receiving_service=receiving_service,
             allocated_worker=allocated_worker,
-            rationale=without_sealed_text(rationale, self.sealed_items()),
+            rationale=without_sealed_text(rationale, sealed),
             referrer=self.referral.referrer,
             subjects=self.referral.subjects,
             concern=self.referral.concern,
@@ -677,5 +806,8 @@ class CaseFile(BaseModel):
             route=route,
             lawful_basis=self.referral.lawful_basis,
             consent=self.enquiry.consent if self.enquiry is not None else self.consent,
+            # What leaves the hub: the analysis and the views with any agency's sealed words cut out.
+            risk_analysis=analysis_without_sealed_text(risk_analysis, sealed) if risk_analysis else None,
+            childs_voice=voice_without_sealed_text(childs_voice, sealed) if childs_voice else None,
         )
         return self.decision

@@ -9,7 +9,7 @@ from __future__ import annotations
 from mash_runtime.roles import Role
 from mash_schemas import AgencyFindings, Sensitivity
 
-from mash_decision.domain.case_file import CaseFile
+from mash_decision.domain.case_file import CaseFile, analysis_without_sealed_text, voice_without_sealed_text
 from mash_decision.domain.roles import DeskAction, may, require_permission
 
 WITHHELD = "withheld"
@@ -51,4 +51,15 @@ def without_sealed_items(case: CaseFile) -> CaseFile:
         released = [shared for shared in decision.released_items if shared.basis == "non_sensitive"]
         update["decision"] = decision.model_copy(update={
             "handoff_items": items, "released_items": released, "withheld_items": [], "referrer": referrer})
+    # The hub's own reasoning stays visible; only an agency's sealed words quoted in it are cut out.
+    sealed = case.sealed_items()
+    update["risk_analyses"] = [
+        record.model_copy(update={"analysis": analysis_without_sealed_text(record.analysis, sealed)})
+        for record in case.risk_analyses
+    ]
+    if case.decided_childs_voice is not None:
+        update["decided_childs_voice"] = voice_without_sealed_text(case.decided_childs_voice, sealed)
+    if case.screening is not None and case.screening.childs_voice is not None:
+        update["screening"] = case.screening.model_copy(
+            update={"childs_voice": voice_without_sealed_text(case.screening.childs_voice, sealed)})
     return case.model_copy(update=update, deep=True)

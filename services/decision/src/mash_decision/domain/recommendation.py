@@ -87,6 +87,8 @@ class AgencyView(BaseModel):
     nothing_known: bool
     sealed_items: int = 0
     late: bool = Field(False, description="Answered after the enquiry completed (an addendum).")
+    safety_scale: int | None = Field(
+        None, description="The agency's own Signs of Safety scale, if it gave one (the lowest, when it gave two).")
 
 
 class Recommendation(BaseModel):
@@ -117,12 +119,14 @@ def _views(outcome: EnquiryOutcome, addenda: Sequence[EnquiryAddendum]) -> dict[
     for found, late in answers:
         earlier = views.get(found.agency)
         ratings = [r for r in (found.rating, earlier.rating if earlier else None) if r is not None]
+        scales = [s for s in (found.safety_scale, earlier.safety_scale if earlier else None) if s is not None]
         views[found.agency] = AgencyView(
             agency=found.agency,
             rating=BragRating.highest(ratings),
             nothing_known=found.outcome == "nothing_known" and (earlier is None or earlier.nothing_known),
             sealed_items=sealed_count.get(found.agency, 0),
             late=late and earlier is None,
+            safety_scale=min(scales) if scales else None,
         )
     # An agency whose whole answer is sealed still answered; its items count even with no rating to show.
     for agency, count in sealed_count.items():
@@ -133,6 +137,8 @@ def _views(outcome: EnquiryOutcome, addenda: Sequence[EnquiryAddendum]) -> dict[
 
 def _agency_line(view: AgencyView) -> str:
     late = " (late answer, recorded as an addendum)" if view.late else ""
+    if view.safety_scale is not None:
+        late = f"; its safety scale {view.safety_scale}/10{late}"
     if view.rating is None:
         if view.nothing_known:
             return f"{view.agency}: nothing known{late}."

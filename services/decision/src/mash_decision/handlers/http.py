@@ -10,10 +10,11 @@ from mash_runtime.auth import Principal, Role, require_roles
 from mash_runtime.http import PathIdentifier
 from mash_schemas.common import BragRating, ConsentStatus
 from mash_schemas.decision import Outcome
+from mash_schemas.practice import ChildsVoice, RiskAnalysis
 from mash_schemas.text import Rationale, ShortText
 from pydantic import BaseModel, ConfigDict, Field
 
-from mash_decision.desk import ManagersDesk
+from mash_decision.desk import ManagersDesk, Reasoning
 from mash_decision.domain.case_file import CaseState
 from mash_decision.neighbour import NeighbourResponder
 
@@ -31,6 +32,10 @@ class ScreeningRequest(Body):
 
     rating: BragRating
     rationale: Text | None = None
+    risk_analysis: RiskAnalysis | None = Field(
+        None, description="The Signs of Safety analysis: three columns and the safety scale (0 to 10).")
+    childs_voice: ChildsVoice | None = Field(
+        None, description="Whether the child's wishes and feelings and the parents' views are known: what, or why not.")
 
 
 class RoutingRequest(Body):
@@ -56,6 +61,16 @@ class DecisionRequest(Body):
     receiving_service: ShortText | None = None
     handoff_item_ids: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(default_factory=list)
     rating: BragRating | None = None
+    risk_analysis: RiskAnalysis | None = Field(
+        None, description="The manager's own version of the risk analysis; left out, the screener's is sanctioned.")
+    risk_analysis_rationale: Text | None = Field(
+        None, description="Why the manager changed the screener's risk analysis (needed when it changes).")
+    childs_voice: ChildsVoice | None = Field(
+        None, description="The child's voice and the parents' views; left out, the one recorded at screening.")
+
+    def reasoning(self) -> Reasoning:
+        """The risk analysis and the child's voice as the desk takes them."""
+        return Reasoning(self.risk_analysis, self.risk_analysis_rationale, self.childs_voice)
 
 
 class TransferRequest(Body):
@@ -101,7 +116,8 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
     async def screen(
         referral_id: PathIdentifier, request: ScreeningRequest, principal: Principal = screeners
     ) -> dict[str, str]:
-        await desk.screen(referral_id, principal, request.rating, request.rationale)
+        await desk.screen(referral_id, principal, request.rating, request.rationale, request.risk_analysis,
+                          request.childs_voice)
         return {"referral_id": referral_id, "state": "awaiting_decision"}
 
     @router.post("/cases/{referral_id}/routing", status_code=202, summary="Route to the allocated social worker")
@@ -126,7 +142,7 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
     ) -> dict[str, Any]:
         decision = await desk.decide(
             referral_id, principal, request.outcome, request.receiving_service, request.rationale,
-            request.handoff_item_ids, request.rating)
+            request.handoff_item_ids, request.rating, request.reasoning())
         return {"referral_id": referral_id, "decision_id": decision.decision_id, "outcome": decision.outcome.value,
                 "receiving_service": decision.receiving_service, "rating": decision.rating.value}
 
@@ -136,7 +152,7 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
     ) -> dict[str, Any]:
         decision = await desk.preview_decision(
             referral_id, principal, request.outcome, request.receiving_service, request.rationale,
-            request.handoff_item_ids, request.rating)
+            request.handoff_item_ids, request.rating, request.reasoning())
         return {"referral_id": referral_id, "decision": decision.model_dump(mode="json")}
 
     @router.post("/cases/{referral_id}/transfer", status_code=202,

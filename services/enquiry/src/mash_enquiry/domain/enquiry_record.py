@@ -288,6 +288,7 @@ def _findings(response: AgencyResponse) -> AgencyFindings:
         agency=response.agency,
         outcome=response.outcome,
         rating=response.rating,
+        safety_scale=response.safety_scale,
         responded_at=response.responded_at,
         items=shareable_items(response.items),
     )

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from mash_schemas import AgencyResponse, BragRating, EnquiryRequest, InformationItem
 from mash_schemas.agency import ItemText, ReleaseCondition, Sensitivity
 from mash_schemas.common import ShortText
+from mash_schemas.practice import SAFETY_SCALE_MEANING, SafetyScale
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -51,6 +52,8 @@ class AgencyAnswerForm(BaseModel):
 
     outcome: Literal["information_held", "nothing_known"]
     rating: BragRating | None = None
+    safety_scale: SafetyScale | None = Field(
+        None, description=f"The agency's own Signs of Safety scale, if it gives one. {SAFETY_SCALE_MEANING}.")
     items: Annotated[list[PortalItem], Field(max_length=20)] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -77,5 +80,6 @@ class AgencyAnswerForm(BaseModel):
             responded_at=now,
             outcome=self.outcome,
             rating=self.rating if self.outcome == "information_held" else None,
+            safety_scale=self.safety_scale,
             items=[item.item(f"{request.agency}-portal-{n}", request.agency) for n, item in enumerate(self.items, 1)],
         )

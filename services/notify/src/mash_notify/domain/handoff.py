@@ -36,6 +36,7 @@ from mash_schemas import (
     is_releasable,
 )
 from mash_schemas.governance import LawfulBasis
+from mash_schemas.practice import COLUMNS, SAFETY_SCALE_MEANING, ChildsVoice, RiskAnalysis, views_line
 from pydantic import BaseModel, ConfigDict
 
 from mash_notify.domain.wording import agency_title, sentence, subject_name, subjects_possessive
@@ -109,6 +110,35 @@ class WithheldNotice(_Summary):
     wording: str
 
 
+class AnalysisStatement(_Summary):
+    """One statement of the hub's risk analysis, under its heading (e.g. 'Danger statements')."""
+
+    label: str
+    text: str
+
+
+class AnalysisColumn(_Summary):
+    """A column of the Signs of Safety analysis: worried about, working well, needs to happen."""
+
+    heading: str
+    statements: list[AnalysisStatement]
+
+
+class RiskAnalysisSummary(_Summary):
+    """The risk analysis the manager sanctioned with the rating, as it may leave the hub."""
+
+    columns: list[AnalysisColumn]
+    safety_scale: int
+    scale_meaning: str
+
+
+class ChildsVoiceSummary(_Summary):
+    """The child's wishes and feelings and the parents' views, or why they are not known."""
+
+    child: str
+    parents: str
+
+
 class HandoffSummary(_Summary):
     """The summary the receiving service gets: everything here is allowed to leave the hub."""
 
@@ -133,6 +163,9 @@ class HandoffSummary(_Summary):
     # Why the hub may share at all, and the family's consent position: the receiving service records both.
     lawful_basis: LawfulBasis | None = None
     consent_position: str | None = None
+    # The front door's reasoning (issue 23): the sanctioned risk analysis and the child's voice.
+    risk_analysis: RiskAnalysisSummary | None = None
+    childs_voice: ChildsVoiceSummary | None = None
 
 
 def _address_line(address: Address | None) -> str | None:
@@ -227,11 +260,33 @@ def _sensitive_texts(decision: Decision) -> list[tuple[HandoffItem, str]]:
 
 def _sealed_rationale(decision: Decision, agency_names: Mapping[str, str]) -> str:
     # A manager may quote an agency's sealed text in the rationale; it is cut out here rather than trusted.
-    rationale = decision.rationale
+    return _without_sealed(decision, agency_names, decision.rationale)
+
+
+def _without_sealed(decision: Decision, agency_names: Mapping[str, str], words: str) -> str:
     for chosen, text in _sensitive_texts(decision):
         mark = WITHHELD_MARK.format(agency=agency_title(chosen.agency, agency_names))
-        rationale = re.sub(re.escape(text), mark, rationale, flags=re.IGNORECASE)
-    return rationale
+        words = re.sub(re.escape(text), mark, words, flags=re.IGNORECASE)
+    return words
+
+
+def _analysis(decision: Decision, names: Mapping[str, str], analysis: RiskAnalysis) -> RiskAnalysisSummary:
+    """The analysis by column (empty columns left out); the decision service already cut sealed words out,
+    and a legacy decision's are cut here too."""
+    given = analysis.statements()
+    columns = [
+        AnalysisColumn(heading=heading, statements=[
+            AnalysisStatement(label=label, text=_without_sealed(decision, names, given[name]))
+            for name, label in fields if name in given])
+        for heading, fields in COLUMNS
+    ]
+    return RiskAnalysisSummary(columns=[column for column in columns if column.statements],
+                               safety_scale=analysis.safety_scale, scale_meaning=SAFETY_SCALE_MEANING)
+
+
+def _voice(decision: Decision, names: Mapping[str, str], voice: ChildsVoice) -> ChildsVoiceSummary:
+    return ChildsVoiceSummary(child=_without_sealed(decision, names, views_line(voice.child)),
+                              parents=_without_sealed(decision, names, views_line(voice.parents)))
 
 
 def _outgoing_texts(summary: HandoffSummary) -> Iterator[tuple[str | None, str]]:
@@ -244,6 +299,13 @@ def _outgoing_texts(summary: HandoffSummary) -> Iterator[tuple[str | None, str]]
             yield None, shared.about
     for notice in summary.withheld_notices:
         yield None, notice.wording
+    if summary.risk_analysis is not None:
+        for column in summary.risk_analysis.columns:
+            for statement in column.statements:
+                yield None, statement.text
+    if summary.childs_voice is not None:
+        yield None, summary.childs_voice.child
+        yield None, summary.childs_voice.parents
 
 
 def _check_nothing_sealed_leaves(decision: Decision, summary: HandoffSummary) -> None:
@@ -291,6 +353,8 @@ def handoff_summary(decision: Decision, agency_names: Mapping[str, str] | None =
         withheld_notices=_withheld_notices(decision, withheld, names),
         lawful_basis=decision.lawful_basis,
         consent_position=_consent_position(decision),
+        risk_analysis=_analysis(decision, names, decision.risk_analysis) if decision.risk_analysis else None,
+        childs_voice=_voice(decision, names, decision.childs_voice) if decision.childs_voice else None,
     )
     _check_nothing_sealed_leaves(decision, summary)
     return summary

@@ -73,11 +73,19 @@ def answer_from(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
             errors["item-1-summary"] = "Describe at least one thing your agency knows"
         if not form_text(form, "rating"):
             errors["rating"] = "Give your agency's view of the level of need"
-    return {"outcome": outcome or None, "rating": form_text(form, "rating") or None,
-            "items": items if outcome == "information_held" else []}
+    answer: dict[str, Any] = {"outcome": outcome or None, "rating": form_text(form, "rating") or None,
+                              "items": items if outcome == "information_held" else []}
+    scale = form_text(form, "safety_scale")
+    if scale:  # optional (issue 23): an answer without it is sent exactly as before
+        if scale.isdigit() and 0 <= int(scale) <= 10:
+            answer["safety_scale"] = int(scale)
+        else:
+            errors["safety_scale"] = "The safety scale must be a whole number from 0 to 10"
+    return answer
 
 
 ANSWER_LABELS = {"outcome": "Whether your agency holds information", "rating": "The level of need",
+                 "safety_scale": "The safety scale",
                  **{f"item-{n}-{part}": f"{label} of item {n}" for n in range(1, ITEM_SLOTS + 1)
                     for part, label in (("about", "Who it is about"), ("summary", "The description"),
                                         ("sensitivity", "Whether it may be shared"),

@@ -14,6 +14,7 @@ from starlette import status
 from starlette.datastructures import FormData
 
 from mash_workspace.hub_api import ApiError
+from mash_workspace.pages import reasoning
 from mash_workspace.security import csrf_form
 from mash_workspace.web import Identifier, Pages, SignedIn, field_errors, form_text, on_the_form, require
 
@@ -73,8 +74,11 @@ def staff_routes(pages: Pages) -> APIRouter:
                 progress = await _enquiry_progress(user.access_token, enquiry["enquiry_id"])
         except ApiError as error:
             return pages.refused(request, error)
+        # The reasoning inputs as typed, else as the case stands (the analysis the manager is to sanction).
+        extra.setdefault("reasoning_form", reasoning.from_view(view))
         return pages.render(request, template, view=view, case=view["case_file"], trail=trail, progress=progress,
-                            referral_id=referral_id, ratings=RATINGS, outcomes=OUTCOMES, **extra)
+                            referral_id=referral_id, ratings=RATINGS, outcomes=OUTCOMES,
+                            **reasoning.template_context(), **extra)
 
     @router.get("/queue")
     async def queue(request: Request, state: str | None = None, rating: str | None = None) -> Response:
@@ -97,13 +101,19 @@ def staff_routes(pages: Pages) -> APIRouter:
     async def screen(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "screener", "manager")
         body = {"rating": form_text(form, "rating") or None, "rationale": form_text(form, "rationale") or None}
-        try:
-            await api.screen(user.access_token, referral_id, body)
-        except ApiError as error:
-            if not on_the_form(error):
-                return pages.refused(request, error)
+        typed = reasoning.posted(form)
+        extra, errors = reasoning.to_body(typed)
+        if not errors:
+            try:
+                await api.screen(user.access_token, referral_id, {**body, **extra})
+            except ApiError as error:
+                if not on_the_form(error):
+                    return pages.refused(request, error)
+                errors = field_errors(error, {**SCREENING, **reasoning.LABELS}, "rationale",
+                                      rename=reasoning.input_for)
+        if errors:
             return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}",
-                                   errors=field_errors(error, SCREENING, "rationale"), screening_form=body)
+                                   errors=errors, screening_form=body, reasoning_form=typed)
         return RedirectResponse(f"/cases/{referral_id}?done=screened", status.HTTP_303_SEE_OTHER)
 
     @router.post("/cases/{referral_id}/routing")
@@ -183,11 +193,20 @@ def staff_routes(pages: Pages) -> APIRouter:
         user = require(request, "manager")
         return await case_page(request, user, referral_id, "decision.html", title="Decide", form={})
 
+    def with_reasoning(form: FormData) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+        """The decision's body with the reasoning typed beside it, the errors the page sees, what was typed."""
+        body = decision_body(form)
+        typed = reasoning.posted(form)
+        extra, reasoning_errors = reasoning.to_body(typed)
+        return {**body, **extra}, {**decision_errors(body), **reasoning_errors}, typed
+
+    def refused_fields(error: ApiError) -> dict[str, str]:
+        return field_errors(error, {**DECISION, **reasoning.LABELS}, "outcome", rename=reasoning.input_for)
+
     @router.post("/cases/{referral_id}/decision/preview")
     async def preview(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "manager")
-        body = decision_body(form)
-        errors = decision_errors(body)
+        body, errors, typed = with_reasoning(form)
         if not errors:
             try:
                 draft = await api.preview_decision(user.access_token, referral_id, body)
@@ -195,27 +214,28 @@ def staff_routes(pages: Pages) -> APIRouter:
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = field_errors(error, DECISION, "outcome")
+                errors = refused_fields(error)
             else:
                 return pages.render(request, "preview.html", title="Check what will be sent",
-                                    referral_id=referral_id, form=body, decision=draft["decision"], messages=messages)
-        return await case_page(request, user, referral_id, "decision.html", title="Decide", form=body, errors=errors)
+                                    referral_id=referral_id, form=body, decision=draft["decision"], messages=messages,
+                                    reasoning_form=typed, **reasoning.template_context())
+        return await case_page(request, user, referral_id, "decision.html", title="Decide", form=body, errors=errors,
+                               reasoning_form=typed)
 
     @router.post("/cases/{referral_id}/decision")
     async def decide(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, "manager")
-        body = decision_body(form)
-        errors = decision_errors(body)
+        body, errors, typed = with_reasoning(form)
         if not errors:
             try:
                 await api.decide(user.access_token, referral_id, body)
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
-                errors = field_errors(error, DECISION, "outcome")
+                errors = refused_fields(error)
         if errors:
             return await case_page(request, user, referral_id, "decision.html", title="Decide", form=body,
-                                   errors=errors)
+                                   errors=errors, reasoning_form=typed)
         return RedirectResponse(f"/cases/{referral_id}?done=decided", status.HTTP_303_SEE_OTHER)
 
     # --- transfer to another hub of the region (issue 20; docs/federation.md) ---------------------------
