@@ -87,6 +87,7 @@ class ServiceRuntime:
         self._topic_partitions: dict[str, int] = {}
         self._jobs: list[tuple[float, Callable[[], Awaitable[None]]]] = []
         self._startup: list[Callable[[], Awaitable[None]]] = []
+        self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._stopping = asyncio.Event()
 
     def store(self, collection: str) -> AggregateStore:
@@ -130,6 +131,10 @@ class ServiceRuntime:
         """Run `step` after the store is reachable and before consuming starts (indexes, imports)."""
         self._startup.append(step)
 
+    def on_shutdown(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Run `step` when the service stops, after its consumers, relay and jobs (closing a shared client)."""
+        self._shutdown.append(step)
+
     async def _periodic(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
         while not self._stopping.is_set():
             try:
@@ -166,6 +171,8 @@ class ServiceRuntime:
             grace = self.settings.shutdown_step_seconds
             await stop_tasks([relay_task, *jobs], grace)
             await bounded(self.broker.stop(), grace, "broker clients")
+            for step in self._shutdown:
+                await bounded(step(), grace, step.__name__)
             if self.mongo is not None:
                 await bounded(self.mongo.close(), grace, "store client")
             self.tracer_provider.shutdown()
