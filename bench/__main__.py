@@ -12,6 +12,9 @@ broker and store; the benchmark acts as referrer, screener and MASH manager at m
 4. CPU-seconds per contact per service (each stage), and memory (RSS) per service.
 5. The bare transport: plain aiokafka producing and consuming as many messages, of the same mean size,
    as the hub published in stages 2 and 3, on the same broker; the hub's figures as ratios to it.
+6. The bare store: plain PyMongo (async) on the same MongoDB server: single inserts, updates conditional
+   on a version, and bulk writes of the sizes intake's register import sends (bench.store); the hub's
+   figures as ratios to it too.
 
 Figures go to stdout (Markdown), to <out>/<label>.json, and as PNGs (throughput over time, latency CDFs)
 to <out>/; `python -m bench.plots` draws several runs' JSON side by side. `--profile DIR` samples every
@@ -40,6 +43,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from bench.cycle import CycleTimes, machine_cycle, varied
 from bench.measure import Progress, cpu_seconds, load_average, percentile, rss_mib
 from bench.plots import plot_run
+from bench.store import StoreOp, measure_store
 from bench.tap import Tap
 from bench.transport import TransportFigures, measure_transport
 from demo.client import HubClient
@@ -297,6 +301,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                         partitions=3, probes=50, progress=progress)
     progress.finish()
     result["transport"] = _transport(transport)
+    store = await measure_store(mongo_url, ops=args.store_ops, size=round(result["events"]["mean_size"]),
+                                bulk_sizes=args.store_bulk_sizes, progress=progress)
+    progress.finish()
+    result["store"] = {op.name: _store_op(op) for op in store}
     result["load_after"] = load_average()
     return result
 
@@ -308,45 +316,86 @@ def _transport(figures: TransportFigures) -> dict[str, Any]:
             "latencies": figures.latencies}
 
 
+def _store_op(op: StoreOp) -> dict[str, Any]:
+    return {"count": op.count, "documents": op.documents, "seconds": op.seconds, "per_second": op.per_second,
+            "documents_per_second": op.per_second * op.documents, "cpu_ms_per_op": op.cpu_ms_per_op,
+            "latency_ms": {f"p{round(q * 100)}": op.latency_ms(q) for q in (0.5, 0.95, 0.99)},
+            "latencies": op.latencies}
+
+
 def report(r: dict[str, Any]) -> str:
-    """The figures as Markdown, the hub's as ratios to the bare transport where that means something."""
+    """The figures as Markdown, the hub's as ratios to the bare transport and the bare store where that means
+    something (a run saved before the store was measured has no store columns' figures)."""
     t = r["transport"]
+    store = r.get("store", {})
+    insert, update = store.get("insert_one"), store.get("update_one on a version")
     door, cases, national, sat = r["front_door"], r["case_files"], r["national"], r["saturation"]
 
-    def pct(block: dict[str, float]) -> str:
-        return f"p50 {block['p50']:.0f} ms, p95 {block['p95']:.0f} ms, p99 {block['p99']:.0f} ms"
+    def pct(block: dict[str, float], digits: int = 0) -> str:
+        return f"p50 {block['p50']:.{digits}f} ms, p95 {block['p95']:.{digits}f} ms, p99 {block['p99']:.{digits}f} ms"
 
     def cpu(block: dict[str, float]) -> str:
         return ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in block.items())
 
+    def ratio(hub: float, floor: dict[str, Any] | None, key: str, form: str) -> str:
+        return format(hub / floor[key], form) if floor else ""
+
+    def per_second(op: dict[str, Any] | None, op_name: str) -> str:
+        return f"{op['per_second']:.0f} op/s {op_name}" if op else ""
+
+    def op_p50(op: dict[str, Any] | None) -> str:
+        return f"one update_one p50 {op['latency_ms']['p50']:.2f} ms" if op else ""
+
+    def op_cpu(op: dict[str, Any] | None) -> str:
+        return f"{op['cpu_ms_per_op']:.3f} ms/update" if op else ""
+
+    def p50_ratio(hub: float, op: dict[str, Any] | None) -> str:
+        return f"{hub / op['latency_ms']['p50']:.0f}x (p50)" if op else ""
+
+    def ops(op: dict[str, Any]) -> str:
+        return f"{op['count']} ops" if op["documents"] == 1 else f"{op['count']} ops of {op['documents']} documents"
+
+    store_rows = [
+        f"| store: {name} ({ops(op)}) | | | | {op['per_second']:.0f} op/s "
+        f"({op['documents_per_second']:.0f} documents/s); "
+        f"{op['cpu_ms_per_op']:.3f} ms CPU/op; one op {pct(op['latency_ms'], 2)} | |"
+        for name, op in store.items()
+    ]
     lines = [
         f"## {r['label']} — {r['when']}",
         f"Load average before {r['load_before']}, after {r['load_after']} ({r['cores']} cores); "
         f"hub started in {r['hub_start_seconds']:.1f} s.",
         "",
-        "| stage | hub | bare transport | hub ÷ transport |",
-        "|---|---|---|---|",
+        "| stage | hub | bare transport | hub ÷ transport | bare store | hub ÷ store |",
+        "|---|---|---|---|---|---|",
         f"| transport: {t['messages']} messages of {t['size']} B, produced and consumed | | "
         f"{t['per_second']:.0f} msg/s; {t['cpu_ms_per_message']:.3f} ms CPU/msg; one message "
-        f"{pct(t['latency_ms'])} | |",
+        f"{pct(t['latency_ms'])} | | | |",
+        *store_rows,
         f"| front door: {door['contacts']} contacts, {door['in_flight']} in flight | "
         f"{door['accepted_per_second']:.1f} accepted/s; 202 {pct(door['latency_ms'])} | "
-        f"{t['per_second']:.0f} msg/s | {door['accepted_per_second'] / t['per_second']:.4f} |",
+        f"{t['per_second']:.0f} msg/s | {door['accepted_per_second'] / t['per_second']:.4f} | "
+        f"{per_second(insert, 'insert_one')} | {ratio(door['accepted_per_second'], insert, 'per_second', '.4f')} |",
         f"| intake → case file | {cases['per_second']:.1f} referrals/s | {t['per_second']:.0f} msg/s | "
-        f"{cases['per_second'] / t['per_second']:.4f} |",
+        f"{cases['per_second'] / t['per_second']:.4f} | {per_second(update, 'update_one')} | "
+        f"{ratio(cases['per_second'], update, 'per_second', '.4f')} |",
         f"| national rate {national['rate']:g}/s, {national['contacts']} contacts: contact → decision-ready | "
         f"{pct(national['decision_ready_ms'])} | one message p50 {t['latency_ms']['p50']:.1f} ms | "
-        f"{national['decision_ready_ms']['p50'] / t['latency_ms']['p50']:.0f}x (p50) |",
-        f"| national rate: contact → hand-off sent | {pct(national['handed_off_ms'])} | | |",
-        f"| saturation, {sat['contacts']} at once: contact → decision-ready | {pct(sat['decision_ready_ms'])} | | |",
+        f"{national['decision_ready_ms']['p50'] / t['latency_ms']['p50']:.0f}x (p50) | "
+        f"{op_p50(update)} | {p50_ratio(national['decision_ready_ms']['p50'], update)} |",
+        f"| national rate: contact → hand-off sent | {pct(national['handed_off_ms'])} | | | | |",
+        f"| saturation, {sat['contacts']} at once: contact → decision-ready | {pct(sat['decision_ready_ms'])} "
+        f"| | | | |",
         f"| saturation: contact → hand-off sent | {pct(sat['handed_off_ms'])}; "
-        f"{sat['cycles_per_second']:.2f} cycles/s | | |",
+        f"{sat['cycles_per_second']:.2f} cycles/s | | | | |",
         f"| services' CPU per event (all services), front door stage | "
         f"{r['cpu_per_event_ms']['front_door']:.2f} ms | {t['cpu_ms_per_message']:.3f} ms | "
-        f"{r['cpu_per_event_ms']['front_door'] / t['cpu_ms_per_message']:.0f}x |",
+        f"{r['cpu_per_event_ms']['front_door'] / t['cpu_ms_per_message']:.0f}x | {op_cpu(update)} | "
+        f"{ratio(r['cpu_per_event_ms']['front_door'], update, 'cpu_ms_per_op', '.0f')}{'x' if update else ''} |",
         f"| services' CPU per event (all services), full cycle ({r['events']['per_cycle']:.1f} events a cycle) | "
         f"{r['cpu_per_event_ms']['saturation']:.2f} ms | {t['cpu_ms_per_message']:.3f} ms | "
-        f"{r['cpu_per_event_ms']['saturation'] / t['cpu_ms_per_message']:.0f}x |",
+        f"{r['cpu_per_event_ms']['saturation'] / t['cpu_ms_per_message']:.0f}x | {op_cpu(update)} | "
+        f"{ratio(r['cpu_per_event_ms']['saturation'], update, 'cpu_ms_per_op', '.0f')}{'x' if update else ''} |",
         "",
         "CPU-milliseconds per contact, per service:",
         f"- national rate (includes idle work: sweeps, clocks, consumer polling): {cpu(national['cpu_per_contact'])}",
@@ -370,6 +419,11 @@ def main() -> None:
     parser.add_argument("--notify-sweep", type=float, default=0.1, help="notify's delivery sweep, seconds")
     parser.add_argument("--consumer-workers", type=int, default=1,
                         help="consumers per subscription in each service (MASH_CONSUMER_WORKERS; up to partitions)")
+    parser.add_argument("--store-ops", type=int, default=500,
+                        help="bare store: insert_one and version-conditional update_one operations, each")
+    parser.add_argument("--store-bulk-sizes", type=lambda text: [int(n) for n in text.split(",")],
+                        default=[20, 1000], help="bare store: bulk_write sizes, comma-separated (the demo's "
+                        "register is 18 people; a county's, thousands)")
     parser.add_argument("--label", default="latest", help="names the JSON and PNG files")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmark", help="where figures go")
     parser.add_argument("--profile", type=Path, default=None, help="sample every service with py-spy into DIR")

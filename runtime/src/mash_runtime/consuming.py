@@ -31,6 +31,7 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from mash_schemas.deadletter import DeadLetter, DeadLetterRecord
 from mash_schemas.envelope import EventEnvelope
 
@@ -72,6 +73,16 @@ class MessageOrigin:
 
 
 Handler = Callable[[EventT, MessageOrigin], Awaitable[None]]
+
+
+async def _undecoded(message: StreamMessage[Any]) -> Any:
+    """faststream's decoder for our subscribers: the body as it came, not parsed.
+
+    faststream's default decoder parses every JSON record (by its content-type) before calling the
+    subscriber, which reads the raw record itself (`screen`): a parse a record whose result nothing used, and
+    one that raises, before any screening, on a record labelled JSON that is not.
+    """
+    return message.body
 
 
 class DeadLetters:
@@ -222,4 +233,5 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=300_000,
         max_workers=workers,
+        decoder=_undecoded,
     )(consume)

@@ -12,16 +12,30 @@ consumer does not know are ignored, so a producer may add an optional field befo
 and an older `schema_version` is upcast to the model's through the registered upcasters. A version with
 no upcaster path to the model's (a newer one, or an older one nobody wrote an upcaster for) is refused as
 `unsupported_schema_version`.
+
+An event as its current writers emit it (nearly every record) is parsed and validated in one step,
+straight from the bytes (mash_schemas.evolution.read_current_event, pydantic's `model_validate_json`).
+Only a record that is not (an older version to upcast, or a refusal to explain) is then read the careful
+way below: parsed once to a dict, checked, upcast, validated once; the refusals and their reasons are that
+path's, so they are the same whichever way a record came.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mash_schemas.envelope import EventEnvelope
-from mash_schemas.evolution import EVENT_UPCASTERS, EventUpcasters, UnsupportedSchemaVersion, event_type_of, read_event
+from mash_schemas.evolution import (
+    EVENT_UPCASTERS,
+    EventUpcasters,
+    UnsupportedSchemaVersion,
+    event_type_of,
+    read_current_event,
+    read_event,
+)
 from pydantic import ValidationError
 
 EventT = TypeVar("EventT", bound=EventEnvelope[Any])
@@ -56,6 +70,9 @@ def screen(
             f"the value is {len(value)} bytes, over the consumer's limit of {max_value_bytes} bytes "
             "(MASH_CONSUMER_MAX_VALUE_BYTES); no event of the contract is that large",
         )
+    # ValueError covers pydantic's ValidationError (JSON errors included); RecursionError, JSON nested too deeply.
+    with contextlib.suppress(ValueError, RecursionError):
+        return read_current_event(value, event_model)
     try:
         document = json.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -79,6 +79,11 @@ class HubSettings(BaseSettings):
     log_file: Path | None = None
     trace_file: Path | None = Field(None, description="Write finished spans as JSON lines here.")
     otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. a collector.")
+    trace_sample_ratio: float = Field(
+        1.0, ge=0.0, le=1.0,
+        description="Share of new traces recorded (OpenTelemetry ParentBased(TraceIdRatioBased)): a trace "
+        "begun elsewhere keeps its caller's choice. 1.0 records every trace.",
+    )
 
     jwt_secret: SecretStr = Field(
         SecretStr(DEVELOPMENT_JWT_SECRET),

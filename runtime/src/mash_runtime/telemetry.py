@@ -2,6 +2,12 @@
 
 Spans go to a JSON-lines file (native stack, tests) and/or an OTLP collector (docker-compose).
 Span attributes never carry case content: only ids, topics and counts.
+
+Which traces are recorded is OpenTelemetry's `ParentBased(TraceIdRatioBased(MASH_TRACE_SAMPLE_RATIO))`:
+a trace that starts here (a request, a sweep) is recorded for that share of trace ids, and every later
+span follows its parent's choice, carried in the traceparent across Kafka and the outbox, so a referral's
+trace is recorded whole in every service or not at all. The default, 1.0, records everything; a span not
+recorded costs next to nothing, while its trace id is still propagated and logged.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from mash_runtime.settings import HubSettings
 
@@ -74,7 +81,8 @@ def _plain(value: object) -> object:
 
 def setup_tracing(settings: HubSettings) -> TracerProvider:
     """Install a tracer provider named after the service, exporting where the settings say."""
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}),
+                              sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)))
     if settings.trace_file is not None:
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(settings.trace_file)))
     if settings.otlp_endpoint:

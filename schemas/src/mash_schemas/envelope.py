@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.config import JsonDict
 
-from mash_schemas.evolution import is_reading, known_fields_only
+from mash_schemas.evolution import as_written, is_as_written_only, is_reading, known_fields_only
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
@@ -78,6 +78,8 @@ class EventEnvelope(BaseModel, Generic[PayloadT]):
     def _writers_version_and_readers_tolerance(cls, data: Any, info: ValidationInfo) -> Any:
         if isinstance(data, dict) and "schema_version" not in data and not is_reading(info):
             data = {**data, "schema_version": cls.SCHEMA_VERSION}
+        if is_as_written_only(info) and not as_written(cls, data):
+            raise ValueError(f"not a {cls.__name__} as its version {cls.SCHEMA_VERSION} writers emit it")
         return known_fields_only(cls, data, info)
 
     @model_validator(mode="after")

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 READING = "mash_schemas.reading"
 """Validation-context key: present and true while a consumer reads an event (see `read_event`)."""
 
+AS_WRITTEN = "mash_schemas.as_written"
+"""Validation-context key: present and true while a consumer reads an event only if it is exactly as the
+model's current writers emit it (see `read_current_event`)."""
+
 Document = dict[str, Any]
 Upcaster = Callable[[Document], Document]
 UpcasterT = TypeVar("UpcasterT", bound=Upcaster)
@@ -50,6 +54,22 @@ def is_reading(info: ValidationInfo) -> bool:
     """Whether this validation is a reader's (unknown fields ignored), not a writer's (refused)."""
     context = info.context
     return isinstance(context, Mapping) and bool(context.get(READING))
+
+
+def is_as_written_only(info: ValidationInfo) -> bool:
+    """Whether this reading accepts only an event as its current writers emit it (`read_current_event`)."""
+    context = info.context
+    return isinstance(context, Mapping) and bool(context.get(AS_WRITTEN))
+
+
+def as_written(model: type[Any], data: Any) -> bool:
+    """Whether the JSON object `data` is an event as `model`'s current writers emit it: it names its
+    `event_type`, and its `schema_version` (a record without one is version 1) is an integer, not a bool, a
+    float or a string, equal to the model's `SCHEMA_VERSION`. Such an event needs no upcasting."""
+    if not isinstance(data, dict) or "event_type" not in data:
+        return False
+    version = data.get("schema_version", 1)
+    return type(version) is int and version == getattr(model, "SCHEMA_VERSION", 1)
 
 
 def known_fields_only(model: type[Any], data: Any, info: ValidationInfo) -> Any:
@@ -138,6 +158,17 @@ def event_type_of(model: type[EventEnvelope[Any]]) -> str:
     if not isinstance(default, str):
         raise TypeError(f"{model.__name__} does not fix its event_type")
     return default
+
+
+def read_current_event(raw: bytes | str, model: type[EventT]) -> EventT:
+    """The event in `raw` as `model`, parsed and validated in one step straight from the bytes (pydantic's
+    `model_validate_json`), read tolerantly as `read_event` reads, when it is as the model's current writers
+    emit it (`as_written`): the common case, which needs no upcasting and no intermediate dict.
+
+    Raises pydantic's ValidationError for anything else, an older version as much as an invalid event:
+    a caller that must tell them apart, or upcast, then reads the record with `read_event`.
+    """
+    return model.model_validate_json(raw, context={READING: True, AS_WRITTEN: True})
 
 
 def read_event(
