@@ -26,8 +26,8 @@
 //   MASH_AGENCY_USE_TLS             true: connect over TLS (SASL_SSL)
 //   MASH_AGENCY_CA_FILE             PEM bundle of the CA that signed the brokers' certificates (else MASH_KAFKA_CA_FILE)
 //
-// Exit status: 0 when stopped (SIGTERM), 3 when the broker refuses it (authentication or ACLs), 1 otherwise;
-// whatever was not committed is delivered again to the next run.
+// Exit status: 143 when stopped by SIGTERM (the JVM's status; the clients are closed first), 3 when the broker
+// refuses it (authentication or ACLs), 1 on another failure; what was not committed comes again to the next run.
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -94,7 +94,7 @@ public final class MashAgency {
             status = 3;
         }
         if (status != 0) {
-            System.exit(status); // not after a SIGTERM (status 0): the JVM is already exiting, and exit would block
+            System.exit(status); // not after a SIGTERM (status 0): the JVM is already exiting (143), exit would block
         }
     }
 
