@@ -47,6 +47,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -57,6 +58,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -163,7 +165,13 @@ public final class MashAgency {
                     for (Future<RecordMetadata> acknowledged : sent) {
                         acknowledged.get(); // throws if the broker did not take the answer: nothing is committed
                     }
-                    consumer.commitSync(next);
+                    try {
+                        consumer.commitSync(next);
+                    } catch (CommitFailedException | RebalanceInProgressException moved) {
+                        // The partitions moved to another copy meanwhile: it reads these requests again and sends
+                        // the very same answers (same event ids), which the hub recognises.
+                        log("could not commit (" + moved.getClass().getSimpleName() + "); the requests will be read again");
+                    }
                 }
             } catch (WakeupException stopping) {
                 log("stopping");
@@ -197,7 +205,7 @@ public final class MashAgency {
         String origin = record.topic() + "[" + record.partition() + "]@" + record.offset();
         JsonNode event;
         try {
-            event = JSON.readTree(record.value());
+            event = record.value() == null ? null : JSON.readTree(record.value());
         } catch (java.io.IOException notJson) {
             log("skipping unreadable enquiry request at " + origin);
             return null;
@@ -215,6 +223,12 @@ public final class MashAgency {
         }
         JsonNode request = event.get("payload");
         String requestId = request.path("request_id").asText();
+        for (String field : List.of("request_id", "enquiry_id", "referral_id")) {
+            if (request.path(field).asText().isBlank()) {
+                log("skipping unreadable enquiry request at " + origin + ": no " + field);
+                return null;
+            }
+        }
         if (!agency.equals(request.path("agency").asText())) {
             log("skipping request " + requestId + " at " + origin + ": addressed to "
                     + request.path("agency").asText() + ", this agency is " + agency);

@@ -5,7 +5,9 @@ The program is compiled once for the module with the JDK's javac against the Kaf
 (.cache/kafka/libs), into .cache/java-agency, and run as `java MashAgency` with the settings an agency would
 give it: the hub's TLS bootstrap, the stack's CA as a PEM truststore, and SCRAM-SHA-512 as `agency-health`
 with the ACLs the hub grants on this test's namespace (infra/kafka/acls.txt). The hub's enquiry service runs
-in this process, as in the other enquiry tests; what the Java agency sent is read back from the topics.
+in this process, as in the other enquiry tests; what the Java agency sent is read back from the topics. The
+request delivered again gets the very same answer (the event id the Python kit would derive), and the
+broker refuses the program the police's requests when it runs as health.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from mash_schemas.topics import ENQUIRY_COMPLETED, agency_response_topic, enquir
 from demo.kafka_access import KafkaAccess, agency_principal
 from tests.integration.enquiry.conftest import REPO, an_enquiry, committed, namespaced, open_enquiry, running_desk, true
 from tests.support.infrastructure import Infrastructure
-from tests.support.topics import TopicRecorder
+from tests.support.topics import TopicRecorder, produce_raw
 from tests.support.waiting import eventually
 
 AGENCY = "health"
@@ -144,14 +146,24 @@ async def test_a_java_agency_answers_an_enquiry_over_tls_as_its_own_principal(
 
         await eventually(completed, timeout=90, what="the enquiry completed with the Java agency's answer")
         # Offsets are committed once the answer is acknowledged: the group has the one request behind it.
-        await eventually(lambda: _committed_one(bootstrap, namespaced(namespace, f"agency-{AGENCY}"), request_topic),
-                         timeout=30, what="the Java agency committing the request it answered")
+        group = namespaced(namespace, f"agency-{AGENCY}")
+        await eventually(lambda: _committed(bootstrap, group, request_topic, 1), timeout=30,
+                         what="the Java agency committing the request it answered")
+        # The same request delivered again (as after a crash before the commit) gets the very same answer.
+        [first] = recorder.on(request_topic)
+        await produce_raw(bootstrap, request_topic, first.value, key=referral.encode())
+        await eventually(lambda: true(len(recorder.on(response_topic)) == 2), timeout=60,
+                         what="the Java agency answering the redelivered request")
+        await eventually(lambda: _committed(bootstrap, group, request_topic, 2), timeout=30,
+                         what="the Java agency committing the redelivered request")
         assert agency.stop() == 143, agency.log()  # the JVM's status after SIGTERM: 128 + 15
     assert "mash-agency-java stopping" in agency.log()  # it closed its clients and stopped
 
-    [request] = recorder.on(request_topic)
+    request = recorder.on(request_topic)[0]
     request_id = request.json()["payload"]["request_id"]
-    [answer] = recorder.on(response_topic)
+    answer, again = recorder.on(response_topic)
+    assert again.key == answer.key
+    assert again.json()["event_id"] == answer.json()["event_id"]  # one answer, however often it is sent
     assert answer.key == referral
     response = AgencyResponded.model_validate_json(answer.value)  # the contract's own model, strictly
     assert response.event_id == agency_response_event_id(request_id, AGENCY)  # the kit's id, derived in Java
@@ -172,8 +184,8 @@ async def test_a_java_agency_answers_an_enquiry_over_tls_as_its_own_principal(
     assert f"answering request {request_id}" in agency.log()
 
 
-async def _committed_one(bootstrap: str, group: str, topic: str) -> bool:
-    return await committed(bootstrap, group, topic) == 1
+async def _committed(bootstrap: str, group: str, topic: str, count: int) -> bool:
+    return await committed(bootstrap, group, topic) == count
 
 
 async def test_the_broker_refuses_the_java_agency_another_agencys_requests(
