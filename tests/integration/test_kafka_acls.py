@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import ssl
 import uuid
 from collections.abc import AsyncIterator
@@ -47,13 +46,13 @@ from demo.hub import Hub, HubConfig
 from demo.kafka_access import ADMIN, KafkaAccess
 from tests.integration.enquiry.conftest import an_enquiry, open_enquiry
 from tests.support.infrastructure import Infrastructure
+from tests.support.kafka_security import skip_on_a_developers_insecure_broker
 from tests.support.topics import TopicRecorder
 from tests.support.waiting import eventually
 
 ACCESS = KafkaAccess.from_environment()
-if ACCESS is None and os.environ.get("MASH_KAFKA_INSECURE") == "1":
-    pytest.skip("the broker runs without authentication (MASH_KAFKA_INSECURE=1, a development switch)",
-                allow_module_level=True)
+if ACCESS is None:
+    skip_on_a_developers_insecure_broker()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ other's hubs; the region's users and ACLs are created as the stack's operator (d
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from mash_runtime.region import Region, example_region_file, load_region
 
 from demo.kafka_access import ADMIN, KafkaAccess
+from tests.support.kafka_security import skip_on_a_developers_insecure_broker
 
 
 def secured_access() -> KafkaAccess:
     """The secured stack's principals; the test fails, saying what to do, on a broker without authentication."""
     access = KafkaAccess.from_environment()
     if access is None:
-        if os.environ.get("MASH_KAFKA_INSECURE") == "1":
-            pytest.skip("the broker runs without authentication (MASH_KAFKA_INSECURE=1, a development switch)")
+        skip_on_a_developers_insecure_broker()
         pytest.fail("no Kafka credentials: the region tests need the secured broker of infra/stack.sh (its "
                     "<cache>/run/kafka-credentials.env, or MASH_KAFKA_CREDENTIALS).", pytrace=False)
     return access
