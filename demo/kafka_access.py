@@ -37,6 +37,8 @@ import yaml
 from mash_runtime.region import Region, neighbour_agency_id
 from mash_schemas.topics import DEAD_LETTER, FEDERATION_TRANSFER, POLICE_NOTIFICATION
 
+from demo.waiting import eventually
+
 ROOT = Path(__file__).resolve().parents[1]
 ACL_TABLE = ROOT / "infra" / "kafka" / "acls.txt"
 AGENCIES_FILE = ROOT / "services" / "enquiry" / "src" / "mash_enquiry" / "config" / "agencies.yaml"
@@ -295,8 +297,6 @@ async def _visible_on_every_broker(admin: Any, last: AclEntry) -> None:
     DescribeAcls is answered from the broker's own authorizer, and the log is applied in order.
     """
     from aiokafka.protocol.admin import DescribeAclsRequest
-
-    from demo.waiting import eventually
 
     wanted = DescribeAclsRequest(_RESOURCE[last.resource], last.name, _PATTERN[last.pattern], f"User:{last.principal}",
                                  "*", _OPERATION[last.operation], _ALLOW)

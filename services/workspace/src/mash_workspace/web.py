@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from jinja2 import Environment as JinjaEnvironment
+from mash_runtime.http import PathIdentifier
 from mash_schemas.text import IDENTIFIER_PATTERN, public_message
 from starlette import status
 from starlette.datastructures import FormData
@@ -28,7 +29,7 @@ HERE = Path(__file__).parent
 # there (a control character made httpx refuse the URL: a 500) or, with a slash, address another resource.
 IDENTIFIER = IDENTIFIER_PATTERN
 AGENCY = r"^[a-z][a-z0-9-]{1,39}$"
-Identifier = Annotated[str, PathParam(pattern=IDENTIFIER)]
+Identifier = PathIdentifier  # the services check their own paths with the same type (mash_runtime.http)
 AgencyId = Annotated[str, PathParam(pattern=AGENCY)]
 HUB_ROLES = frozenset({"screener", "manager", "analyst"})
 
