@@ -11,11 +11,13 @@ PY := $(CURDIR)/.venv/bin/python
 # pytest-xdist workers for the tests on the real stack: they mostly wait on processes and the broker, so more
 # workers than cores pays; a module (or a package sharing a hub) stays on one worker (--dist loadscope, tests/conftest.py).
 HUB_WORKERS ?= 3
+# The unit tests `make test-unit` runs; `make test` runs the chart's (which wait for helm's build) in its second step.
+UNIT_TESTS ?= unit
 # The stack's addresses and topic replication, as `infra/stack.sh env` prints them for its shape (one broker,
 # or every broker of `make up BROKERS=3`), exported for the command that follows.
 STACK_ENV := exports="$$(bash infra/stack.sh env)" && eval "$$exports" &&
 
-.PHONY: help install up down status demo test test-unit asyncapi browser lint schemas bench clean
+.PHONY: help install up down status demo test test-unit test-stack test-faults test-chart asyncapi browser lint schemas bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,12 +42,21 @@ demo: install up ## Run the hub (services, agencies, identity provider, workspac
 	@$(STACK_ENV) $(PY) -m demo
 
 test: ## Lint, type-check, check import boundaries and run every test (unit, integration, end-to-end, browser, faults) on the real stack
-	@$(MAKE) --no-print-directory -j 5 --output-sync=target up lint asyncapi browser test-unit
-	@$(STACK_ENV) $(PY) -m pytest -n $(HUB_WORKERS) --dist loadscope -m "not unit and not faults" $(PYTEST_ARGS)
-	@$(STACK_ENV) $(PY) -m pytest -m faults $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory -j 5 --output-sync=target up lint asyncapi browser test-unit UNIT_TESTS="unit and not chart"
+	@$(MAKE) --no-print-directory -j 3 --output-sync=target test-stack test-faults test-chart
 
 test-unit: install ## Only the fast in-memory tests (no servers), on every core (pytest-xdist)
-	@$(PY) -m pytest -m unit -n auto $(PYTEST_ARGS)
+	@$(PY) -m pytest -m "$(UNIT_TESTS)" -n auto $(PYTEST_ARGS)
+
+# `make test`'s second step runs these three at once (docs/testing.md): none of them stops what another uses.
+test-stack: install up ## The integration, end-to-end and browser tests on the running stack (HUB_WORKERS workers)
+	@$(STACK_ENV) $(PY) -m pytest -n $(HUB_WORKERS) --dist loadscope -m "not unit and not faults" $(PYTEST_ARGS)
+
+test-faults: install up ## The fault suite: its broker-stopping tests on stacks of their own, the rest on the running stack
+	@$(STACK_ENV) $(PY) -m pytest -m faults $(PYTEST_ARGS)
+
+test-chart: install ## The Helm chart's tests (they wait for the background build of helm and kubeconform)
+	@$(PY) -m pytest -m chart $(PYTEST_ARGS)
 
 asyncapi: install ## Validate schemas/json/asyncapi.json with the AsyncAPI CLI
 	@bash infra/asyncapi/validate.sh

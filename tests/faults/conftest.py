@@ -4,10 +4,12 @@ killed, restarted and taken down two at a time under load, and malformed input o
 Bounded in time: each test waits on conditions with timeouts, never on the clock, and the suite as a whole
 is sized to finish in a few minutes on a two-core machine.
 
-The cluster tests run on a second stack of their own (`kafka_cluster`: three KRaft nodes and a
-mongo-java-server, started here through infra/stack.sh under <cache>/cluster, on the single stack's ports
-plus 100 unless MASH_CLUSTER_KAFKA_PORT / MASH_CLUSTER_MONGO_PORT say otherwise), so `make test` proves them
-whatever shape the main stack has; it is stopped when the session ends.
+No fault test stops the broker the other tests share: the tests that stop, kill and restart brokers run on
+stacks of their own (tests/support/broker_control.py), started here through infra/stack.sh and stopped when
+the session ends: `kafka_cluster` (three KRaft nodes and a mongo-java-server under <cache>/cluster, on the
+shared stack's ports plus 100) and `own_broker` (one node and a mongo-java-server under <cache>/faults-broker,
+ports plus 200). So `make test` proves the cluster whatever shape the shared stack has, and runs the fault
+suite beside the other real-stack tests (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from demo.kafka_access import ADMIN, KafkaAccess, authenticate_raw_clients
 from demo.postbox import Postbox
-from tests.support.broker_control import BrokerControl, ClusterStack
-from tests.support.infrastructure import Infrastructure
+from tests.support.broker_control import OwnStack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -31,42 +33,71 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def broker(infrastructure: Infrastructure) -> Iterator[BrokerControl]:
-    """The real broker, which the test may stop and start; it is running again when the test ends."""
-    try:
-        control = BrokerControl(infrastructure.kafka_bootstrap)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield control
-    finally:
-        control.start()  # a no-op when it runs
-
-
-@pytest.fixture
 async def postbox() -> AsyncIterator[Postbox]:
     """A real SMTP server and webhook receiver for notify's deliveries."""
     async with Postbox().running() as box:
         yield box
 
 
-@pytest.fixture(scope="session")
-def kafka_cluster() -> Iterator[ClusterStack]:
-    """A secured three-broker Kafka cluster of the fault suite's own, started afresh; never skipped."""
-    cluster = ClusterStack.configured()
+def _started(stack: OwnStack, what: str) -> Iterator[OwnStack]:
+    """`stack` started afresh for the session and stopped after it; never skipped."""
     try:
-        cluster.up()
+        stack.up()
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         with contextlib.suppress(RuntimeError, OSError, subprocess.TimeoutExpired):
-            cluster.down()  # whatever did start
+            stack.down()  # whatever did start
         pytest.fail(
-            f"could not start the three-broker cluster under {cluster.cache} (ports {cluster.env['MASH_KAFKA_PORT']}"
-            f"-{int(cluster.env['MASH_KAFKA_PORT']) + 8}, mongo {cluster.env['MASH_MONGO_PORT']}): {exc}\n"
-            "It needs Java 17+, the jars `make up` fetched and those ports free; set MASH_CLUSTER_KAFKA_PORT and"
-            " MASH_CLUSTER_MONGO_PORT to free ones, and see the brokers' logs under <cache>/cluster/run/logs.",
+            f"could not start {what} under {stack.cache} (ports {stack.env['MASH_KAFKA_PORT']}"
+            f"-{int(stack.env['MASH_KAFKA_PORT']) + 8}, mongo {stack.env['MASH_MONGO_PORT']}): {exc}\n"
+            "It needs Java 17+, the jars `make up` fetched and those ports free (tests/support/broker_control.py"
+            " names the variables that move them), and see the brokers' logs under its run/logs.",
             pytrace=False,
         )
     try:
-        yield cluster
+        yield stack
     finally:
-        cluster.down()
+        stack.down()
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[OwnStack]:
+    """A secured three-broker Kafka cluster of the fault suite's own."""
+    yield from _started(OwnStack.cluster(), "the three-broker cluster")
+
+
+@pytest.fixture(scope="session")
+def own_broker() -> Iterator[OwnStack]:
+    """A secured single broker (and store) of the fault suite's own, which its test stops and starts."""
+    yield from _started(OwnStack.single_broker(), "the fault suite's own broker")
+
+
+@contextlib.contextmanager
+def using(stack: OwnStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[KafkaAccess]:
+    """This test's processes and raw clients use `stack` (its addresses, replication and credentials).
+
+    The hub's processes inherit the environment (demo.hub), so they create topics with the replication and
+    min.insync.replicas `stack.sh env` prints for that stack; aiokafka clients made here log in as its
+    operator (its passwords are its own) until the test ends.
+    """
+    for name, value in stack.exports.items():
+        monkeypatch.setenv(name, value)
+    access = stack.access()
+    undo = authenticate_raw_clients(access, ADMIN)
+    try:
+        yield access
+    finally:
+        undo()
+
+
+@pytest.fixture
+def on_cluster(kafka_cluster: OwnStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[KafkaAccess]:
+    """This test runs on the three-broker cluster."""
+    with using(kafka_cluster, monkeypatch) as access:
+        yield access
+
+
+@pytest.fixture
+def on_own_broker(own_broker: OwnStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[KafkaAccess]:
+    """This test runs on the fault suite's own single broker."""
+    with using(own_broker, monkeypatch) as access:
+        yield access

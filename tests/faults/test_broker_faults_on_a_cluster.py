@@ -39,7 +39,6 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,11 +50,11 @@ from mash_runtime.store import OUTBOX, OUTBOX_PENDING
 
 from demo.client import HubClient
 from demo.hub import Hub
-from demo.kafka_access import ADMIN, KafkaAccess, authenticate_raw_clients
+from demo.kafka_access import ADMIN, KafkaAccess
 from demo.postbox import Postbox
 from tests.faults.desk_driver import Carried
 from tests.faults.hub_under_load import PROGRESS_TIMEOUT, Run, count, documents, drain, hub_config, watched_topics
-from tests.support.broker_control import BrokerControl, ClusterStack
+from tests.support.broker_control import BrokerControl, OwnStack
 from tests.support.topics import TopicRecorder
 from tests.support.waiting import eventually
 
@@ -63,24 +62,6 @@ CONSUMER_OFFSETS = "__consumer_offsets"
 REPLICATION, MIN_INSYNC = 3, 2
 DURING_OUTAGE = 3  # contacts sent to the front door while two brokers are down
 IN_SYNC_TIMEOUT = 300.0  # a restarted broker catching up on a loaded two-core machine; waited for as a condition
-
-
-@pytest.fixture
-def on_cluster(kafka_cluster: ClusterStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[KafkaAccess]:
-    """This test's processes and raw clients use the cluster (its addresses, replication and credentials).
-
-    The hub's processes inherit the environment (demo.hub), so they create topics with replication 3 and
-    min.insync.replicas 2 as `stack.sh env` prints them for the cluster; aiokafka clients made here log in
-    as the cluster's operator (its passwords are its own) until the test ends.
-    """
-    for name, value in kafka_cluster.exports.items():
-        monkeypatch.setenv(name, value)
-    access = kafka_cluster.access()
-    undo = authenticate_raw_clients(access, ADMIN)
-    try:
-        yield access
-    finally:
-        undo()
 
 
 async def _describe(admin: AIOKafkaAdminClient, topics: list[str]) -> list[dict[str, Any]]:
@@ -198,7 +179,7 @@ def _refused_sends(logs: Path, since: datetime, until: datetime) -> Counter[str]
 
 @pytest.mark.timeout(2400)  # about 4 minutes on a quiet two-core machine; far longer when it is shared
 async def test_nothing_lost_or_duplicated_when_brokers_of_a_three_broker_cluster_fail(
-    kafka_cluster: ClusterStack, on_cluster: KafkaAccess, postbox: Postbox, tmp_path: Path,
+    kafka_cluster: OwnStack, on_cluster: KafkaAccess, postbox: Postbox, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     namespace = f"cluster{uuid.uuid4().hex[:8]}"

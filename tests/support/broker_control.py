@@ -5,11 +5,15 @@ data), so `BrokerControl` checks first that the stack under its cache dir runs K
 tests were given, and fails with instructions otherwise (e.g. a broker from testcontainers): the fault
 suite is never skipped.
 
-`ClusterStack` is a second stack of the fault suite's own: three Kafka nodes (infra/stack.sh with
-MASH_KAFKA_BROKERS=3) and their own mongo-java-server, under their own cache dir and ports, sharing the
-first stack's jars. Its ports default to the single stack's plus 100 (MASH_CLUSTER_KAFKA_PORT,
-MASH_CLUSTER_MONGO_PORT override them), so worktrees that run their stacks side by side on different
-ports also get different clusters.
+`OwnStack` is a stack of the fault suite's own, beside the one every other test shares, under its own cache
+dir and ports and sharing the first stack's jars:
+- `OwnStack.cluster()`: three Kafka nodes (infra/stack.sh with MASH_KAFKA_BROKERS=3) and a mongo-java-server,
+  on the shared stack's ports plus 100 (MASH_CLUSTER_KAFKA_PORT, MASH_CLUSTER_MONGO_PORT override them);
+- `OwnStack.single_broker()`: one Kafka node and a mongo-java-server for the test that stops the broker
+  under load, on the shared stack's ports plus 200 (MASH_FAULTS_KAFKA_PORT, MASH_FAULTS_MONGO_PORT).
+Because no fault test stops or restarts the shared broker, `make test` runs the fault suite beside the other
+real-stack tests (docs/testing.md). Worktrees that run their stacks side by side on different ports also get
+different fault stacks.
 """
 
 from __future__ import annotations
@@ -92,34 +96,46 @@ class BrokerControl:
 
 
 @dataclass
-class ClusterStack:
-    """A three-broker stack of the tests' own (see the module's docstring), started and stopped by them."""
+class OwnStack:
+    """A stack of the fault suite's own (see the module's docstring), started and stopped by it."""
 
     cache: Path
     env: dict[str, str]
     exports: dict[str, str]
 
     @classmethod
-    def configured(cls) -> ClusterStack:
-        """Where and on which ports the cluster runs, from the environment (nothing is started)."""
+    def cluster(cls) -> OwnStack:
+        """The three-broker cluster: where and on which ports it runs (nothing is started)."""
+        return cls.configured(brokers=3, name="cluster", offset=100, override="MASH_CLUSTER")
+
+    @classmethod
+    def single_broker(cls) -> OwnStack:
+        """One broker the fault suite may stop and start while the other tests use theirs."""
+        return cls.configured(brokers=1, name="faults-broker", offset=200, override="MASH_FAULTS")
+
+    @classmethod
+    def configured(cls, *, brokers: int, name: str, offset: int, override: str) -> OwnStack:
+        """A stack of `brokers` Kafka nodes under <cache>/`name`, on the shared stack's ports plus `offset`
+        unless `override`_KAFKA_PORT / _MONGO_PORT / _CACHE_DIR say otherwise."""
         main_cache = Path(os.environ.get("MASH_CACHE_DIR") or ROOT / ".cache")
-        cache = Path(os.environ.get("MASH_CLUSTER_CACHE_DIR") or main_cache / "cluster")
-        kafka = int(os.environ.get("MASH_CLUSTER_KAFKA_PORT") or int(os.environ.get("MASH_KAFKA_PORT") or 9092) + 100)
-        mongo = int(os.environ.get("MASH_CLUSTER_MONGO_PORT") or int(os.environ.get("MASH_MONGO_PORT") or 27017) + 100)
+        cache = Path(os.environ.get(f"{override}_CACHE_DIR") or main_cache / name)
+        kafka = int(os.environ.get(f"{override}_KAFKA_PORT") or int(os.environ.get("MASH_KAFKA_PORT") or 9092) + offset)
+        mongo = int(os.environ.get(f"{override}_MONGO_PORT") or int(os.environ.get("MASH_MONGO_PORT") or 27017) + offset)
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("MASH_KAFKA_", "MASH_MONGO_", "MASH_AGENCY_"))}
         env = {**keep, "MASH_CACHE_DIR": str(cache), "MASH_JARS_DIR": os.environ.get("MASH_JARS_DIR", str(main_cache)),
-               "MASH_KAFKA_BROKERS": "3", "MASH_KAFKA_PORT": str(kafka), "MASH_KAFKA_CONTROLLER_PORT": str(kafka + 1),
-               "MASH_KAFKA_TLS_PORT": str(kafka + 2), "MASH_MONGO_PORT": str(mongo)}
+               "MASH_KAFKA_BROKERS": str(brokers), "MASH_KAFKA_PORT": str(kafka),
+               "MASH_KAFKA_CONTROLLER_PORT": str(kafka + 1), "MASH_KAFKA_TLS_PORT": str(kafka + 2),
+               "MASH_MONGO_PORT": str(mongo)}
         return cls(cache=cache, env=env, exports={})
 
     def up(self) -> None:
-        """Start the cluster afresh (what an earlier run left is purged first) and read its exports."""
+        """Start the stack afresh (what an earlier run left is purged first) and read its exports."""
         _stack(self.env, "down", "--purge")
         printed = _stack(self.env, "up")
         self.exports = dict(re.findall(r"^export ([A-Z0-9_]+)=(.*)$", printed, re.MULTILINE))
 
     def down(self) -> None:
-        """Stop every process of the cluster; its data and logs stay in the cache dir until the next `up`."""
+        """Stop every process of the stack; its data and logs stay in the cache dir until the next `up`."""
         _stack(self.env, "down")
 
     @property
@@ -129,7 +145,7 @@ class ClusterStack:
 
     @property
     def mongo_url(self) -> str:
-        """The cluster stack's own MongoDB-protocol server."""
+        """The stack's own MongoDB-protocol server."""
         return self.exports["MASH_MONGO_URL"]
 
     @property
@@ -138,10 +154,10 @@ class ClusterStack:
         return self.cache / "run" / "logs"
 
     def access(self) -> KafkaAccess:
-        """The cluster's principals and passwords (its own, generated by its `up`)."""
+        """The stack's principals and passwords (its own, generated by its `up`)."""
         path = self.exports.get("MASH_KAFKA_CREDENTIALS")
         if not path:
-            raise RuntimeError(f"the cluster runs without authentication; expected SCRAM (exports: {self.exports})")
+            raise RuntimeError(f"the stack runs without authentication; expected SCRAM (exports: {self.exports})")
         previous = os.environ.get("MASH_KAFKA_CREDENTIALS")
         os.environ["MASH_KAFKA_CREDENTIALS"] = path
         try:
@@ -156,5 +172,5 @@ class ClusterStack:
         return access
 
     def control(self) -> BrokerControl:
-        """Stop, kill and start the cluster's nodes."""
+        """Stop, kill and start the stack's Kafka nodes."""
         return BrokerControl(self.bootstrap, cache=self.cache, env=self.env)

@@ -23,7 +23,7 @@ from mash_runtime.retention import load_retention_schedule
 from demo.kafka_access import acl_entries, configured_agencies
 from deploy.generate import ALERTS_FILE, CHART, ROOT, contract_topics
 
-pytestmark = [pytest.mark.unit, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.unit, pytest.mark.chart, pytest.mark.timeout(1800)]
 
 VALUE_SETS = ("values-small-council.yaml", "values-large-council.yaml")
 SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
