@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
@@ -25,6 +27,28 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+Refusal = tuple[type[Exception], type[DomainError], str | None]
+"""How a use case answers one of its domain's refusals: the domain's exception, the DomainError it becomes (its
+HTTP status), and the request field at fault (None when no one field is)."""
+
+
+@contextmanager
+def refusals_answered(refusals: Sequence[Refusal]) -> Iterator[None]:
+    """Raise the use case's DomainError for a domain refusal raised inside, naming the field at fault.
+
+    A domain knows nothing of HTTP, so each use case lists once, beside its errors, how it answers its domain's
+    refusals, and wraps every domain call in this instead of repeating the except clauses. The first entry that
+    matches wins: a specific refusal goes before its base class. Anything not listed passes through unchanged.
+    """
+    try:
+        yield
+    except Exception as refused:
+        for kind, answer, field in refusals:
+            if isinstance(refused, kind):
+                raise answer(str(refused), field=field) from refused
+        raise
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -67,10 +67,10 @@ def screened(rating: BragRating = BragRating.GREEN, **kwargs: Any) -> CaseFile:
     case.screen(
         "Jo Screener",
         Role.SCREENER,
-        rating,
-        "agency checks needed" if rating is not BragRating.GREEN else None,
-        london(2026, 3, 10, 10, 20),
-        TIMESCALES,
+        confirmed_rating=rating,
+        rationale="agency checks needed" if rating is not BragRating.GREEN else None,
+        now=london(2026, 3, 10, 10, 20),
+        timescales=TIMESCALES,
     )
     return case
 
@@ -80,12 +80,12 @@ def with_open_enquiry(agencies: tuple[str, ...] = ("probation", "health")) -> Ca
     case.open_enquiry(
         "Alex Manager",
         Role.MANAGER,
-        list(agencies),
-        ConsentStatus.GIVEN,
-        None,
-        ["Known to you?"],
-        london(2026, 3, 10, 10, 30),
-        TIMESCALES,
+        agencies=list(agencies),
+        consent_check=ConsentStatus.GIVEN,
+        proceed_without_consent_reason=None,
+        questions=["Known to you?"],
+        now=london(2026, 3, 10, 10, 30),
+        timescales=TIMESCALES,
     )
     return case
 
@@ -156,14 +156,18 @@ def test_screening_confirms_the_rating_without_a_rationale() -> None:
 def test_changing_the_suggested_rating_needs_a_rationale() -> None:
     case = new_case()
     with pytest.raises(RatingChangeNeedsRationale):
-        case.screen("Jo Screener", Role.SCREENER, BragRating.RED, "  ", london(2026, 3, 10, 10, 20), TIMESCALES)
+        case.screen(
+            "Jo Screener", Role.SCREENER, confirmed_rating=BragRating.RED, rationale="  ",
+            now=london(2026, 3, 10, 10, 20), timescales=TIMESCALES,
+        )
     assert case.state is CaseState.AWAITING_SCREENING
 
 
 def test_raising_the_rating_to_red_moves_the_deadline_to_four_hours() -> None:
     case = new_case()
     case.screen(
-        "Jo Screener", Role.SCREENER, BragRating.RED, "Disclosure of harm.", london(2026, 3, 10, 10, 20), TIMESCALES
+        "Jo Screener", Role.SCREENER, confirmed_rating=BragRating.RED, rationale="Disclosure of harm.",
+        now=london(2026, 3, 10, 10, 20), timescales=TIMESCALES,
     )
     assert case.decision_deadline.due_at == london(2026, 3, 10, 14, 0)
     assert case.history[-1].why == "Disclosure of harm."
@@ -173,12 +177,17 @@ def test_raising_the_rating_to_red_moves_the_deadline_to_four_hours() -> None:
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.AGENCY])
 def test_only_the_hub_screens(role: Role) -> None:
     with pytest.raises(NotPermitted):
-        new_case().screen("someone", role, BragRating.GREEN, None, RECEIVED, TIMESCALES)
+        new_case().screen(
+            "someone", role, confirmed_rating=BragRating.GREEN, rationale=None, now=RECEIVED, timescales=TIMESCALES,
+        )
 
 
 def test_a_case_is_screened_once() -> None:
     with pytest.raises(StepOutOfOrder):
-        screened().screen("Jo Screener", Role.SCREENER, BragRating.GREEN, None, RECEIVED, TIMESCALES)
+        screened().screen(
+            "Jo Screener", Role.SCREENER, confirmed_rating=BragRating.GREEN, rationale=None, now=RECEIVED,
+            timescales=TIMESCALES,
+        )
 
 
 # -- already allocated --------------------------------------------------------------------------------
@@ -186,7 +195,7 @@ def test_a_case_is_screened_once() -> None:
 
 def test_scenario_6_an_allocated_child_goes_straight_to_the_worker() -> None:
     case = new_case(allocated_worker=WORKER)
-    decision = case.route_to_allocated_worker("routing rule", Role.SCREENER, london(2026, 3, 10, 10, 3))
+    decision = case.route_to_allocated_worker("routing rule", Role.SCREENER, now=london(2026, 3, 10, 10, 3))
     assert case.state is CaseState.ROUTED_TO_ALLOCATED_WORKER
     assert decision.outcome is Outcome.ALLOCATED_WORKER
     assert decision.route == "allocated_worker"
@@ -195,17 +204,20 @@ def test_scenario_6_an_allocated_child_goes_straight_to_the_worker() -> None:
     assert "Priya Shah" in decision.rationale
     assert decision.within_timescale
     with pytest.raises(DecisionAlreadyMade):
-        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Changed my mind.", [], RECEIVED)
+        case.decide(
+            "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None,
+            rationale="Changed my mind.", handoff_item_ids=[], now=RECEIVED,
+        )
 
 
 def test_routing_needs_an_allocated_worker() -> None:
     with pytest.raises(NoAllocatedWorker):
-        new_case().route_to_allocated_worker("Jo Screener", Role.SCREENER, RECEIVED)
+        new_case().route_to_allocated_worker("Jo Screener", Role.SCREENER, now=RECEIVED)
 
 
 def test_routing_is_a_screening_step() -> None:
     with pytest.raises(StepOutOfOrder):
-        screened(allocated_worker=WORKER).route_to_allocated_worker("Jo Screener", Role.SCREENER, RECEIVED)
+        screened(allocated_worker=WORKER).route_to_allocated_worker("Jo Screener", Role.SCREENER, now=RECEIVED)
 
 
 # -- enquiry -------------------------------------------------------------------------------------------
@@ -217,20 +229,20 @@ def test_an_enquiry_carries_rechecked_consent_the_household_and_a_due_time() -> 
     case.screen(
         "Alex Manager",
         Role.MANAGER,
-        BragRating.AMBER,
-        "Father due for release.",
-        london(2026, 3, 10, 10, 20),
-        TIMESCALES,
+        confirmed_rating=BragRating.AMBER,
+        rationale="Father due for release.",
+        now=london(2026, 3, 10, 10, 20),
+        timescales=TIMESCALES,
     )
     enquiry = case.open_enquiry(
         "Alex Manager",
         Role.MANAGER,
-        ["probation", "health", "probation"],
-        ConsentStatus.GIVEN,
-        None,
-        [],
-        london(2026, 3, 10, 10, 30),
-        TIMESCALES,
+        agencies=["probation", "health", "probation"],
+        consent_check=ConsentStatus.GIVEN,
+        proceed_without_consent_reason=None,
+        questions=[],
+        now=london(2026, 3, 10, 10, 30),
+        timescales=TIMESCALES,
     )
     assert case.state is CaseState.ENQUIRY_OPEN
     assert enquiry.agencies == ["probation", "health"]
@@ -249,12 +261,12 @@ def test_an_enquiry_without_consent_records_the_reason() -> None:
     enquiry = case.open_enquiry(
         "Alex Manager",
         Role.MANAGER,
-        ["police"],
-        ConsentStatus.REFUSED,
-        "Seeking consent would put the child at risk.",
-        [],
-        london(2026, 3, 10, 10, 30),
-        TIMESCALES,
+        agencies=["police"],
+        consent_check=ConsentStatus.REFUSED,
+        proceed_without_consent_reason="Seeking consent would put the child at risk.",
+        questions=[],
+        now=london(2026, 3, 10, 10, 30),
+        timescales=TIMESCALES,
     )
     assert enquiry.consent.status is ConsentStatus.REFUSED
     assert enquiry.consent.reason == "Seeking consent would put the child at risk."
@@ -265,24 +277,33 @@ def test_an_enquiry_without_consent_records_the_reason() -> None:
 def test_consent_must_be_rechecked_before_an_enquiry(status: ConsentStatus | None) -> None:
     case = screened()
     with pytest.raises(ConsentNotRechecked):
-        case.open_enquiry("Alex Manager", Role.MANAGER, ["police"], status, None, [], RECEIVED, TIMESCALES)
+        case.open_enquiry(
+            "Alex Manager", Role.MANAGER, agencies=["police"], consent_check=status,
+            proceed_without_consent_reason=None, questions=[], now=RECEIVED, timescales=TIMESCALES,
+        )
     assert case.enquiry is None
 
 
 def test_an_enquiry_needs_agencies_a_manager_and_screening_first() -> None:
     with pytest.raises(NoAgenciesChosen):
-        screened().open_enquiry("Alex Manager", Role.MANAGER, [], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES)
+        screened().open_enquiry(
+            "Alex Manager", Role.MANAGER, agencies=[], consent_check=ConsentStatus.GIVEN,
+            proceed_without_consent_reason=None, questions=[], now=RECEIVED, timescales=TIMESCALES,
+        )
     with pytest.raises(NotPermitted):
         screened().open_enquiry(
-            "Jo Screener", Role.SCREENER, ["police"], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES
+            "Jo Screener", Role.SCREENER, agencies=["police"], consent_check=ConsentStatus.GIVEN,
+            proceed_without_consent_reason=None, questions=[], now=RECEIVED, timescales=TIMESCALES,
         )
     with pytest.raises(StepOutOfOrder):
         new_case().open_enquiry(
-            "Alex Manager", Role.MANAGER, ["police"], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES
+            "Alex Manager", Role.MANAGER, agencies=["police"], consent_check=ConsentStatus.GIVEN,
+            proceed_without_consent_reason=None, questions=[], now=RECEIVED, timescales=TIMESCALES,
         )
     with pytest.raises(StepOutOfOrder):
         with_open_enquiry().open_enquiry(
-            "Alex Manager", Role.MANAGER, ["police"], ConsentStatus.GIVEN, None, [], RECEIVED, TIMESCALES
+            "Alex Manager", Role.MANAGER, agencies=["police"], consent_check=ConsentStatus.GIVEN,
+            proceed_without_consent_reason=None, questions=[], now=RECEIVED, timescales=TIMESCALES,
         )
 
 
@@ -314,11 +335,11 @@ def test_scenario_1_the_manager_decides_a_statutory_assessment_with_the_hand_off
     decision = case.decide(
         "Alex Manager",
         Role.MANAGER,
-        Outcome.STATUTORY_ASSESSMENT,
-        None,
-        "Father's release and mother's health.",
-        ["probation:prob-1", "gp-1"],
-        decided_at,
+        outcome=Outcome.STATUTORY_ASSESSMENT,
+        receiving_service=None,
+        rationale="Father's release and mother's health.",
+        handoff_item_ids=["probation:prob-1", "gp-1"],
+        now=decided_at,
     )
     assert case.state is CaseState.DECIDED
     assert decision.rating is BragRating.AMBER
@@ -338,9 +359,15 @@ def test_scenario_1_the_manager_decides_a_statutory_assessment_with_the_hand_off
 
 def test_a_second_decision_is_refused() -> None:
     case = with_outcome()
-    case.decide("Alex Manager", Role.MANAGER, Outcome.STATUTORY_ASSESSMENT, None, "Assess.", [], RECEIVED)
+    case.decide(
+        "Alex Manager", Role.MANAGER, outcome=Outcome.STATUTORY_ASSESSMENT, receiving_service=None, rationale="Assess.",
+        handoff_item_ids=[], now=RECEIVED,
+    )
     with pytest.raises(DecisionAlreadyMade):
-        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Again.", [], RECEIVED)
+        case.decide(
+            "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="Again.",
+            handoff_item_ids=[], now=RECEIVED,
+        )
 
 
 def test_deciding_now_after_screening_records_the_screening_route() -> None:
@@ -348,11 +375,11 @@ def test_deciding_now_after_screening_records_the_screening_route() -> None:
     decision = case.decide(
         "Alex Manager",
         Role.MANAGER,
-        Outcome.NO_FURTHER_ACTION,
-        None,
-        "Information only.",
-        [],
-        london(2026, 3, 11, 10, 30),
+        outcome=Outcome.NO_FURTHER_ACTION,
+        receiving_service=None,
+        rationale="Information only.",
+        handoff_item_ids=[],
+        now=london(2026, 3, 11, 10, 30),
     )
     assert decision.route == "screening"
     assert decision.rating is BragRating.BLUE
@@ -363,25 +390,40 @@ def test_deciding_now_after_screening_records_the_screening_route() -> None:
 @pytest.mark.parametrize("role", [Role.SCREENER, Role.ANALYST, Role.AGENCY])
 def test_only_a_manager_decides(role: Role) -> None:
     with pytest.raises(NotPermitted):
-        with_outcome().decide("someone", role, Outcome.EARLY_HELP, None, "Because.", [], RECEIVED)
+        with_outcome().decide(
+            "someone", role, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="Because.",
+            handoff_item_ids=[], now=RECEIVED,
+        )
 
 
 def test_a_decision_needs_a_rationale() -> None:
     with pytest.raises(DecisionNeedsRationale):
-        with_outcome().decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "   ", [], RECEIVED)
+        with_outcome().decide(
+            "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="   ",
+            handoff_item_ids=[], now=RECEIVED,
+        )
 
 
 def test_no_decision_before_screening_or_while_the_enquiry_is_open() -> None:
     with pytest.raises(StepOutOfOrder):
-        new_case().decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Quick.", [], RECEIVED)
+        new_case().decide(
+            "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="Quick.",
+            handoff_item_ids=[], now=RECEIVED,
+        )
     with pytest.raises(StepOutOfOrder):
-        with_open_enquiry().decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Quick.", [], RECEIVED)
+        with_open_enquiry().decide(
+            "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="Quick.",
+            handoff_item_ids=[], now=RECEIVED,
+        )
 
 
 def test_hand_off_items_must_be_on_the_case() -> None:
     case = with_outcome()
     with pytest.raises(HandoffItemNotOnCase):
-        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["police:p-404"], RECEIVED)
+        case.decide(
+            "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="Go.",
+            handoff_item_ids=["police:p-404"], now=RECEIVED,
+        )
     assert case.decision is None
 
 
@@ -394,8 +436,14 @@ def test_an_item_id_two_agencies_share_must_name_the_agency() -> None:
         )
     )
     with pytest.raises(HandoffItemNotOnCase, match="several agencies"):
-        case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["1"], RECEIVED)
-    decision = case.decide("Alex Manager", Role.MANAGER, Outcome.EARLY_HELP, None, "Go.", ["health:1"], RECEIVED)
+        case.decide(
+            "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="Go.",
+            handoff_item_ids=["1"], now=RECEIVED,
+        )
+    decision = case.decide(
+        "Alex Manager", Role.MANAGER, outcome=Outcome.EARLY_HELP, receiving_service=None, rationale="Go.",
+        handoff_item_ids=["health:1"], now=RECEIVED,
+    )
     assert decision.released_items[0].wording == "Health note."
 
 
@@ -417,14 +465,20 @@ def test_a_sealed_item_not_released_is_no_candidate_and_is_refused_by_name() -> 
     assert "police:p-9" not in case.handoff_candidates()
     for named in ("police:p-9", "p-9"):
         with pytest.raises(HandoffItemNotReleasable, match="police has not permitted its release"):
-            case.decide("Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None, "Strategy.", [named], RECEIVED)
+            case.decide(
+                "Alex Manager", Role.MANAGER, outcome=Outcome.CHILD_PROTECTION, receiving_service=None,
+                rationale="Strategy.", handoff_item_ids=[named], now=RECEIVED,
+            )
     assert case.decision is None
 
 
 def test_every_withheld_item_goes_on_the_decision_as_a_reference_without_its_content() -> None:
     case = with_open_enquiry(("police",))
     case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(False)]))
-    decision = case.decide("Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None, "Strategy.", [], RECEIVED)
+    decision = case.decide(
+        "Alex Manager", Role.MANAGER, outcome=Outcome.CHILD_PROTECTION, receiving_service=None, rationale="Strategy.",
+        handoff_item_ids=[], now=RECEIVED,
+    )
     assert [(w.agency, w.item_id, w.request_route) for w in decision.withheld_items] == [
         ("police", "p-9", "Ask the police public protection unit")]
     assert decision.released_items == []
@@ -438,7 +492,8 @@ def test_a_released_item_goes_only_in_its_permitted_wording() -> None:
     case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(True)]))
     assert "police:p-9" in case.handoff_candidates()
     decision = case.decide(
-        "Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None, "Strategy.", ["police:p-9"], RECEIVED
+        "Alex Manager", Role.MANAGER, outcome=Outcome.CHILD_PROTECTION, receiving_service=None, rationale="Strategy.",
+        handoff_item_ids=["police:p-9"], now=RECEIVED,
     )
     assert [(r.basis, r.about, r.wording) for r in decision.released_items] == [
         ("released_by_agency", None, "Police hold information about a visitor to the home.")]
@@ -450,9 +505,9 @@ def test_sealed_text_quoted_in_the_rationale_is_cut_out_of_the_decision() -> Non
     case = with_open_enquiry(("police",))
     case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(False)]))
     decision = case.decide(
-        "Alex Manager", Role.MANAGER, Outcome.CHILD_PROTECTION, None,
-        "Police say: INTELLIGENCE GRADED B2 ABOUT THE VISITOR. Also suspected of offences against children.",
-        [], RECEIVED,
+        "Alex Manager", Role.MANAGER, outcome=Outcome.CHILD_PROTECTION, receiving_service=None,
+        rationale="Police say: INTELLIGENCE GRADED B2 ABOUT THE VISITOR. Also suspected of offences against children.",
+        handoff_item_ids=[], now=RECEIVED,
     )
     assert "graded b2" not in decision.rationale.lower()
     assert "offences against children" not in decision.rationale
@@ -466,11 +521,11 @@ def test_the_manager_can_set_the_rating_and_service_explicitly() -> None:
     decision = with_outcome().decide(
         "Alex Manager",
         Role.MANAGER,
-        Outcome.TARGETED_FAMILY_SUPPORT,
-        "families-first",
-        "Family programme fits.",
-        [],
-        RECEIVED,
+        outcome=Outcome.TARGETED_FAMILY_SUPPORT,
+        receiving_service="families-first",
+        rationale="Family programme fits.",
+        handoff_item_ids=[],
+        now=RECEIVED,
         rating=BragRating.GREEN,
     )
     assert decision.rating is BragRating.GREEN
@@ -482,7 +537,10 @@ def test_the_manager_can_set_the_rating_and_service_explicitly() -> None:
 
 def test_scenario_7_a_late_answer_after_the_decision_is_kept_as_an_addendum() -> None:
     case = with_outcome()
-    case.decide("Alex Manager", Role.MANAGER, Outcome.STATUTORY_ASSESSMENT, None, "Assess.", [], RECEIVED)
+    case.decide(
+        "Alex Manager", Role.MANAGER, outcome=Outcome.STATUTORY_ASSESSMENT, receiving_service=None, rationale="Assess.",
+        handoff_item_ids=[], now=RECEIVED,
+    )
     late = addendum(findings("education", BragRating.AMBER, item("e-1", "Attendance 60%.", about="child")))
     assert case.add_addendum(late, london(2026, 3, 12, 9, 0))
     assert not case.add_addendum(late, london(2026, 3, 12, 9, 5))
@@ -517,26 +575,29 @@ def _mongo_problems(value: Any, path: str = "") -> list[str]:
 def test_a_decided_case_file_round_trips_through_its_document() -> None:
     case = new_case()
     case.amend(amendment(additional_information="He has a sister."))
-    case.screen("Jo Screener", Role.SCREENER, BragRating.GREEN, None, london(2026, 3, 10, 10, 20), TIMESCALES)
+    case.screen(
+        "Jo Screener", Role.SCREENER, confirmed_rating=BragRating.GREEN, rationale=None,
+        now=london(2026, 3, 10, 10, 20), timescales=TIMESCALES,
+    )
     case.open_enquiry(
         "Alex Manager",
         Role.MANAGER,
-        ["probation", "health"],
-        None,
-        "Police matter; consent not sought.",
-        [],
-        london(2026, 3, 10, 10, 30),
-        TIMESCALES,
+        agencies=["probation", "health"],
+        consent_check=None,
+        proceed_without_consent_reason="Police matter; consent not sought.",
+        questions=[],
+        now=london(2026, 3, 10, 10, 30),
+        timescales=TIMESCALES,
     )
     case.record_enquiry_outcome(scenario_1_outcome())
     case.decide(
         "Alex Manager",
         Role.MANAGER,
-        Outcome.STATUTORY_ASSESSMENT,
-        None,
-        "Assess.",
-        ["prob-1"],
-        london(2026, 3, 10, 16, 0),
+        outcome=Outcome.STATUTORY_ASSESSMENT,
+        receiving_service=None,
+        rationale="Assess.",
+        handoff_item_ids=["prob-1"],
+        now=london(2026, 3, 10, 16, 0),
     )
     document = case.to_document()
     assert _mongo_problems(document) == []

@@ -67,9 +67,11 @@ def test_only_cases_waiting_at_the_desk_are_queued() -> None:
     routed = CaseFile.open(
         referral("routed", allocated_worker=AllocatedWorker(name="Priya Shah", team="CIN 2")), TIMESCALES, now
     )
-    routed.route_to_allocated_worker("routing rule", Role.SCREENER, now)
+    routed.route_to_allocated_worker("routing rule", Role.SCREENER, now=now)
     screened = case("screened", BragRating.GREEN, london(2026, 3, 10, 10, 0))
-    screened.screen("Jo Screener", Role.SCREENER, BragRating.GREEN, None, now, TIMESCALES)
+    screened.screen(
+        "Jo Screener", Role.SCREENER, confirmed_rating=BragRating.GREEN, rationale=None, now=now, timescales=TIMESCALES,
+    )
     queue = desk_queue([waiting, routed, screened], TIMESCALES, now)
     assert {entry.referral_id for entry in queue} == {"waiting", "screened"}
     assert {entry.state for entry in queue} == {CaseState.AWAITING_SCREENING, CaseState.AWAITING_DECISION}

@@ -39,16 +39,18 @@ def test_who_may_do_what(role: Role, action: DeskAction, allowed: bool) -> None:
 def sealed_case(public_referrer: bool = False) -> CaseFile:
     now = london(2026, 3, 10, 11, 0)
     case = CaseFile.open(referral(public_referrer=public_referrer, suggested=BragRating.RED), TIMESCALES, now)
-    case.screen("Jo Screener", Role.SCREENER, BragRating.RED, None, now, TIMESCALES)
+    case.screen(
+        "Jo Screener", Role.SCREENER, confirmed_rating=BragRating.RED, rationale=None, now=now, timescales=TIMESCALES,
+    )
     case.open_enquiry(
         "Alex Manager",
         Role.MANAGER,
-        ["police", "education"],
-        ConsentStatus.NOT_SOUGHT,
-        "Would alert the suspect.",
-        [],
-        now,
-        TIMESCALES,
+        agencies=["police", "education"],
+        consent_check=ConsentStatus.NOT_SOUGHT,
+        proceed_without_consent_reason="Would alert the suspect.",
+        questions=[],
+        now=now,
+        timescales=TIMESCALES,
     )
     case.record_enquiry_outcome(
         enquiry_outcome(
@@ -68,11 +70,11 @@ def sealed_case(public_referrer: bool = False) -> CaseFile:
     case.decide(
         "Alex Manager",
         Role.MANAGER,
-        Outcome.CHILD_PROTECTION,
-        None,
-        "Strategy discussion today.",
-        ["education:e-1"],
-        now,
+        outcome=Outcome.CHILD_PROTECTION,
+        receiving_service=None,
+        rationale="Strategy discussion today.",
+        handoff_item_ids=["education:e-1"],
+        now=now,
     )
     return case
 

@@ -64,9 +64,12 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     store = DecisionStore(runtime.store("case_files"), runtime.cipher)
     region = load_region(settings.region_file) if settings.region_file is not None else None
     desk = ManagersDesk(
-        settings, store, Timescales(config.timescales(settings.timescales_file)),
-        config.recommendation_rules(settings.recommendation_file), runtime.audit,
-        settings.route_allocated_automatically, TransitOpener(settings.transit_private_key_list()),
+        settings, store,
+        timescales=Timescales(config.timescales(settings.timescales_file)),
+        rules=config.recommendation_rules(settings.recommendation_file),
+        audit=runtime.audit,
+        route_allocated_automatically=settings.route_allocated_automatically,
+        transit=TransitOpener(settings.transit_private_key_list()),
         clock=runtime.clock,
         region=region,
         require_childs_voice=settings.require_childs_voice,
@@ -78,7 +81,7 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
     requests = SubjectAccessStore(runtime.store("subject_access_requests"), runtime.cipher)
-    subject_access = SubjectAccessDesk(settings, requests, store, runtime.audit, clock=runtime.clock)
+    subject_access = SubjectAccessDesk(settings, requests, case_files=store, audit=runtime.audit, clock=runtime.clock)
     governance = govern(runtime, store, requests, subject_access)
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
@@ -91,9 +94,10 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     responder = None
     if region is not None:
         # Issue 20: this hub answers its neighbours' enquiries as agency hub-<this hub>.
-        responder = NeighbourResponder(region, region.hub_in(settings.topic_namespace), store,
-                                       NeighbourAnswerStore(runtime.store("neighbour_answers"), runtime.cipher),
-                                       runtime.audit, clock=runtime.clock)
+        responder = NeighbourResponder(
+            region, region.hub_in(settings.topic_namespace), cases=store,
+            answers=NeighbourAnswerStore(runtime.store("neighbour_answers"), runtime.cipher),
+            audit=runtime.audit, clock=runtime.clock)
         kafka.subscribe_neighbour_requests(runtime, responder)
         http.install_neighbour_routes(app, responder)
     return DecisionService(runtime, app, desk, store, governance, subject_access, responder)

@@ -15,7 +15,7 @@ from mash_runtime import metrics
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal
 from mash_runtime.clock import Clock, utc_now
-from mash_runtime.http import DomainError
+from mash_runtime.http import DomainError, Refusal, refusals_answered
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.region import Region, RegionHub, UnknownHub
 from mash_runtime.roles import Role
@@ -98,6 +98,22 @@ class NoSuchHub(DomainError):
     status = 422
 
 
+# How the desk answers the case file's refusals, in one place: every step and preview runs the case file's rules
+# inside `refusals_answered(DESK_REFUSALS)`. Each specific refusal comes before CaseFileError, its base.
+DESK_REFUSALS: tuple[Refusal, ...] = (
+    (NotPermitted, RoleRefused, None),
+    (HandoffItemNotReleasable, HandoffRefused, "handoff_item_ids"),
+    (ChildsVoiceNotRecorded, ReasoningMissing, "childs_voice"),
+    (AnalysisChangeNeedsRationale, ReasoningMissing, "risk_analysis_rationale"),
+    (CaseFileError, DeskRefused, None),
+)
+
+
+def _no_case_file(referral_id: str) -> CaseNotFound:
+    """The desk's answer when no case file has that referral id."""
+    return CaseNotFound(f"no case file for {referral_id}", field="referral_id")
+
+
 @dataclass(frozen=True)
 class Reasoning:
     """The manager's reasoning beside the decision: the risk analysis sanctioned (or changed, and why) and
@@ -123,6 +139,7 @@ class ManagersDesk:
         self,
         settings: HubSettings,
         cases: DecisionStore,
+        *,
         timescales: Timescales,
         rules: RecommendationRules,
         audit: AuditLog,
@@ -159,7 +176,7 @@ class ManagersDesk:
             events: list[OutboxEntry] = []
             if self._auto_route and any(m.allocated_worker for m in referral.matches):
                 decision = case.route_to_allocated_worker(
-                    ROUTING_RULE, Role.MANAGER, self._clock(),
+                    ROUTING_RULE, Role.MANAGER, now=self._clock(),
                     rationale="The child has an allocated social worker: the contact goes straight to them.",
                     rules=self._rules, decision_id=self._decision_id(referral.referral_id),
                 )
@@ -222,26 +239,16 @@ class ManagersDesk:
 
     # --- the desk's own steps (HTTP) --------------------------------------------------------------
 
-    async def _step(self, referral_id: str, principal: Principal, step: Any, what: str, why: str,
+    async def _step(self, referral_id: str, principal: Principal, step: Any, *, what: str, why: str,
                     detail: Callable[[], dict[str, Any]] | None = None) -> CaseFile:
         role = desk_role(principal)
         result: dict[str, CaseFile] = {}
 
         def decide(case: CaseFile | None) -> tuple[CaseFile, list[OutboxEntry]]:
             if case is None:
-                raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
-            try:
+                raise _no_case_file(referral_id)
+            with refusals_answered(DESK_REFUSALS):
                 events = step(case, role)
-            except NotPermitted as exc:
-                raise RoleRefused(str(exc)) from exc
-            except HandoffItemNotReleasable as exc:
-                raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
-            except ChildsVoiceNotRecorded as exc:
-                raise ReasoningMissing(str(exc), field="childs_voice") from exc
-            except AnalysisChangeNeedsRationale as exc:
-                raise ReasoningMissing(str(exc), field="risk_analysis_rationale") from exc
-            except CaseFileError as exc:
-                raise DeskRefused(str(exc)) from exc
             result["case"] = case
             return case, events  # the store has them continue the referral's trace
 
@@ -251,30 +258,31 @@ class ManagersDesk:
         return result["case"]
 
     async def screen(
-        self, referral_id: str, principal: Principal, rating: BragRating, rationale: str | None,
+        self, referral_id: str, principal: Principal, *, rating: BragRating, rationale: str | None,
         risk_analysis: RiskAnalysis | None = None, childs_voice: ChildsVoice | None = None,
     ) -> None:
         """Confirm or change the suggested rating (a change needs a rationale), with the risk analysis and
         the child's voice as far as the screener knows them."""
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
-            case.screen(principal.subject, role, rating, rationale, self._clock(), self._timescales,
-                        risk_analysis=risk_analysis, childs_voice=childs_voice)
+            case.screen(principal.subject, role, confirmed_rating=rating, rationale=rationale, now=self._clock(),
+                        timescales=self._timescales, risk_analysis=risk_analysis, childs_voice=childs_voice)
             return []
 
-        await self._step(referral_id, principal, step, "screen", rationale or "suggested rating confirmed")
+        await self._step(referral_id, principal, step, what="screen", why=rationale or "suggested rating confirmed")
 
     async def route_to_allocated_worker(self, referral_id: str, principal: Principal, rationale: str | None) -> None:
         """Pass the referral to the allocated social worker (no enquiry)."""
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
             decision = case.route_to_allocated_worker(
-                principal.subject, role, self._clock(), rationale=rationale, rules=self._rules,
+                principal.subject, role, now=self._clock(), rationale=rationale, rules=self._rules,
                 decision_id=self._decision_id(referral_id))
             return [self._decision_event(decision)]
 
-        await self._step(referral_id, principal, step, "route_to_allocated_worker", rationale or "allocated worker")
+        await self._step(referral_id, principal, step, what="route_to_allocated_worker",
+                         why=rationale or "allocated worker")
 
     async def open_enquiry(
-        self, referral_id: str, principal: Principal, agencies: list[str], consent_check: ConsentStatus | None,
+        self, referral_id: str, principal: Principal, *, agencies: list[str], consent_check: ConsentStatus | None,
         proceed_without_consent_reason: str | None, questions: list[str],
     ) -> str:
         """Open a MASH enquiry with the chosen agencies; returns its id."""
@@ -282,19 +290,20 @@ class ManagersDesk:
 
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
             enquiry = case.open_enquiry(
-                principal.subject, role, agencies, consent_check, proceed_without_consent_reason, questions,
-                self._clock(), self._timescales, enquiry_id=f"ENQ-{referral_id}")
+                principal.subject, role, agencies=agencies, consent_check=consent_check,
+                proceed_without_consent_reason=proceed_without_consent_reason, questions=questions,
+                now=self._clock(), timescales=self._timescales, enquiry_id=f"ENQ-{referral_id}")
             opened["id"] = enquiry.enquiry_id
             event = EnquiryOpened.build(enquiry, correlation_id=referral_id, producer=PRODUCER,
                                         event_id=derived_event_id(enquiry.enquiry_id, "opened"))
             return [OutboxEntry.of(event, self._settings.topic(ENQUIRY_OPENED))]
 
         why = proceed_without_consent_reason or f"consent re-checked: {consent_check}"
-        await self._step(referral_id, principal, step, "open_enquiry", why)
+        await self._step(referral_id, principal, step, what="open_enquiry", why=why)
         return opened["id"]
 
     async def decide(
-        self, referral_id: str, principal: Principal, outcome: Outcome, receiving_service: str | None,
+        self, referral_id: str, principal: Principal, *, outcome: Outcome, receiving_service: str | None,
         rationale: str, handoff_item_ids: list[str], rating: BragRating | None,
         reasoning: Reasoning | None = None,
     ) -> Decision:
@@ -303,26 +312,22 @@ class ManagersDesk:
 
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
             decision = case.decide(
-                principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
-                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id),
-                **self._reasoning(reasoning))
+                principal.subject, role, outcome=outcome, receiving_service=receiving_service, rationale=rationale,
+                handoff_item_ids=handoff_item_ids, now=self._clock(), rating=rating, rules=self._rules,
+                decision_id=self._decision_id(referral_id), **self._reasoning(reasoning))
             made["decision"] = decision
             return [self._decision_event(decision)]
 
-        await self._step(referral_id, principal, step, "decide", rationale)
+        await self._step(referral_id, principal, step, what="decide", why=rationale)
         log.info("decision made", extra={"fields": {"referral_id": referral_id, "outcome": outcome.value}})
         return made["decision"]
 
     async def view(self, referral_id: str, principal: Principal, why: str) -> dict[str, Any]:
         """The case file as the caller's role may see it, with the recommendation; the view is audited."""
         role = desk_role(principal)
-        case = await self._cases.get(referral_id)
-        if case is None:
-            raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
-        try:
+        case = await self._case_file(referral_id)
+        with refusals_answered(DESK_REFUSALS):
             visible = case_file_view(case, role)
-        except NotPermitted as exc:
-            raise RoleRefused(str(exc)) from exc
         await self._audit.record(who=principal, action="view_case_file", referral_id=referral_id, why=why,
                                  what={"role": role.value, "sealed_items_shown": visible is case})
         recommendation = visible.recommendation(self._rules)
@@ -383,8 +388,8 @@ class ManagersDesk:
         crossed: dict[str, TransferredContact] = {}
 
         def step(case: CaseFile, role: Role) -> list[OutboxEntry]:
-            changed = case.transfer_to(principal.subject, role, destination.id, destination.name, here.id,
-                                       reason, self._clock())
+            changed = case.transfer_to(principal.subject, role, to_hub=destination.id, to_hub_name=destination.name,
+                                       this_hub=here.id, reason=reason, now=self._clock())
             contact = transferred_contact(case, here.id, here.name)
             crossed["contact"] = contact
             if not changed:
@@ -403,7 +408,7 @@ class ManagersDesk:
             return {"to_hub": destination.id, "from_hub": here.id, "transfer_id": crossed["contact"].transfer_id,
                     "shared_findings": len(origin.shared_findings), "sealed_references": len(origin.sealed_references)}
 
-        await self._step(referral_id, principal, step, "transfer", reason, audited)
+        await self._step(referral_id, principal, step, what="transfer", why=reason, detail=audited)
         log.info("contact transferred", extra={"fields": {"referral_id": referral_id, "to_hub": destination.id}})
         return crossed["contact"]
 
@@ -413,16 +418,10 @@ class ManagersDesk:
         """Exactly what `transfer` would send to the other hub, sending nothing (the preview is audited)."""
         here, destination = self._destination(to_hub)
         role = desk_role(principal)
-        case = await self._cases.get(referral_id)
-        if case is None:
-            raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
-        try:
-            case.transfer_to(principal.subject, role, destination.id, destination.name, here.id, reason,
-                             self._clock())
-        except NotPermitted as exc:
-            raise RoleRefused(str(exc)) from exc
-        except CaseFileError as exc:
-            raise DeskRefused(str(exc)) from exc
+        case = await self._case_file(referral_id)
+        with refusals_answered(DESK_REFUSALS):
+            case.transfer_to(principal.subject, role, to_hub=destination.id, to_hub_name=destination.name,
+                             this_hub=here.id, reason=reason, now=self._clock())
         contact = transferred_contact(case, here.id, here.name)
         await self._audit.record(who=principal, action="preview_transfer", referral_id=referral_id, why=reason,
                                  what={"to_hub": destination.id,
@@ -447,7 +446,7 @@ class ManagersDesk:
         return entries
 
     async def preview_decision(
-        self, referral_id: str, principal: Principal, outcome: Outcome, receiving_service: str | None,
+        self, referral_id: str, principal: Principal, *, outcome: Outcome, receiving_service: str | None,
         rationale: str, handoff_item_ids: list[str], rating: BragRating | None,
         reasoning: Reasoning | None = None,
     ) -> Decision:
@@ -457,24 +456,12 @@ class ManagersDesk:
         manager then confirms; nothing is stored or published, and the preview is audited.
         """
         role = desk_role(principal)
-        case = await self._cases.get(referral_id)
-        if case is None:
-            raise CaseNotFound(f"no case file for {referral_id}", field="referral_id")
-        try:
+        case = await self._case_file(referral_id)
+        with refusals_answered(DESK_REFUSALS):
             decision = case.decide(
-                principal.subject, role, outcome, receiving_service, rationale, handoff_item_ids,
-                self._clock(), rating=rating, rules=self._rules, decision_id=self._decision_id(referral_id),
-                **self._reasoning(reasoning))
-        except NotPermitted as exc:
-            raise RoleRefused(str(exc)) from exc
-        except HandoffItemNotReleasable as exc:
-            raise HandoffRefused(str(exc), field="handoff_item_ids") from exc
-        except ChildsVoiceNotRecorded as exc:
-            raise ReasoningMissing(str(exc), field="childs_voice") from exc
-        except AnalysisChangeNeedsRationale as exc:
-            raise ReasoningMissing(str(exc), field="risk_analysis_rationale") from exc
-        except CaseFileError as exc:
-            raise DeskRefused(str(exc)) from exc
+                principal.subject, role, outcome=outcome, receiving_service=receiving_service, rationale=rationale,
+                handoff_item_ids=handoff_item_ids, now=self._clock(), rating=rating, rules=self._rules,
+                decision_id=self._decision_id(referral_id), **self._reasoning(reasoning))
         await self._audit.record(who=principal, action="preview_decision", referral_id=referral_id, why=rationale,
                                  what={"outcome": outcome.value, "handoff_items": handoff_item_ids})
         return decision
@@ -509,6 +496,12 @@ class ManagersDesk:
         metrics.cases_in_breach(self._settings.service_name, in_breach)
 
     # --- helpers ----------------------------------------------------------------------------------
+
+    async def _case_file(self, referral_id: str) -> CaseFile:
+        case = await self._cases.get(referral_id)
+        if case is None:
+            raise _no_case_file(referral_id)
+        return case
 
     def _reasoning(self, reasoning: Reasoning | None) -> dict[str, Any]:
         given = reasoning or Reasoning()

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class NeighbourResponder:
     """This hub as a virtual member of its neighbours' enquiries."""
 
-    def __init__(self, region: Region, hub: RegionHub, cases: DecisionStore, answers: NeighbourAnswerStore,
+    def __init__(self, region: Region, hub: RegionHub, *, cases: DecisionStore, answers: NeighbourAnswerStore,
                  audit: AuditLog, clock: Clock = utc_now) -> None:
         self.region = region
         self.hub = hub

@@ -19,7 +19,7 @@ from typing import Any
 from mash_runtime.audit import AuditLog
 from mash_runtime.auth import Principal
 from mash_runtime.clock import Clock, utc_now
-from mash_runtime.http import DomainError
+from mash_runtime.http import DomainError, Refusal, refusals_answered
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.settings import HubSettings
 from mash_runtime.subject_access import full_name, names_the_person, person_matches
@@ -66,6 +66,14 @@ class ExtensionReasonMissing(DomainError):
     """An extension without a reason: the person must be told why."""
 
     status = 422
+
+
+# How the desk answers a subject access request's refusals (mash_runtime.http.refusals_answered); the specific
+# refusal comes before SubjectAccessError, its base.
+REQUEST_REFUSALS: tuple[Refusal, ...] = (
+    (ExtensionNeedsReason, ExtensionReasonMissing, "reason"),
+    (SubjectAccessError, ExtensionRefused, None),
+)
 
 
 def _names_person(case: CaseFile, request: SubjectAccessRequest) -> bool:
@@ -127,7 +135,7 @@ def case_file_part(cases: list[CaseFile], request: SubjectAccessRequest) -> tupl
 class SubjectAccessDesk:
     """Subject access requests: start, parts, list and export."""
 
-    def __init__(self, settings: HubSettings, requests: SubjectAccessStore, case_files: DecisionStore,
+    def __init__(self, settings: HubSettings, requests: SubjectAccessStore, *, case_files: DecisionStore,
                  audit: AuditLog, clock: Clock = utc_now) -> None:
         self._settings = settings
         self._requests = requests
@@ -174,12 +182,8 @@ class SubjectAccessDesk:
         def decide(case: SubjectAccessCase | None) -> tuple[SubjectAccessCase, list[OutboxEntry]]:
             if case is None:
                 raise RequestNotFound(f"no subject access request {request_id}")
-            try:
+            with refusals_answered(REQUEST_REFUSALS):
                 case.extend(reason, principal.name or principal.subject, now)
-            except ExtensionNeedsReason as exc:
-                raise ExtensionReasonMissing(str(exc), field="reason") from exc
-            except SubjectAccessError as exc:
-                raise ExtensionRefused(str(exc)) from exc
             kept[:] = [case]
             return case, []
 
@@ -227,8 +231,8 @@ class SubjectAccessDesk:
         def decide(case: SubjectAccessCase | None) -> tuple[SubjectAccessCase, list[OutboxEntry]] | None:
             if case is None:
                 return None
-            changed = case.record_permission(answer.permission_id, answer.permitted, answer.answered_by,
-                                             answer.answered_at, answer.note)
+            changed = case.record_permission(answer.permission_id, permitted=answer.permitted,
+                                             by=answer.answered_by, at=answer.answered_at, note=answer.note)
             return (case, []) if changed else None
 
         await self._requests.change_request(answer.request_id, decide, event_id=str(event.event_id))

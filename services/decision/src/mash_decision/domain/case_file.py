@@ -413,11 +413,11 @@ class CaseFile(BaseModel):
         self,
         by: str,
         role: Role,
+        *,
         confirmed_rating: BragRating,
         rationale: str | None,
         now: datetime,
         timescales: Timescales,
-        *,
         risk_analysis: RiskAnalysis | None = None,
         childs_voice: ChildsVoice | None = None,
     ) -> None:
@@ -459,6 +459,7 @@ class CaseFile(BaseModel):
         self,
         by: str,
         role: Role,
+        *,
         now: datetime,
         rationale: str | None = None,
         rules: RecommendationRules | None = None,
@@ -496,6 +497,7 @@ class CaseFile(BaseModel):
         self,
         by: str,
         role: Role,
+        *,
         agencies: list[str],
         consent_check: ConsentStatus | None,
         proceed_without_consent_reason: str | None,
@@ -576,6 +578,7 @@ class CaseFile(BaseModel):
         self,
         by: str,
         role: Role,
+        *,
         outcome: Outcome,
         receiving_service: str | None,
         rationale: str,
@@ -584,7 +587,6 @@ class CaseFile(BaseModel):
         rating: BragRating | None = None,
         rules: RecommendationRules | None = None,
         decision_id: str | None = None,
-        *,
         risk_analysis: RiskAnalysis | None = None,
         risk_analysis_rationale: str | None = None,
         childs_voice: ChildsVoice | None = None,
@@ -611,7 +613,7 @@ class CaseFile(BaseModel):
         if not reason:
             raise DecisionNeedsRationale("a decision needs the manager's rationale")
         items = self._chosen_items(handoff_item_ids)
-        sanctioned = self._sanctioned_analysis(by, role, now, risk_analysis, risk_analysis_rationale)
+        sanctioned = self._sanctioned_analysis(by, role, now, analysis=risk_analysis, rationale=risk_analysis_rationale)
         voice = childs_voice or (self.screening.childs_voice if self.screening is not None else None)
         if voice is None and require_childs_voice:
             raise ChildsVoiceNotRecorded(
@@ -651,7 +653,7 @@ class CaseFile(BaseModel):
         return decision
 
     def transfer_to(
-        self, by: str, role: Role, to_hub: str, to_hub_name: str, this_hub: str, reason: str, now: datetime
+        self, by: str, role: Role, *, to_hub: str, to_hub_name: str, this_hub: str, reason: str, now: datetime
     ) -> bool:
         """Close the case as transferred to the hub whose area the family lives in.
 
@@ -695,7 +697,7 @@ class CaseFile(BaseModel):
         self.history.append(HistoryEntry(at=at, by=by, role=role, what=what, why=why))
 
     def _sanctioned_analysis(
-        self, by: str, role: Role, now: datetime, analysis: RiskAnalysis | None, rationale: str | None
+        self, by: str, role: Role, now: datetime, *, analysis: RiskAnalysis | None, rationale: str | None
     ) -> RiskAnalysisRecord | None:
         """The analysis the manager sanctions with the decision (not yet on file); None when there is none."""
         screeners = self.risk_analysis

@@ -134,7 +134,7 @@ class SubjectAccessCase(BaseModel):
                     item_id=withheld.item_id, referral_id=withheld.referral_id, requested_at=now))
         return True
 
-    def record_permission(self, permission_id: str, permitted: bool, by: str, at: datetime,
+    def record_permission(self, permission_id: str, *, permitted: bool, by: str, at: datetime,
                           note: str | None) -> bool:
         """The agency's answer (the first one stands: a release cannot be taken back once exported)."""
         for permission in self.permission_requests:

@@ -116,8 +116,8 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
     async def screen(
         referral_id: PathIdentifier, request: ScreeningRequest, principal: Principal = screeners
     ) -> dict[str, str]:
-        await desk.screen(referral_id, principal, request.rating, request.rationale, request.risk_analysis,
-                          request.childs_voice)
+        await desk.screen(referral_id, principal, rating=request.rating, rationale=request.rationale,
+                          risk_analysis=request.risk_analysis, childs_voice=request.childs_voice)
         return {"referral_id": referral_id, "state": "awaiting_decision"}
 
     @router.post("/cases/{referral_id}/routing", status_code=202, summary="Route to the allocated social worker")
@@ -132,8 +132,8 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
         referral_id: PathIdentifier, request: OpenEnquiryRequest, principal: Principal = managers
     ) -> dict[str, str]:
         enquiry_id = await desk.open_enquiry(
-            referral_id, principal, request.agencies, request.consent_check,
-            request.proceed_without_consent_reason, request.questions)
+            referral_id, principal, agencies=request.agencies, consent_check=request.consent_check,
+            proceed_without_consent_reason=request.proceed_without_consent_reason, questions=request.questions)
         return {"referral_id": referral_id, "enquiry_id": enquiry_id, "state": "enquiry_open"}
 
     @router.post("/cases/{referral_id}/decision", status_code=202, summary="Record the decision")
@@ -141,8 +141,9 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
         referral_id: PathIdentifier, request: DecisionRequest, principal: Principal = managers
     ) -> dict[str, Any]:
         decision = await desk.decide(
-            referral_id, principal, request.outcome, request.receiving_service, request.rationale,
-            request.handoff_item_ids, request.rating, request.reasoning())
+            referral_id, principal, outcome=request.outcome, receiving_service=request.receiving_service,
+            rationale=request.rationale, handoff_item_ids=request.handoff_item_ids, rating=request.rating,
+            reasoning=request.reasoning())
         return {"referral_id": referral_id, "decision_id": decision.decision_id, "outcome": decision.outcome.value,
                 "receiving_service": decision.receiving_service, "rating": decision.rating.value}
 
@@ -151,8 +152,9 @@ def install_routes(app: FastAPI, desk: ManagersDesk, audit: AuditLog) -> None:
         referral_id: PathIdentifier, request: DecisionRequest, principal: Principal = managers
     ) -> dict[str, Any]:
         decision = await desk.preview_decision(
-            referral_id, principal, request.outcome, request.receiving_service, request.rationale,
-            request.handoff_item_ids, request.rating, request.reasoning())
+            referral_id, principal, outcome=request.outcome, receiving_service=request.receiving_service,
+            rationale=request.rationale, handoff_item_ids=request.handoff_item_ids, rating=request.rating,
+            reasoning=request.reasoning())
         return {"referral_id": referral_id, "decision": decision.model_dump(mode="json")}
 
     @router.post("/cases/{referral_id}/transfer", status_code=202,
