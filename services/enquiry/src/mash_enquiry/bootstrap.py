@@ -52,8 +52,8 @@ def bootstrap(settings: EnquirySettings, *, database: AsyncDatabase[dict[str, An
     directory = load_agencies(settings.agencies_file)
     if settings.region_file is not None:  # issue 20: neighbouring hubs as virtual members
         directory = directory.with_neighbouring_hubs(load_region(settings.region_file), settings.topic_namespace)
-    desk = ResearchDesk(settings, store, directory, TransitSealer(settings.decision_public_key_list()),
-                        clock=runtime.clock)
+    desk = ResearchDesk(settings, store, directory=directory,
+                        transit=TransitSealer(settings.decision_public_key_list()), clock=runtime.clock)
     runtime.on_startup(store.ensure_indexes)
     runtime.topic(ENQUIRY_COMPLETED)
     runtime.topic(ENQUIRY_ADDENDUM)

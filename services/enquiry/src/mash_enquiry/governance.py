@@ -127,7 +127,7 @@ class ReleasePermissions:
                                  what={"agency": agency, "count": len(found)})
         return found
 
-    async def answer(self, agency: str, permission_id: str, principal: Principal, permitted: bool,
+    async def answer(self, agency: str, permission_id: str, principal: Principal, *, permitted: bool,
                      note: str | None) -> dict[str, Any] | None:
         """Record the agency's answer and publish it for decision; None if there is no such open request."""
         now = self._clock()

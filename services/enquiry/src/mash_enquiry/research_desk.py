@@ -67,7 +67,7 @@ class ResearchDesk:
     """Runs MASH enquiries across the partner agencies in the directory."""
 
     def __init__(
-        self, settings: HubSettings, store: EnquiryStore, directory: AgencyDirectory, transit: TransitSealer,
+        self, settings: HubSettings, store: EnquiryStore, *, directory: AgencyDirectory, transit: TransitSealer,
         clock: Clock = utc_now,
     ) -> None:
         self._settings = settings

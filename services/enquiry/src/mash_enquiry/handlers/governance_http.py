@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mash_enquiry.domain.agencies import AgencyDirectory
 from mash_enquiry.governance import ReleasePermissions
-from mash_enquiry.handlers.http import AgencyPath, _own_agency
+from mash_enquiry.handlers.http import AgencyPath, require_own_agency
 
 
 class PermissionAnswer(BaseModel):
@@ -47,15 +47,15 @@ def install_permission_routes(app: FastAPI, runtime: ServiceRuntime, permissions
     @router.get("/agencies/{agency}/permission-requests",
                 summary="Subject access: sealed items your agency is asked to release (audited)")
     async def open_requests(agency: str = AgencyPath, principal: Principal = agency_users) -> list[dict[str, Any]]:
-        _own_agency(principal, agency, directory)
+        require_own_agency(principal, agency, directory)
         return await permissions.open_for(agency, principal)
 
     @router.post("/agencies/{agency}/permission-requests/{permission_id}",
                  summary="Permit or refuse the release of one sealed item (audited)")
     async def answer(body: PermissionAnswer, permission_id: str, agency: str = AgencyPath,
                      principal: Principal = agency_users) -> dict[str, Any]:
-        _own_agency(principal, agency, directory)
-        answered = await permissions.answer(agency, permission_id, principal, body.permitted, body.note)
+        require_own_agency(principal, agency, directory)
+        answered = await permissions.answer(agency, permission_id, principal, permitted=body.permitted, note=body.note)
         if answered is None:
             raise HTTPException(404, f"no open permission request {permission_id} to {agency}")
         return answered

@@ -38,7 +38,12 @@ class UnknownAgencyPath(DomainError):
     status = 404
 
 
-def _own_agency(principal: Principal, agency: str, directory: AgencyDirectory) -> None:
+def require_own_agency(principal: Principal, agency: str, directory: AgencyDirectory) -> None:
+    """Refuse an agency user another agency's path (403) and a path naming no configured agency (404).
+
+    Every portal route calls it first thing in its body, here and in governance_http.py, so a malformed body is
+    still answered 422 before the path is judged (a FastAPI dependency would run before the body is validated).
+    """
     if principal.agency != agency:
         raise OtherAgency("you may see and answer only your own agency's requests", field="agency")
     if agency not in directory.agencies:
@@ -57,7 +62,7 @@ def install_routes(app: FastAPI, desk: ResearchDesk, audit: AuditLog, directory:
 
     @router.get("/agencies/{agency}/requests", summary="Your agency's unanswered requests (agency portal, audited)")
     async def agency_requests(agency: str = AgencyPath, principal: Principal = agency_users) -> list[dict[str, Any]]:
-        _own_agency(principal, agency, directory)
+        require_own_agency(principal, agency, directory)
         requests = await desk.open_requests(agency)
         await audit.record(who=principal, action="view_agency_requests", referral_id=None,
                            why="agency portal: open requests", what={"agency": agency, "count": len(requests)})
@@ -67,7 +72,7 @@ def install_routes(app: FastAPI, desk: ResearchDesk, audit: AuditLog, directory:
     async def agency_request(
         enquiry_id: str, agency: str = AgencyPath, principal: Principal = agency_users
     ) -> dict[str, Any]:
-        _own_agency(principal, agency, directory)
+        require_own_agency(principal, agency, directory)
         request = await desk.open_request(agency, enquiry_id)
         if request is None:
             raise EnquiryNotFound(f"no request to {agency} in enquiry {enquiry_id}", field="enquiry_id")
@@ -80,7 +85,7 @@ def install_routes(app: FastAPI, desk: ResearchDesk, audit: AuditLog, directory:
     async def agency_answer(
         enquiry_id: str, answer: AgencyAnswerForm, agency: str = AgencyPath, principal: Principal = agency_users
     ) -> dict[str, str]:
-        _own_agency(principal, agency, directory)
+        require_own_agency(principal, agency, directory)
         by = principal.name or principal.subject
         request_id = await desk.answer_for(agency, enquiry_id, answer, f"{by} ({agency}, agency portal)")
         return {"enquiry_id": enquiry_id, "request_id": request_id, "status": "answer_sent"}
