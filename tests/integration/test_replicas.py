@@ -35,7 +35,8 @@ from pymongo import AsyncMongoClient
 from demo.client import HubClient
 from demo.hub import AgencyOptions, Hub, HubConfig
 from demo.postbox import Postbox
-from demo.scenarios import PROCEED_WITHOUT_CONSENT, CarriedCase, Scenario, carry, load_scenarios, write_timescales
+from demo.scenarios import PROCEED_WITHOUT_CONSENT, CarriedCase, Scenario, carry, load_scenarios
+from tests.support.fast_hub import fast_service_env
 from tests.support.infrastructure import Infrastructure
 from tests.support.topics import Recorded, TopicRecorder
 from tests.support.waiting import eventually
@@ -80,13 +81,9 @@ async def hub(
         services=("intake", "decision", "enquiry", "notify"),
         replicas=dict.fromkeys(REPLICATED, 2),
         ready_timeout=180.0,  # eight services start at once on two shared cores
-        service_env={
-            "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "timescales.yaml",
-                                                                               ENQUIRY_WINDOW_SECONDS))},
-            "enquiry": {"MASH_ENQUIRY_SWEEP_SECONDS": "0.2"},
-            "notify": {**postbox.notify_env(postbox.write_recipients(workdir / "recipients.yaml")),
-                       "MASH_NOTIFY_DELIVERY_SWEEP_SECONDS": "0.2"},
-        },
+        # Intake also knows the demo's register, as in every whole-hub test; the scenario's child is not on it.
+        service_env=fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS,
+                                     enquiry_sweep_seconds=0.2),
     )
     running = Hub(config)
     try:

@@ -1,9 +1,9 @@
 """The whole-hub tests' one service configuration: a hub tuned to carry scenarios in seconds, not working days.
 
-The end-to-end, browser and leak-hunt tests each start a whole hub; they differ only in how long the agencies
-have to answer (their enquiry window) and how often enquiry sweeps for answers past it. Everything else (notify
-sending to the test's postbox and sweeping its due deliveries often, intake knowing the demo's register) is the
-same, and is written once here.
+The end-to-end, browser, leak-hunt and replicas tests each start a whole hub; they differ only in how long the
+agencies have to answer (their enquiry window) and how often enquiry sweeps for answers past it. Everything else
+(notify sending to the test's postbox and sweeping its due deliveries often, intake knowing the demo's register) is
+the same, and is written once here.
 """
 
 from __future__ import annotations
