@@ -18,13 +18,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
+from mash_runtime.roles import Role
 from mash_schemas.text import CONTROL_MESSAGE, forbidden_character, public_message
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.security import csrf_form
 from mash_workspace.web import IDENTIFIER, Identifier, Pages, field_errors, form_text, on_the_form, require
 
-ROLES = ("manager",)
+ROLES = (Role.MANAGER,)
 AUDIT_COLUMNS = ("at", "service", "who", "roles", "action", "referral_id", "why")
 
 

@@ -11,12 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from mash_runtime.roles import Role
 
 from mash_workspace.hub_api import ApiError
 from mash_workspace.web import Pages, require
 
 GROUPINGS = [("day", "Day"), ("week", "Week"), ("month", "Month")]
-ROLES = ("analyst", "manager")
+ROLES = (Role.ANALYST, Role.MANAGER)
 
 
 def _period(first: str | None, last: str | None, by: str | None, default_by: str) -> dict[str, str]:

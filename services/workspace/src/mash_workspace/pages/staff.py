@@ -10,25 +10,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from mash_runtime.roles import Role
+from mash_schemas.common import ConsentStatus
 from starlette import status
 from starlette.datastructures import FormData
 
+from mash_workspace.choices import CONSENT_CHECKS, OUTCOMES, RATINGS
 from mash_workspace.hub_api import ApiError
 from mash_workspace.pages import reasoning
 from mash_workspace.security import csrf_form
 from mash_workspace.web import Identifier, Pages, SignedIn, field_errors, form_text, on_the_form, require
 
+# Decision's own case states (not part of the contract: its OpenAPI publishes them, and the workspace's OpenAPI
+# test checks these against it).
 STATES = [("awaiting_screening", "Awaiting screening"), ("awaiting_decision", "Awaiting decision")]
-RATINGS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("blue", "Blue")]
-OUTCOMES = [
-    ("child_protection", "Child protection (section 47)", "assessment-team"),
-    ("statutory_assessment", "Statutory assessment (section 17)", "assessment-team"),
-    ("early_help", "Early help", "early-help"),
-    ("targeted_family_support", "Targeted family support", "family-support"),
-    ("universal_services", "Universal services and advice", "universal-services"),
-    ("no_further_action", "No further action (information only)", ""),
-    ("allocated_worker", "Pass to the allocated social worker", ""),
-]
 VIEW_REASON = "screening and decision"
 
 
@@ -77,12 +72,12 @@ def staff_routes(pages: Pages) -> APIRouter:
         # The reasoning inputs as typed, else as the case stands (the analysis the manager is to sanction).
         extra.setdefault("reasoning_form", reasoning.from_view(view))
         return pages.render(request, template, view=view, case=view["case_file"], trail=trail, progress=progress,
-                            referral_id=referral_id, ratings=RATINGS, outcomes=OUTCOMES,
+                            referral_id=referral_id, ratings=RATINGS, outcomes=OUTCOMES, consent_checks=CONSENT_CHECKS,
                             **reasoning.template_context(), **extra)
 
     @router.get("/queue")
     async def queue(request: Request, state: str | None = None, rating: str | None = None) -> Response:
-        user = require(request, "screener", "manager", "analyst")
+        user = require(request, Role.SCREENER, Role.MANAGER, Role.ANALYST)
         state = state if state in dict(STATES) else None
         rating = rating if rating in dict(RATINGS) else None
         try:
@@ -94,12 +89,12 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.get("/cases/{referral_id}")
     async def case_file(request: Request, referral_id: Identifier) -> Response:
-        user = require(request, "screener", "manager", "analyst")
+        user = require(request, Role.SCREENER, Role.MANAGER, Role.ANALYST)
         return await case_page(request, user, referral_id, "case.html", title=f"Case {referral_id}")
 
     @router.post("/cases/{referral_id}/screening")
     async def screen(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
-        user = require(request, "screener", "manager")
+        user = require(request, Role.SCREENER, Role.MANAGER)
         body = {"rating": form_text(form, "rating") or None, "rationale": form_text(form, "rationale") or None}
         typed = reasoning.posted(form)
         extra, errors = reasoning.to_body(typed)
@@ -118,7 +113,7 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.post("/cases/{referral_id}/routing")
     async def route(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
-        user = require(request, "screener", "manager")
+        user = require(request, Role.SCREENER, Role.MANAGER)
         try:
             await api.route(user.access_token, referral_id, {"rationale": form_text(form, "routing_rationale") or None})
         except ApiError as error:
@@ -139,12 +134,12 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.get("/cases/{referral_id}/enquiry")
     async def enquiry_form(request: Request, referral_id: Identifier) -> Response:
-        user = require(request, "manager")
+        user = require(request, Role.MANAGER)
         return await enquiry_page(request, user, referral_id, form={})
 
     @router.post("/cases/{referral_id}/enquiry")
     async def open_enquiry(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
-        user = require(request, "manager")
+        user = require(request, Role.MANAGER)
         chosen = [value for value in form.getlist("agencies") if isinstance(value, str)]
         consent = form_text(form, "consent_check")
         body: dict[str, Any] = {
@@ -158,7 +153,7 @@ def staff_routes(pages: Pages) -> APIRouter:
             errors["agencies"] = "Select at least one agency to ask"
         if not consent:
             errors["consent_check"] = "Say whether consent was re-checked"
-        elif consent != "given" and not body["proceed_without_consent_reason"]:
+        elif consent != ConsentStatus.GIVEN and not body["proceed_without_consent_reason"]:
             errors["proceed_without_consent_reason"] = "Give the reason to proceed without consent"
         if not errors:
             try:
@@ -190,7 +185,7 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.get("/cases/{referral_id}/decision")
     async def decision_form(request: Request, referral_id: Identifier) -> Response:
-        user = require(request, "manager")
+        user = require(request, Role.MANAGER)
         return await case_page(request, user, referral_id, "decision.html", title="Decide", form={})
 
     def with_reasoning(form: FormData) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
@@ -205,7 +200,7 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.post("/cases/{referral_id}/decision/preview")
     async def preview(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
-        user = require(request, "manager")
+        user = require(request, Role.MANAGER)
         body, errors, typed = with_reasoning(form)
         if not errors:
             try:
@@ -224,7 +219,7 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.post("/cases/{referral_id}/decision")
     async def decide(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
-        user = require(request, "manager")
+        user = require(request, Role.MANAGER)
         body, errors, typed = with_reasoning(form)
         if not errors:
             try:
@@ -253,12 +248,12 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.get("/cases/{referral_id}/transfer")
     async def transfer_form(request: Request, referral_id: Identifier) -> Response:
-        user = require(request, "screener", "manager")
+        user = require(request, Role.SCREENER, Role.MANAGER)
         return await case_page(request, user, referral_id, "transfer.html", title="Transfer to another hub", form={})
 
     @router.post("/cases/{referral_id}/transfer/preview")
     async def transfer_preview(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
-        user = require(request, "screener", "manager")
+        user = require(request, Role.SCREENER, Role.MANAGER)
         body = transfer_body(form)
         errors = transfer_errors(body)
         if not errors:
@@ -276,7 +271,7 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     @router.post("/cases/{referral_id}/transfer")
     async def transfer(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
-        user = require(request, "screener", "manager")
+        user = require(request, Role.SCREENER, Role.MANAGER)
         body = transfer_body(form)
         errors = transfer_errors(body)
         if not errors:
