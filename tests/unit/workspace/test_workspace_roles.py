@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from mash_workspace.app import create_app
-from mash_workspace.hub_api import HubApi
+from mash_workspace.clients import ServiceClients
 
 from tests.unit.workspace.workspace_builders import (
     BASE_URL,
@@ -165,7 +165,7 @@ async def test_a_service_refusing_the_role_shows_nothing_of_the_case() -> None:
 
 async def test_without_an_identity_provider_sign_in_says_so() -> None:
     config = settings().model_copy(update={"oidc_issuer": None})
-    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(FakeHub().handler)),
+    app = create_app(config, clients=ServiceClients.from_settings(config, transport=httpx.MockTransport(FakeHub().handler)),
                      database=SESSIONS, clock=CLOCK)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
         response = await client.get("/sign-in", params={"next": "/queue"})

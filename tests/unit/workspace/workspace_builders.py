@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from mash_runtime.clock import FixedClock
 from mash_runtime.memory_store import MemoryDatabase
 from mash_workspace.app import create_app
-from mash_workspace.hub_api import HubApi
+from mash_workspace.clients import ServiceClients
 from mash_workspace.session import COOKIE_NAME, SessionStore
 from mash_workspace.settings import WorkspaceSettings
 
@@ -139,7 +139,7 @@ _BEHIND = _Behind()
 @functools.cache
 def _app() -> FastAPI:
     config = settings()
-    return create_app(config, api=HubApi(config, transport=httpx.MockTransport(_BEHIND.handler)),
+    return create_app(config, clients=ServiceClients.from_settings(config, transport=httpx.MockTransport(_BEHIND.handler)),
                       database=SESSIONS, clock=CLOCK)
 
 

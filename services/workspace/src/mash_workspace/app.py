@@ -22,8 +22,8 @@ from pymongo.errors import PyMongoError
 from starlette import status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mash_workspace.clients import ServiceClients
 from mash_workspace.errors import TITLE, UnexpectedErrorPage
-from mash_workspace.hub_api import HubApi
 from mash_workspace.logout import LogoutTokens
 from mash_workspace.pages.concern import concern_routes
 from mash_workspace.pages.governance import governance_routes
@@ -41,7 +41,7 @@ from mash_workspace.web import HERE, Forbidden, NotSignedIn, Pages, sign_in_url,
 GOVUK_ASSETS = HERE / "static" / "govuk"
 
 
-def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = None, *,
+def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClients | None = None, *,
                database: Any = None, clock: Clock = utc_now,
                oidc_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """The workspace as an ASGI app.
@@ -54,9 +54,9 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     configure_logging(settings.service_name, settings.log_level, settings.log_file)
     if not (GOVUK_ASSETS / "application.css").exists():
         raise RuntimeError(f"GOV.UK Frontend assets are missing in {GOVUK_ASSETS}: run `bash infra/assets.sh`")
-    hub_api = api or HubApi(settings)
+    clients = clients or ServiceClients.from_settings(settings)
     verifier = TokenVerifier.from_settings(settings)
-    pages = Pages(settings, hub_api)
+    pages = Pages(settings, clients)
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     if database is None:
         mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
@@ -73,7 +73,7 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
         except PyMongoError:  # a store without TTL indexes (mongo-java-server): expiry is checked on every read
             logging.getLogger("mash_workspace").warning("session indexes not created", exc_info=True)
         yield
-        await hub_api.close()
+        await clients.close()
         if mongo is not None:
             await mongo.close()
 

@@ -21,7 +21,7 @@ from mash_schemas.text import IDENTIFIER_PATTERN, public_message
 from starlette import status
 from starlette.datastructures import FormData
 
-from mash_workspace.hub_api import ApiError, HubApi
+from mash_workspace.clients import ApiError, ServiceClients
 from mash_workspace.security import csrf_token
 from mash_workspace.settings import WorkspaceSettings
 
@@ -88,7 +88,7 @@ def on_the_form(error: ApiError) -> bool:
     """Whether a service's refusal is about what was typed, to be shown on the form's fields.
 
     A 4xx other than 401 (sign in again), 403 and 404 (the page says so and shows nothing) is about the
-    request: the person can correct it. A 5xx, or a service that could not be reached (503 from HubApi),
+    request: the person can correct it. A 5xx, or a service that could not be reached (503 from the clients),
     is not theirs to fix: that is the problem page (502).
     """
     return 400 <= error.status < 500 and error.status not in (401, 403, 404)
@@ -225,9 +225,9 @@ def _when(value: Any) -> str:
 class Pages:
     """Renders pages with what every page needs: the council, the person, the CSRF token."""
 
-    def __init__(self, settings: WorkspaceSettings, api: HubApi) -> None:
+    def __init__(self, settings: WorkspaceSettings, clients: ServiceClients) -> None:
         self.settings = settings
-        self.api = api
+        self.clients = clients
         self.templates = Jinja2Templates(env=_environment())
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -20,7 +20,7 @@ from starlette import status
 from starlette.datastructures import FormData
 
 from mash_workspace.choices import CATEGORIES, REFERRER_CONSENT, SUBJECT_KINDS
-from mash_workspace.hub_api import ApiError
+from mash_workspace.clients import ApiError
 from mash_workspace.security import csrf_form
 from mash_workspace.web import Identifier, Pages, form_text
 
@@ -208,7 +208,7 @@ def concern_routes(pages: Pages) -> APIRouter:
             return form_page(request, kind, echo, errors, status.HTTP_400_BAD_REQUEST)
         submission_id = form_text(form, "submission_id") or str(uuid.uuid4())
         try:
-            accepted = await pages.api.submit_contact(contact, f"workspace-{submission_id}")
+            accepted = await pages.clients.intake.submit_contact(contact, f"workspace-{submission_id}")
         except ApiError as error:
             if error.status != 422:
                 return pages.render(request, "error.html", status_code=502, title="Sorry, there is a problem",
@@ -237,7 +237,7 @@ def concern_routes(pages: Pages) -> APIRouter:
             return pages.render(request, "error.html", status_code=404, title="Page not found",
                                 message="This report was not made in this browser.")
         try:
-            progress = await pages.api.contact_status(token, referral_id)
+            progress = await pages.clients.intake.contact_status(token, referral_id)
         except ApiError as error:
             return pages.refused(request, error)
         return pages.render(request, "concern/status.html", title="What has happened to your report",

@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from mash_runtime.roles import Role
 from mash_schemas.text import CONTROL_MESSAGE, forbidden_character, public_message
 
-from mash_workspace.hub_api import ApiError
+from mash_workspace.clients import ApiError
 from mash_workspace.security import csrf_form
 from mash_workspace.web import IDENTIFIER, Identifier, Pages, field_errors, form_text, on_the_form, require
 
@@ -72,12 +72,12 @@ def audit_csv(records: list[dict[str, Any]]) -> str:
 def governance_routes(pages: Pages) -> APIRouter:
     """Routes for the manager: /subject-access and /who-looked."""
     router = APIRouter()
-    api = pages.api
+    api = pages.clients
 
     async def listing_page(request: Request, **extra: Any) -> Response:
         user = require(request, *ROLES)
         try:
-            requests = await api.subject_access_requests(user.access_token)
+            requests = await api.decision.subject_access_requests(user.access_token)
         except ApiError as error:
             return pages.refused(request, error)
         return pages.render(request, "governance/subject_access.html", title="Subject access requests",
@@ -93,7 +93,7 @@ def governance_routes(pages: Pages) -> APIRouter:
         body: dict[str, Any] = {name: form_text(form, name) or None
                                 for name in ("given_name", "family_name", "date_of_birth", "person_ref", "reason")}
         try:
-            started = await api.start_subject_access(user.access_token, body)
+            started = await api.decision.start_subject_access(user.access_token, body)
         except ApiError as error:
             if not on_the_form(error):
                 return pages.refused(request, error)
@@ -103,7 +103,8 @@ def governance_routes(pages: Pages) -> APIRouter:
     async def answer_page(request: Request, request_id: str, status_code: int = 200, **extra: Any) -> Response:
         user = require(request, *ROLES)
         try:
-            found = await api.subject_access_export(user.access_token, request_id, "reviewing the answer", "html")
+            found = await api.decision.subject_access_export(user.access_token, request_id, "reviewing the answer",
+                                                             "html")
         except ApiError as error:
             return pages.refused(request, error)
         return pages.render(request, "governance/subject_access_answer.html", status_code=status_code,
@@ -125,7 +126,7 @@ def governance_routes(pages: Pages) -> APIRouter:
                                      errors={"reason": "Enter why the request needs two further months"},
                                      extension_reason=reason)
         try:
-            await api.extend_subject_access(user.access_token, request_id, reason)
+            await api.decision.extend_subject_access(user.access_token, request_id, reason)
         except ApiError as error:
             if not on_the_form(error):
                 return pages.refused(request, error)
@@ -142,7 +143,7 @@ def governance_routes(pages: Pages) -> APIRouter:
     async def answer_json(request: Request, request_id: Identifier) -> Response:
         user = require(request, *ROLES)
         try:
-            found = await api.subject_access_export(user.access_token, request_id, "exported as JSON", "json")
+            found = await api.decision.subject_access_export(user.access_token, request_id, "exported as JSON", "json")
         except ApiError as error:
             return pages.refused(request, error)
         return Response(json.dumps(found, indent=2), media_type="application/json",
@@ -172,7 +173,7 @@ def governance_routes(pages: Pages) -> APIRouter:
         reason = chosen["reason"] or "who looked at this family's records"
         referral_ids = [chosen["referral_id"]] if chosen["referral_id"] else []
         if chosen["person_ref"]:
-            referral_ids += await api.referrals_of(user.access_token, chosen["person_ref"], reason)
+            referral_ids += await api.decision.referrals_of(user.access_token, chosen["person_ref"], reason)
         records = await api.audit_records(user.access_token, sorted(set(referral_ids)), chosen["person_ref"] or None,
                                           {"from": chosen["from"], "to": chosen["to"]}, reason)
         return chosen, records

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from mash_runtime.roles import Role
 
-from mash_workspace.hub_api import ApiError
+from mash_workspace.clients import ApiError
 from mash_workspace.web import Pages, require
 
 GROUPINGS = [("day", "Day"), ("week", "Week"), ("month", "Month")]
@@ -45,14 +45,14 @@ def bar_chart(labels: list[str], values: list[int], height: int = 120, bar: int 
 def insight_routes(pages: Pages) -> APIRouter:
     """Routes for analysts and managers."""
     router = APIRouter()
-    api = pages.api
+    api = pages.clients
     pages.templates.env.globals["bar_chart"] = bar_chart
 
     async def page(request: Request, template: str, title: str, tab: str, reads: dict[str, tuple[str, dict[str, str]]],
                    **extra: Any) -> Response:
         user = require(request, *ROLES)
         try:
-            found: dict[str, Any] = {key: await api.figures(user.access_token, name, params)
+            found: dict[str, Any] = {key: await api.insight.figures(user.access_token, name, params)
                                      for key, (name, params) in reads.items()}
         except ApiError as error:
             if error.status == 422:
@@ -98,7 +98,7 @@ def insight_routes(pages: Pages) -> APIRouter:
         user = require(request, *ROLES)
         params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "month")
         try:
-            text, name = await api.commissioners_csv(user.access_token, params)
+            text, name = await api.insight.commissioners_csv(user.access_token, params)
         except ApiError as error:
             return pages.refused(request, error)
         return Response(text, media_type="text/csv; charset=utf-8",

@@ -17,7 +17,7 @@ from starlette import status
 from starlette.datastructures import FormData
 
 from mash_workspace.choices import AGENCY_ANSWERS, INFORMATION_HELD, NOTHING_KNOWN, RATINGS, SENSITIVITIES
-from mash_workspace.hub_api import ApiError
+from mash_workspace.clients import ApiError
 from mash_workspace.security import csrf_form
 from mash_workspace.web import (
     AgencyId,
@@ -106,7 +106,7 @@ def answer_input(path: str) -> str | None:
 def portal_routes(pages: Pages) -> APIRouter:
     """Routes for partner agencies' users."""
     router = APIRouter()
-    api = pages.api
+    api = pages.clients
 
     @router.get("/portal")
     async def portal(request: Request) -> Response:
@@ -117,7 +117,7 @@ def portal_routes(pages: Pages) -> APIRouter:
     async def requests(request: Request, agency: AgencyId) -> Response:
         user = _own(request, agency)
         try:
-            found = await api.agency_requests(user.access_token, agency)
+            found = await api.enquiry.agency_requests(user.access_token, agency)
         except ApiError as error:
             return pages.refused(request, error)
         return pages.render(request, "portal/requests.html", title="Requests for information", agency=agency,
@@ -125,7 +125,7 @@ def portal_routes(pages: Pages) -> APIRouter:
 
     async def request_page(request: Request, user: SignedIn, agency: str, enquiry_id: str, **extra: Any) -> Response:
         try:
-            found = await api.agency_request(user.access_token, agency, enquiry_id)
+            found = await api.enquiry.agency_request(user.access_token, agency, enquiry_id)
         except ApiError as error:
             return pages.refused(request, error)
         return pages.render(request, "portal/request.html", title="Answer a request", agency=agency,
@@ -145,7 +145,7 @@ def portal_routes(pages: Pages) -> APIRouter:
         echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
         if not errors:
             try:
-                await api.agency_answer(user.access_token, agency, enquiry_id, body)
+                await api.enquiry.agency_answer(user.access_token, agency, enquiry_id, body)
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette import status
 
-from mash_workspace.hub_api import ApiError
+from mash_workspace.clients import ApiError
 from mash_workspace.pages.portal import _own
 from mash_workspace.security import csrf_form
 from mash_workspace.web import AgencyId, Identifier, Pages, field_errors, form_text, on_the_form
@@ -20,12 +20,12 @@ from mash_workspace.web import AgencyId, Identifier, Pages, field_errors, form_t
 def portal_permission_routes(pages: Pages) -> APIRouter:
     """Routes for partner agencies' users: /portal/{agency}/subject-access."""
     router = APIRouter()
-    api = pages.api
+    api = pages.clients
 
     async def listing(request: Request, agency: str, refused: tuple[str, ApiError] | None = None) -> Response:
         user = _own(request, agency)
         try:
-            found = await api.permission_requests(user.access_token, agency)
+            found = await api.enquiry.permission_requests(user.access_token, agency)
         except ApiError as error:
             return pages.refused(request, error)
         errors: dict[str, str] = {}
@@ -49,7 +49,7 @@ def portal_permission_routes(pages: Pages) -> APIRouter:
         if choice not in ("permit", "refuse"):
             return RedirectResponse(f"/portal/{agency}/subject-access", status.HTTP_303_SEE_OTHER)
         try:
-            await api.answer_permission(user.access_token, agency, permission_id, choice == "permit",
+            await api.enquiry.answer_permission(user.access_token, agency, permission_id, choice == "permit",
                                         form_text(form, "note") or None)
         except ApiError as error:
             if not on_the_form(error):

@@ -16,7 +16,7 @@ from starlette import status
 from starlette.datastructures import FormData
 
 from mash_workspace.choices import CONSENT_CHECKS, OUTCOMES, RATINGS
-from mash_workspace.hub_api import ApiError
+from mash_workspace.clients import ApiError
 from mash_workspace.pages import reasoning
 from mash_workspace.security import csrf_form
 from mash_workspace.web import Identifier, Pages, SignedIn, field_errors, form_text, on_the_form, require
@@ -43,7 +43,7 @@ DECISION = {"outcome": "The outcome", "receiving_service": "The receiving servic
 def staff_routes(pages: Pages) -> APIRouter:
     """Routes for screeners, MASH managers and analysts."""
     router = APIRouter()
-    api = pages.api
+    api = pages.clients
 
     async def _enquiry_progress(token: str, enquiry_id: str) -> dict[str, Any]:
         """Who answered and who is late; or, if the research desk has not yet taken the enquiry, that it is on its way.
@@ -53,7 +53,7 @@ def staff_routes(pages: Pages) -> APIRouter:
         the agencies are being asked rather than "Page not found".
         """
         try:
-            return await api.enquiry_progress(token, enquiry_id)
+            return await api.enquiry.enquiry_progress(token, enquiry_id)
         except ApiError as error:
             if error.status == status.HTTP_404_NOT_FOUND:
                 return {"being_opened": True, "answered": [], "not_answered": []}
@@ -61,8 +61,8 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     async def case_page(request: Request, user: SignedIn, referral_id: str, template: str, **extra: Any) -> Response:
         try:
-            view = await api.case_file(user.access_token, referral_id, VIEW_REASON)
-            trail = await api.audit_trail(user.access_token, referral_id) if user.is_manager else None
+            view = await api.decision.case_file(user.access_token, referral_id, VIEW_REASON)
+            trail = await api.decision.audit_trail(user.access_token, referral_id) if user.is_manager else None
             progress = None
             enquiry = view["case_file"].get("enquiry")
             if enquiry and user.may_screen:
@@ -81,7 +81,7 @@ def staff_routes(pages: Pages) -> APIRouter:
         state = state if state in dict(STATES) else None
         rating = rating if rating in dict(RATINGS) else None
         try:
-            entries = await api.queue(user.access_token, state, rating)
+            entries = await api.decision.queue(user.access_token, state, rating)
         except ApiError as error:
             return pages.refused(request, error)
         return pages.render(request, "queue.html", title="Queue", entries=entries, states=STATES, ratings=RATINGS,
@@ -100,7 +100,7 @@ def staff_routes(pages: Pages) -> APIRouter:
         extra, errors = reasoning.to_body(typed)
         if not errors:
             try:
-                await api.screen(user.access_token, referral_id, {**body, **extra})
+                await api.decision.screen(user.access_token, referral_id, {**body, **extra})
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
@@ -115,7 +115,8 @@ def staff_routes(pages: Pages) -> APIRouter:
     async def route(request: Request, referral_id: Identifier, form: csrf_form) -> Response:
         user = require(request, Role.SCREENER, Role.MANAGER)
         try:
-            await api.route(user.access_token, referral_id, {"rationale": form_text(form, "routing_rationale") or None})
+            await api.decision.route(user.access_token, referral_id,
+                                     {"rationale": form_text(form, "routing_rationale") or None})
         except ApiError as error:
             if not on_the_form(error):
                 return pages.refused(request, error)
@@ -126,7 +127,7 @@ def staff_routes(pages: Pages) -> APIRouter:
 
     async def enquiry_page(request: Request, user: SignedIn, referral_id: str, **extra: Any) -> Response:
         try:
-            agencies = await api.agencies(user.access_token)
+            agencies = await api.enquiry.agencies(user.access_token)
         except ApiError as error:
             return pages.refused(request, error)
         return await case_page(request, user, referral_id, "enquiry.html", title="Open a MASH enquiry",
@@ -157,7 +158,7 @@ def staff_routes(pages: Pages) -> APIRouter:
             errors["proceed_without_consent_reason"] = "Give the reason to proceed without consent"
         if not errors:
             try:
-                await api.open_enquiry(user.access_token, referral_id, body)
+                await api.decision.open_enquiry(user.access_token, referral_id, body)
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
@@ -204,8 +205,8 @@ def staff_routes(pages: Pages) -> APIRouter:
         body, errors, typed = with_reasoning(form)
         if not errors:
             try:
-                draft = await api.preview_decision(user.access_token, referral_id, body)
-                messages = await api.preview_handoff(user.access_token, draft["decision"])
+                draft = await api.decision.preview_decision(user.access_token, referral_id, body)
+                messages = await api.notify.preview_handoff(user.access_token, draft["decision"])
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
@@ -223,7 +224,7 @@ def staff_routes(pages: Pages) -> APIRouter:
         body, errors, typed = with_reasoning(form)
         if not errors:
             try:
-                await api.decide(user.access_token, referral_id, body)
+                await api.decision.decide(user.access_token, referral_id, body)
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
@@ -258,7 +259,7 @@ def staff_routes(pages: Pages) -> APIRouter:
         errors = transfer_errors(body)
         if not errors:
             try:
-                crossing = await api.preview_transfer(user.access_token, referral_id, body)
+                crossing = await api.decision.preview_transfer(user.access_token, referral_id, body)
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
@@ -276,7 +277,7 @@ def staff_routes(pages: Pages) -> APIRouter:
         errors = transfer_errors(body)
         if not errors:
             try:
-                await api.transfer(user.access_token, referral_id, body)
+                await api.decision.transfer(user.access_token, referral_id, body)
             except ApiError as error:
                 if not on_the_form(error):
                     return pages.refused(request, error)
