@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
+from fastapi import Depends, Request
 from fastapi import Path as PathParam
-from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
@@ -223,7 +223,7 @@ def _when(value: Any) -> str:
 
 
 class Pages:
-    """Renders pages with what every page needs: the council, the person, the CSRF token."""
+    """Renders pages with what every page needs: the council, the person, the CSRF token; holds the clients."""
 
     def __init__(self, settings: WorkspaceSettings, clients: ServiceClients) -> None:
         self.settings = settings
@@ -260,3 +260,12 @@ class Pages:
                                message=error.message)
         return self.render(request, "error.html", status_code=502, title="Sorry, there is a problem with the service",
                            message="Try again later.")
+
+
+def pages_of(request: Request) -> Pages:
+    """The app's Pages (create_app keeps them in app.state), so the areas' routers can be module-level."""
+    pages: Pages = request.app.state.pages
+    return pages
+
+
+PagesDep = Annotated[Pages, Depends(pages_of)]

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from mash_workspace.choices import CATEGORIES, REFERRER_CONSENT, SUBJECT_KINDS
 from mash_workspace.clients import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Identifier, Pages, form_text
+from mash_workspace.web import Identifier, Pages, PagesDep, form_text
 
 Kind = Literal["professional", "public"]
 FIELDS = [
@@ -66,7 +66,6 @@ def public_refusal(path: str, message: str) -> tuple[str, str]:
     """Intake's refusal of a field as the form's input and a message in GOV.UK words."""
     name = field_of(path)
     return name, public_message(LABELS.get(name, "This answer"), message)
-
 
 
 def _date(form: FormData, name: str, errors: dict[str, str], label: str) -> date | None:
@@ -177,70 +176,73 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
     }
 
 
-def concern_routes(pages: Pages) -> APIRouter:
-    """Routes for anyone with a concern about a child (no sign-in)."""
-    router = APIRouter()
+router = APIRouter()
+"""Routes for anyone with a concern about a child (no sign-in)."""
 
-    def form_page(request: Request, kind: Kind, form: dict[str, str], errors: dict[str, str] | None = None,
-                  status_code: int = 200) -> Response:
-        title = "Report a concern as a professional" if kind == "professional" else "Report a concern about a child"
-        ordered = {name: errors[name] for name in FIELDS if errors and name in errors}
-        return pages.render(request, "concern/form.html", status_code=status_code, title=title, kind=kind,
-                            form=form, errors=ordered, error_anchors=ERROR_ANCHORS, subject_kinds=SUBJECT_KINDS,
-                            categories=CATEGORIES,
-                            consent=REFERRER_CONSENT, submission_id=form.get("submission_id") or str(uuid.uuid4()))
 
-    @router.get("/report-a-concern")
-    async def start(request: Request) -> Response:
-        return pages.render(request, "concern/start.html", title="Report a concern about a child")
+def form_page(pages: Pages, request: Request, kind: Kind, form: dict[str, str], errors: dict[str, str] | None = None,
+              status_code: int = 200) -> Response:
+    title = "Report a concern as a professional" if kind == "professional" else "Report a concern about a child"
+    ordered = {name: errors[name] for name in FIELDS if errors and name in errors}
+    return pages.render(request, "concern/form.html", status_code=status_code, title=title, kind=kind,
+                        form=form, errors=ordered, error_anchors=ERROR_ANCHORS, subject_kinds=SUBJECT_KINDS,
+                        categories=CATEGORIES,
+                        consent=REFERRER_CONSENT, submission_id=form.get("submission_id") or str(uuid.uuid4()))
 
-    @router.get("/report-a-concern/{kind}")
-    async def blank(request: Request, kind: Kind) -> Response:
-        return form_page(request, kind, {})
 
-    @router.post("/report-a-concern/{kind}")
-    async def submit(request: Request, kind: Kind, form: csrf_form) -> Response:
-        errors: dict[str, str] = {}
-        contact = contact_from(form, kind, errors)
-        echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
-        echo["concern-categories"] = ",".join(v for v in form.getlist("concern-categories") if isinstance(v, str))
-        if errors:
-            return form_page(request, kind, echo, errors, status.HTTP_400_BAD_REQUEST)
-        submission_id = form_text(form, "submission_id") or str(uuid.uuid4())
-        try:
-            accepted = await pages.clients.intake.submit_contact(contact, f"workspace-{submission_id}")
-        except ApiError as error:
-            if error.status != 422:
-                return pages.render(request, "error.html", status_code=502, title="Sorry, there is a problem",
-                                    message="Your report was not sent. Try again, or phone the hub if a child "
-                                            "is in danger now.")
-            refused = dict(public_refusal(path, message) for path, message in error.fields.items())
-            return form_page(request, kind, echo, refused or {"concern-narrative": error.message},
-                             status.HTTP_400_BAD_REQUEST)
-        referral_id = accepted["referral_id"]
-        reports = dict(request.session.get("reports", {}))
-        reports[referral_id] = accepted["status_token"]
-        request.session["reports"] = dict(list(reports.items())[-5:])
-        return RedirectResponse(f"/report-a-concern/sent/{referral_id}", status.HTTP_303_SEE_OTHER)
+@router.get("/report-a-concern")
+async def start(request: Request, pages: PagesDep) -> Response:
+    return pages.render(request, "concern/start.html", title="Report a concern about a child")
 
-    @router.get("/report-a-concern/sent/{referral_id}")
-    async def sent(request: Request, referral_id: Identifier) -> Response:
-        if referral_id not in request.session.get("reports", {}):
-            return pages.render(request, "error.html", status_code=404, title="Page not found",
-                                message="This report was not made in this browser.")
-        return pages.render(request, "concern/sent.html", title="Your report has been sent", referral_id=referral_id)
 
-    @router.get("/report-a-concern/status/{referral_id}")
-    async def contact_status(request: Request, referral_id: Identifier) -> Response:
-        token = request.session.get("reports", {}).get(referral_id)
-        if not isinstance(token, str):
-            return pages.render(request, "error.html", status_code=404, title="Page not found",
-                                message="This report was not made in this browser.")
-        try:
-            progress = await pages.clients.intake.contact_status(token, referral_id)
-        except ApiError as error:
-            return pages.refused(request, error)
-        return pages.render(request, "concern/status.html", title="What has happened to your report",
-                            progress=progress, referral_id=referral_id)
+@router.get("/report-a-concern/{kind}")
+async def blank(request: Request, pages: PagesDep, kind: Kind) -> Response:
+    return form_page(pages, request, kind, {})
 
-    return router
+
+@router.post("/report-a-concern/{kind}")
+async def submit(request: Request, pages: PagesDep, kind: Kind, form: csrf_form) -> Response:
+    errors: dict[str, str] = {}
+    contact = contact_from(form, kind, errors)
+    echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
+    echo["concern-categories"] = ",".join(v for v in form.getlist("concern-categories") if isinstance(v, str))
+    if errors:
+        return form_page(pages, request, kind, echo, errors, status.HTTP_400_BAD_REQUEST)
+    submission_id = form_text(form, "submission_id") or str(uuid.uuid4())
+    try:
+        accepted = await pages.clients.intake.submit_contact(contact, f"workspace-{submission_id}")
+    except ApiError as error:
+        if error.status != 422:
+            return pages.render(request, "error.html", status_code=502, title="Sorry, there is a problem",
+                                message="Your report was not sent. Try again, or phone the hub if a child "
+                                        "is in danger now.")
+        refused = dict(public_refusal(path, message) for path, message in error.fields.items())
+        return form_page(pages, request, kind, echo, refused or {"concern-narrative": error.message},
+                         status.HTTP_400_BAD_REQUEST)
+    referral_id = accepted["referral_id"]
+    reports = dict(request.session.get("reports", {}))
+    reports[referral_id] = accepted["status_token"]
+    request.session["reports"] = dict(list(reports.items())[-5:])
+    return RedirectResponse(f"/report-a-concern/sent/{referral_id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/report-a-concern/sent/{referral_id}")
+async def sent(request: Request, pages: PagesDep, referral_id: Identifier) -> Response:
+    if referral_id not in request.session.get("reports", {}):
+        return pages.render(request, "error.html", status_code=404, title="Page not found",
+                            message="This report was not made in this browser.")
+    return pages.render(request, "concern/sent.html", title="Your report has been sent", referral_id=referral_id)
+
+
+@router.get("/report-a-concern/status/{referral_id}")
+async def contact_status(request: Request, pages: PagesDep, referral_id: Identifier) -> Response:
+    token = request.session.get("reports", {}).get(referral_id)
+    if not isinstance(token, str):
+        return pages.render(request, "error.html", status_code=404, title="Page not found",
+                            message="This report was not made in this browser.")
+    try:
+        progress = await pages.clients.intake.contact_status(token, referral_id)
+    except ApiError as error:
+        return pages.refused(request, error)
+    return pages.render(request, "concern/status.html", title="What has happened to your report",
+                        progress=progress, referral_id=referral_id)

@@ -24,6 +24,7 @@ from mash_workspace.web import (
     Forbidden,
     Identifier,
     Pages,
+    PagesDep,
     SignedIn,
     field_errors,
     form_text,
@@ -32,7 +33,6 @@ from mash_workspace.web import (
 )
 
 ITEM_SLOTS = 3
-
 
 
 def _own(request: Request, agency: str) -> SignedIn:
@@ -103,55 +103,58 @@ def answer_input(path: str) -> str | None:
     return parts[-1]
 
 
-def portal_routes(pages: Pages) -> APIRouter:
-    """Routes for partner agencies' users."""
-    router = APIRouter()
-    api = pages.clients
+router = APIRouter()
+"""Routes for partner agencies' users."""
 
-    @router.get("/portal")
-    async def portal(request: Request) -> Response:
-        user = require(request, Role.AGENCY)
-        return RedirectResponse(f"/portal/{user.agency}", status.HTTP_303_SEE_OTHER)
 
-    @router.get("/portal/{agency}")
-    async def requests(request: Request, agency: AgencyId) -> Response:
-        user = _own(request, agency)
+@router.get("/portal")
+async def portal(request: Request, pages: PagesDep) -> Response:
+    user = require(request, Role.AGENCY)
+    return RedirectResponse(f"/portal/{user.agency}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/portal/{agency}")
+async def requests(request: Request, pages: PagesDep, agency: AgencyId) -> Response:
+    user = _own(request, agency)
+    try:
+        found = await pages.clients.enquiry.agency_requests(user.access_token, agency)
+    except ApiError as error:
+        return pages.refused(request, error)
+    return pages.render(request, "portal/requests.html", title="Requests for information", agency=agency,
+                        requests=found)
+
+
+async def request_page(pages: Pages, request: Request, user: SignedIn, agency: str, enquiry_id: str,
+                       **extra: Any) -> Response:
+    try:
+        found = await pages.clients.enquiry.agency_request(user.access_token, agency, enquiry_id)
+    except ApiError as error:
+        return pages.refused(request, error)
+    return pages.render(request, "portal/request.html", title="Answer a request", agency=agency,
+                        enquiry_id=enquiry_id, request_for=found, ratings=RATINGS, answers=AGENCY_ANSWERS,
+                        slots=range(1, ITEM_SLOTS + 1), **extra)
+
+
+@router.get("/portal/{agency}/requests/{enquiry_id}")
+async def one_request(request: Request, pages: PagesDep, agency: AgencyId, enquiry_id: Identifier) -> Response:
+    user = _own(request, agency)
+    return await request_page(pages, request, user, agency, enquiry_id, form={})
+
+
+@router.post("/portal/{agency}/requests/{enquiry_id}")
+async def answer(request: Request, pages: PagesDep, agency: AgencyId, enquiry_id: Identifier,
+                 form: csrf_form) -> Response:
+    user = _own(request, agency)
+    errors: dict[str, str] = {}
+    body = answer_from(form, errors)
+    echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
+    if not errors:
         try:
-            found = await api.enquiry.agency_requests(user.access_token, agency)
+            await pages.clients.enquiry.agency_answer(user.access_token, agency, enquiry_id, body)
         except ApiError as error:
-            return pages.refused(request, error)
-        return pages.render(request, "portal/requests.html", title="Requests for information", agency=agency,
-                            requests=found)
-
-    async def request_page(request: Request, user: SignedIn, agency: str, enquiry_id: str, **extra: Any) -> Response:
-        try:
-            found = await api.enquiry.agency_request(user.access_token, agency, enquiry_id)
-        except ApiError as error:
-            return pages.refused(request, error)
-        return pages.render(request, "portal/request.html", title="Answer a request", agency=agency,
-                            enquiry_id=enquiry_id, request_for=found, ratings=RATINGS, answers=AGENCY_ANSWERS,
-                            slots=range(1, ITEM_SLOTS + 1), **extra)
-
-    @router.get("/portal/{agency}/requests/{enquiry_id}")
-    async def one_request(request: Request, agency: AgencyId, enquiry_id: Identifier) -> Response:
-        user = _own(request, agency)
-        return await request_page(request, user, agency, enquiry_id, form={})
-
-    @router.post("/portal/{agency}/requests/{enquiry_id}")
-    async def answer(request: Request, agency: AgencyId, enquiry_id: Identifier, form: csrf_form) -> Response:
-        user = _own(request, agency)
-        errors: dict[str, str] = {}
-        body = answer_from(form, errors)
-        echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
-        if not errors:
-            try:
-                await api.enquiry.agency_answer(user.access_token, agency, enquiry_id, body)
-            except ApiError as error:
-                if not on_the_form(error):
-                    return pages.refused(request, error)
-                errors = field_errors(error, ANSWER_LABELS, "outcome", rename=answer_input)
-        if errors:
-            return await request_page(request, user, agency, enquiry_id, form=echo, errors=errors)
-        return RedirectResponse(f"/portal/{agency}?answered={enquiry_id}", status.HTTP_303_SEE_OTHER)
-
-    return router
+            if not on_the_form(error):
+                return pages.refused(request, error)
+            errors = field_errors(error, ANSWER_LABELS, "outcome", rename=answer_input)
+    if errors:
+        return await request_page(pages, request, user, agency, enquiry_id, form=echo, errors=errors)
+    return RedirectResponse(f"/portal/{agency}?answered={enquiry_id}", status.HTTP_303_SEE_OTHER)
