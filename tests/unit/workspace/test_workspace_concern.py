@@ -138,7 +138,7 @@ async def test_intakes_refusal_comes_back_on_the_field_it_named() -> None:
 
 
 async def test_intake_failing_says_the_report_was_not_sent() -> None:
-    hub = FakeHub().on("intake", "POST", "/contacts", status=503, body={"message": "broker down"})
+    hub = FakeHub().on("intake", "POST", "/contacts", status=503, body={"error": "http_error", "message": "broker down"})
     async with workspace(hub, None, csrf=CSRF) as client:
         response = await client.post("/report-a-concern/public", data={**GOOD_FORM, "csrf_token": CSRF})
 

@@ -19,6 +19,9 @@ DRAFT = {
     "decision_id": "DEC-1", "referral_id": "REF-1", "outcome": "early_help", "rating": "amber",
     "receiving_service": "early-help", "rationale": "Needs support, not protection.", "decided_by": "mgr-okafor",
     "decided_at": "2026-03-04T14:05:00+00:00", "handoff_items": [],
+    "referral_received_at": "2026-03-04T09:30:00+00:00",
+    "referrer": {"name": "Sam Teacher", "role": "designated safeguarding lead", "agency": "Hill School"},
+    "subjects": [{"subject_id": "S1", "kind": "child", "given_name": "Lily", "family_name": "Evans"}],
 }
 MESSAGES = [
     {"kind": "handoff", "addressee": "early-help", "channel": "email", "recipient": "Early Help Hub",
@@ -134,7 +137,7 @@ async def test_decisions_rule_refusal_is_shown_on_the_form() -> None:
 
 async def test_notify_refusing_the_preview_is_shown_and_nothing_is_decided() -> None:
     hub = with_case(previewing(FakeHub())).on("notify", "POST", "/previews", status=422,
-                                              body={"message": "unknown receiving service"})
+                                              body={"error": "invalid_request", "message": "unknown receiving service"})
     async with workspace(hub, MANAGER) as client:
         response = await client.post("/cases/REF-1/decision/preview", data={**FORM, "csrf_token": CSRF})
 

@@ -15,7 +15,7 @@ from mash_insight.fact_recording import FactRecorder
 from mash_insight.reports import Reports
 from mash_runtime.timescales import Timescales, default_timescales
 from mash_workspace.app import create_app
-from mash_workspace.hub_api import HubApi
+from mash_workspace.clients import ServiceClients
 from mash_workspace.session import COOKIE_NAME
 
 from tests.support.insight_events import generate_month
@@ -56,7 +56,7 @@ async def _answers() -> dict[str, Any]:
 @asynccontextmanager
 async def figures_workspace(hub: FakeHub, role: str) -> AsyncIterator[httpx.AsyncClient]:
     config = settings().model_copy(update={"insight_url": "http://insight.test"})
-    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(hub.handler)), database=SESSIONS,
+    app = create_app(config, clients=ServiceClients.from_settings(config, transport=httpx.MockTransport(hub.handler)), database=SESSIONS,
                      clock=CLOCK)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
         client.cookies.set(COOKIE_NAME, await signed_in_cookie(person(role)), domain="127.0.0.1")
@@ -108,7 +108,7 @@ async def test_the_commissioners_export_is_passed_through_as_a_download() -> Non
             "content-type": "text/csv", "content-disposition": 'attachment; filename="mash-figures.csv"'})
 
     config = settings().model_copy(update={"insight_url": "http://insight.test"})
-    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(handler)), database=SESSIONS,
+    app = create_app(config, clients=ServiceClients.from_settings(config, transport=httpx.MockTransport(handler)), database=SESSIONS,
                      clock=CLOCK)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
         client.cookies.set(COOKIE_NAME, await signed_in_cookie(person("manager")), domain="127.0.0.1")

@@ -142,7 +142,7 @@ async def test_a_bad_answer_comes_back_with_the_request_and_nothing_is_sent() ->
 async def test_enquiry_refusing_the_answer_shows_why_on_the_form() -> None:
     hub = (FakeHub().on("enquiry", "GET", "/agencies/police/requests/ENQ-1", REQUEST)
            .on("enquiry", "POST", "/agencies/police/requests/ENQ-1/response", status=409,
-               body={"message": "police has already answered this request"}))
+               body={"error": "PortalAlreadyAnswered", "message": "police has already answered this request"}))
     async with workspace(hub, POLICE) as client:
         response = await client.post("/portal/police/requests/ENQ-1", data={"csrf_token": CSRF,
                                                                             "outcome": "nothing_known"})

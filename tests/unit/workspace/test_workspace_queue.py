@@ -88,7 +88,7 @@ async def test_an_empty_filtered_queue_says_so() -> None:
 
 
 async def test_the_desk_failing_is_a_problem_page_not_a_crash() -> None:
-    hub = FakeHub().on("decision", "GET", "/queue", {"message": "store unavailable"}, status=503)
+    hub = FakeHub().on("decision", "GET", "/queue", {"error": "http_error", "message": "store unavailable"}, status=503)
     async with workspace(hub, person("manager")) as client:
         response = await client.get("/queue")
 

@@ -67,7 +67,9 @@ async def test_the_decision_form_offers_the_screeners_analysis_to_sanction_and_s
     draft = {"decision_id": "DEC-1", "referral_id": "REF-1", "outcome": "early_help", "rating": "amber",
              "receiving_service": "early-help", "rationale": "Needs support.", "decided_by": "mgr-okafor",
              "decided_at": "2026-03-04T14:05:00+00:00", "handoff_items": [], "risk_analysis": ANALYSIS,
-             "childs_voice": VOICE}
+             "childs_voice": VOICE, "referral_received_at": "2026-03-04T09:30:00+00:00",
+             "referrer": {"name": "Sam Teacher", "role": "designated safeguarding lead"},
+             "subjects": [{"subject_id": "S1", "family_name": "Evans"}]}
     hub = (with_case(FakeHub(), view)
            .on("decision", "POST", "/cases/REF-1/decision/preview", {"referral_id": "REF-1", "decision": draft})
            .on("notify", "POST", "/previews", []))

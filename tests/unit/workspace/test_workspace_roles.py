@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from mash_workspace.app import create_app
-from mash_workspace.hub_api import HubApi
+from mash_workspace.clients import ServiceClients
 
 from tests.unit.workspace.workspace_builders import (
     BASE_URL,
@@ -143,7 +143,7 @@ async def test_the_start_page_sends_a_signed_in_person_to_their_work(role: str, 
 
 
 async def test_a_service_refusing_the_token_signs_the_person_out_and_back_in() -> None:
-    hub = FakeHub().on("decision", "GET", "/queue", {"message": "token expired"}, status=401)
+    hub = FakeHub().on("decision", "GET", "/queue", {"error": "http_error", "message": "token expired"}, status=401)
     async with workspace(hub, person("manager")) as client:
         response = await client.get("/queue")
         again = await client.get("/queue")
@@ -155,7 +155,7 @@ async def test_a_service_refusing_the_token_signs_the_person_out_and_back_in() -
 
 
 async def test_a_service_refusing_the_role_shows_nothing_of_the_case() -> None:
-    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"message": "not for analysts"}, status=403)
+    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"error": "http_error", "message": "not for analysts"}, status=403)
     async with workspace(hub, person("analyst")) as client:
         response = await client.get("/cases/REF-1")
 
@@ -165,7 +165,7 @@ async def test_a_service_refusing_the_role_shows_nothing_of_the_case() -> None:
 
 async def test_without_an_identity_provider_sign_in_says_so() -> None:
     config = settings().model_copy(update={"oidc_issuer": None})
-    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(FakeHub().handler)),
+    app = create_app(config, clients=ServiceClients.from_settings(config, transport=httpx.MockTransport(FakeHub().handler)),
                      database=SESSIONS, clock=CLOCK)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
         response = await client.get("/sign-in", params={"next": "/queue"})
@@ -176,7 +176,7 @@ async def test_without_an_identity_provider_sign_in_says_so() -> None:
 
 
 async def test_a_form_refused_for_an_expired_token_signs_in_again_back_to_the_form_page_not_the_post_address() -> None:
-    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"message": "token expired"}, status=401)
+    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"error": "http_error", "message": "token expired"}, status=401)
     async with workspace(hub, person("manager")) as client:
         from_the_form = await client.post("/cases/REF-1/decision/preview", data={"csrf_token": CSRF},
                                           headers={"Referer": f"{BASE_URL}/cases/REF-1/decision"})
@@ -186,7 +186,7 @@ async def test_a_form_refused_for_an_expired_token_signs_in_again_back_to_the_fo
 
 
 async def test_after_a_refused_form_a_referer_from_elsewhere_is_not_followed() -> None:
-    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"message": "token expired"}, status=401)
+    hub = FakeHub().on("decision", "GET", "/cases/REF-1", {"error": "http_error", "message": "token expired"}, status=401)
     async with workspace(hub, person("manager")) as client:
         elsewhere = await client.post("/cases/REF-1/decision/preview", data={"csrf_token": CSRF},
                                       headers={"Referer": "https://evil.example/cases/REF-1/decision"})

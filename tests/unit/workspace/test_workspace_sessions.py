@@ -21,7 +21,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from mash_workspace.app import create_app
-from mash_workspace.hub_api import HubApi
+from mash_workspace.clients import ServiceClients
 from mash_workspace.session import COOKIE_NAME
 from uvicorn.middleware.wsgi import WSGIMiddleware
 
@@ -165,7 +165,7 @@ async def test_a_back_channel_logout_from_the_provider_ends_the_persons_sessions
     provider_app = WSGIMiddleware(provider.build_app(provider.load_users()))
     to_provider = httpx.ASGITransport(app=provider_app)
     config = settings()
-    app = create_app(config, api=HubApi(config, transport=httpx.MockTransport(queue_hub().handler)),
+    app = create_app(config, clients=ServiceClients.from_settings(config, transport=httpx.MockTransport(queue_hub().handler)),
                      database=SESSIONS, clock=CLOCK, oidc_transport=to_provider)
     CLOCK.now = START
     screener = await _another_cookie(SCREENER)

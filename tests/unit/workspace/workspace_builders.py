@@ -1,8 +1,10 @@
 """The workspace driven in memory: the real app, a fake hub behind httpx.MockTransport, signed-in sessions.
 
-`FakeHub` answers the workspace's calls to intake, decision, enquiry and notify (each at its own
+`FakeHub` answers the workspace's calls to intake, decision, enquiry, notify and insight (each at its own
 host, e.g. http://decision.test) from canned responses and records every call, so a test can say
-both what the page showed and what the services were asked (or that they were asked nothing).
+both what the page showed and what the services were asked (or that they were asked nothing). Every
+canned answer must be one the owning service could give by its published OpenAPI, and every request the
+workspace sends to an operation canned as a success one it would take (tests/unit/workspace/published_openapi.py).
 A signed-in person is a session record in the app's (in-memory) session database and a cookie holding
 its id, as the sign-in callback leaves them, so no identity provider is needed; the app's clock is a
 FixedClock that a test moves to pass the idle or absolute limit.
@@ -26,9 +28,11 @@ from fastapi import FastAPI
 from mash_runtime.clock import FixedClock
 from mash_runtime.memory_store import MemoryDatabase
 from mash_workspace.app import create_app
-from mash_workspace.hub_api import HubApi
+from mash_workspace.clients import ServiceClients
 from mash_workspace.session import COOKIE_NAME, SessionStore
 from mash_workspace.settings import WorkspaceSettings
+
+from tests.unit.workspace.published_openapi import answer_problems, request_problems
 
 CSRF = "known-token"
 BASE_URL = "https://127.0.0.1"  # https, so the client's cookie jar sends back the Secure session cookie
@@ -69,8 +73,12 @@ class FakeHub:
 
     routes: dict[tuple[str, str, str], tuple[int, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
 
     def on(self, service: str, method: str, path: str, body: Any = None, status: int = 200) -> FakeHub:
+        """Answer `method path` on `service` with `body`: refused here if the service could never answer so."""
+        problems = answer_problems(service, method, path, status, body)
+        assert not problems, "a canned answer the service could never give:\n" + "\n".join(problems)
         self.routes[(service, method, path)] = (status, body)
         return self
 
@@ -81,6 +89,8 @@ class FakeHub:
                                request.headers, body))
         status, answer = self.routes.get(
             (service, request.method, request.url.path), (404, {"error": "not_found", "message": "no such thing"}))
+        if status < 400:  # the real service would have refused a request that does not fit what it publishes
+            self.drift += request_problems(service, request.method, request.url.path, body)
         return httpx.Response(status, json=answer)
 
     def called(self, service: str, method: str, path: str) -> list[Call]:
@@ -129,7 +139,7 @@ _BEHIND = _Behind()
 @functools.cache
 def _app() -> FastAPI:
     config = settings()
-    return create_app(config, api=HubApi(config, transport=httpx.MockTransport(_BEHIND.handler)),
+    return create_app(config, clients=ServiceClients.from_settings(config, transport=httpx.MockTransport(_BEHIND.handler)),
                       database=SESSIONS, clock=CLOCK)
 
 
@@ -155,6 +165,7 @@ async def workspace(hub: FakeHub, user: dict[str, Any] | None = None,
         if user is not None or session:
             client.cookies.set(COOKIE_NAME, await signed_in_cookie(user, **session), domain="127.0.0.1")
         yield client
+    assert not hub.drift, "requests the service would refuse, answered as a success here:\n" + "\n".join(hub.drift)
 
 
 def case_view(referral_id: str = "REF-1", state: str = "awaiting_decision") -> dict[str, Any]:

@@ -22,17 +22,11 @@ from pymongo.errors import PyMongoError
 from starlette import status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mash_workspace.clients import ServiceClients
 from mash_workspace.errors import TITLE, UnexpectedErrorPage
-from mash_workspace.hub_api import HubApi
 from mash_workspace.logout import LogoutTokens
-from mash_workspace.pages.concern import concern_routes
-from mash_workspace.pages.governance import governance_routes
-from mash_workspace.pages.insight import insight_routes
-from mash_workspace.pages.portal import portal_routes
-from mash_workspace.pages.portal_permissions import portal_permission_routes
-from mash_workspace.pages.sessions import session_routes
+from mash_workspace.pages import concern, governance, insight, portal, portal_permissions, sessions, staff
 from mash_workspace.pages.signin import home_for, signin_routes
-from mash_workspace.pages.staff import staff_routes
 from mash_workspace.security import SecurityHeadersMiddleware
 from mash_workspace.session import ServerSessionMiddleware, SessionStore
 from mash_workspace.settings import WorkspaceSettings
@@ -41,7 +35,7 @@ from mash_workspace.web import HERE, Forbidden, NotSignedIn, Pages, sign_in_url,
 GOVUK_ASSETS = HERE / "static" / "govuk"
 
 
-def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = None, *,
+def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClients | None = None, *,
                database: Any = None, clock: Clock = utc_now,
                oidc_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """The workspace as an ASGI app.
@@ -54,14 +48,14 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     configure_logging(settings.service_name, settings.log_level, settings.log_file)
     if not (GOVUK_ASSETS / "application.css").exists():
         raise RuntimeError(f"GOV.UK Frontend assets are missing in {GOVUK_ASSETS}: run `bash infra/assets.sh`")
-    hub_api = api or HubApi(settings)
+    clients = clients or ServiceClients.from_settings(settings)
     verifier = TokenVerifier.from_settings(settings)
-    pages = Pages(settings, hub_api)
+    pages = Pages(settings, clients)
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     if database is None:
         mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
         database = mongo[settings.mongo_database]
-    sessions = SessionStore(database["sessions"], clock, idle=timedelta(minutes=settings.session_idle_minutes),
+    session_store = SessionStore(database["sessions"], clock, idle=timedelta(minutes=settings.session_idle_minutes),
                             absolute=timedelta(hours=settings.session_hours))
     issuer = (settings.oidc_issuer or "").rstrip("/")
     logout_tokens = LogoutTokens(issuer, settings.oidc_client_id, transport=oidc_transport) if issuer else None
@@ -69,11 +63,11 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
-            await sessions.ensure_indexes()
+            await session_store.ensure_indexes()
         except PyMongoError:  # a store without TTL indexes (mongo-java-server): expiry is checked on every read
             logging.getLogger("mash_workspace").warning("session indexes not created", exc_info=True)
         yield
-        await hub_api.close()
+        await clients.close()
         if mongo is not None:
             await mongo.close()
 
@@ -85,7 +79,7 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
 
     # Innermost of the three, so that the problem page has the session (the layout's person) and the headers.
     app.add_middleware(UnexpectedErrorPage, render=problem_page)
-    app.add_middleware(ServerSessionMiddleware, store=sessions, keys=settings.session_keys(),
+    app.add_middleware(ServerSessionMiddleware, store=session_store, keys=settings.session_keys(),
                        secure=settings.cookie_secure)
     provider = urlsplit(issuer)
     app.add_middleware(SecurityHeadersMiddleware, form_origins=(
@@ -108,14 +102,13 @@ def create_app(settings: WorkspaceSettings | None = None, api: HubApi | None = N
     async def ready() -> JSONResponse:
         return JSONResponse({"status": "ready"})
 
-    app.include_router(signin_routes(pages, settings, verifier.verify, sessions, logout_tokens))
-    app.include_router(session_routes(pages, sessions))
-    app.include_router(staff_routes(pages))
-    app.include_router(concern_routes(pages))
-    app.include_router(portal_routes(pages))
-    app.include_router(insight_routes(pages))
-    app.include_router(governance_routes(pages))
-    app.include_router(portal_permission_routes(pages))
+    # The areas' routers are module-level; what they need per app is in app.state (web.PagesDep, sessions.SessionsDep).
+    app.state.pages = pages
+    app.state.sessions = session_store
+    pages.templates.env.globals.update(insight.TEMPLATE_GLOBALS)
+    app.include_router(signin_routes(pages, settings, verifier.verify, session_store, logout_tokens))
+    for area in (sessions, staff, concern, portal, insight, governance, portal_permissions):
+        app.include_router(area.router)
 
     async def on_not_signed_in(request: Request, _: Exception) -> Response:
         return RedirectResponse(sign_in_url(request), status.HTTP_303_SEE_OTHER)

@@ -8,18 +8,20 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
+from fastapi import Depends, Request
 from fastapi import Path as PathParam
-from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from jinja2 import Environment as JinjaEnvironment
 from mash_runtime.http import PathIdentifier
+from mash_runtime.roles import Role
+from mash_schemas.common import BragRating
 from mash_schemas.text import IDENTIFIER_PATTERN, public_message
 from starlette import status
 from starlette.datastructures import FormData
 
-from mash_workspace.hub_api import ApiError, HubApi
+from mash_workspace.clients import ApiError, ServiceClients
 from mash_workspace.security import csrf_token
 from mash_workspace.settings import WorkspaceSettings
 
@@ -31,10 +33,11 @@ IDENTIFIER = IDENTIFIER_PATTERN
 AGENCY = r"^[a-z][a-z0-9-]{1,39}$"
 Identifier = PathIdentifier  # the services check their own paths with the same type (mash_runtime.http)
 AgencyId = Annotated[str, PathParam(pattern=AGENCY)]
-HUB_ROLES = frozenset({"screener", "manager", "analyst"})
+HUB_ROLES = frozenset({Role.SCREENER, Role.MANAGER, Role.ANALYST})
+SCREENING_ROLES = frozenset({Role.SCREENER, Role.MANAGER})
 
-BRAG_TAG = {"red": "govuk-tag--red", "amber": "govuk-tag--orange", "green": "govuk-tag--green",
-            "blue": "govuk-tag--blue"}
+BRAG_TAG = {BragRating.RED.value: "govuk-tag--red", BragRating.AMBER.value: "govuk-tag--orange",
+            BragRating.GREEN.value: "govuk-tag--green", BragRating.BLUE.value: "govuk-tag--blue"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class SignedIn:
 
     subject: str
     name: str
-    roles: frozenset[str]
+    roles: frozenset[Role]
     agency: str | None
     access_token: str
 
@@ -55,12 +58,12 @@ class SignedIn:
     @property
     def is_manager(self) -> bool:
         """MASH managers open enquiries and decide."""
-        return "manager" in self.roles
+        return Role.MANAGER in self.roles
 
     @property
     def may_screen(self) -> bool:
         """Screeners and managers screen and route."""
-        return bool(self.roles & {"screener", "manager"})
+        return bool(self.roles & SCREENING_ROLES)
 
 
 class NotSignedIn(Exception):
@@ -85,7 +88,7 @@ def on_the_form(error: ApiError) -> bool:
     """Whether a service's refusal is about what was typed, to be shown on the form's fields.
 
     A 4xx other than 401 (sign in again), 403 and 404 (the page says so and shows nothing) is about the
-    request: the person can correct it. A 5xx, or a service that could not be reached (503 from HubApi),
+    request: the person can correct it. A 5xx, or a service that could not be reached (503 from the clients),
     is not theirs to fix: that is the problem page (502).
     """
     return 400 <= error.status < 500 and error.status not in (401, 403, 404)
@@ -113,8 +116,14 @@ def signed_in(request: Request) -> SignedIn | None:
     user = request.session.get("user")
     if not isinstance(user, dict):
         return None
-    return SignedIn(subject=user["sub"], name=user.get("name") or user["sub"], roles=frozenset(user.get("roles", [])),
+    return SignedIn(subject=user["sub"], name=user.get("name") or user["sub"], roles=roles_of(user.get("roles", [])),
                     agency=user.get("agency"), access_token=user["access_token"])
+
+
+def roles_of(names: list[str]) -> frozenset[Role]:
+    """The session's role names as the one `Role`; a name the hub does not know (an old session) grants nothing."""
+    known = {role.value: role for role in Role}
+    return frozenset(known[name] for name in names if name in known)
 
 
 def sign_in_url(request: Request) -> str:
@@ -139,7 +148,7 @@ def _page_of_the_form(request: Request) -> str:
     return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
-def require(request: Request, *roles: str) -> SignedIn:
+def require(request: Request, *roles: Role) -> SignedIn:
     """The signed-in person holding one of `roles`; NotSignedIn or Forbidden otherwise."""
     user = signed_in(request)
     if user is None:
@@ -214,11 +223,11 @@ def _when(value: Any) -> str:
 
 
 class Pages:
-    """Renders pages with what every page needs: the council, the person, the CSRF token."""
+    """Renders pages with what every page needs: the council, the person, the CSRF token; holds the clients."""
 
-    def __init__(self, settings: WorkspaceSettings, api: HubApi) -> None:
+    def __init__(self, settings: WorkspaceSettings, clients: ServiceClients) -> None:
         self.settings = settings
-        self.api = api
+        self.clients = clients
         self.templates = Jinja2Templates(env=_environment())
 
     def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -251,3 +260,12 @@ class Pages:
                                message=error.message)
         return self.render(request, "error.html", status_code=502, title="Sorry, there is a problem with the service",
                            message="Try again later.")
+
+
+def pages_of(request: Request) -> Pages:
+    """The app's Pages (create_app keeps them in app.state), so the areas' routers can be module-level."""
+    pages: Pages = request.app.state.pages
+    return pages
+
+
+PagesDep = Annotated[Pages, Depends(pages_of)]

@@ -14,27 +14,17 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from mash_schemas.common import ConsentStatus, SubjectKind
 from mash_schemas.text import CONTROL_MESSAGE, FREE_CONTROL_MESSAGE, forbidden_character, public_message
 from starlette import status
 from starlette.datastructures import FormData
 
-from mash_workspace.hub_api import ApiError
+from mash_workspace.choices import CATEGORIES, REFERRER_CONSENT, SUBJECT_KINDS
+from mash_workspace.clients import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import Identifier, Pages, form_text
+from mash_workspace.web import Identifier, Pages, PagesDep, form_text
 
 Kind = Literal["professional", "public"]
-SUBJECT_KINDS = [("child", "A child"), ("unborn_child", "An unborn child"), ("adult_at_risk", "An adult at risk")]
-CATEGORIES = [
-    ("neglect", "Neglect"), ("physical_abuse", "Physical abuse"), ("sexual_abuse", "Sexual abuse"),
-    ("emotional_abuse", "Emotional abuse"), ("domestic_abuse", "Domestic abuse"),
-    ("child_exploitation", "Exploitation (criminal or sexual)"), ("fgm", "Female genital mutilation"),
-    ("radicalisation", "Radicalisation"), ("missing", "Missing from home or school"),
-    ("parental_mental_health", "A parent's mental health"),
-    ("parental_substance_misuse", "A parent's drug or alcohol use"),
-    ("sexual_offender_contact", "Contact with a person who poses a risk to children"), ("other", "Something else"),
-]
-CONSENT = [("given", "Yes, they agreed"), ("refused", "No, they refused"),
-           ("not_sought", "I have not asked them")]
 FIELDS = [
     "referrer-name", "referrer-role", "referrer-agency", "referrer-email", "referrer-phone",
     "subject-kind", "subject-given_name", "subject-family_name", "subject-date_of_birth", "subject-expected_date",
@@ -76,7 +66,6 @@ def public_refusal(path: str, message: str) -> tuple[str, str]:
     """Intake's refusal of a field as the form's input and a message in GOV.UK words."""
     name = field_of(path)
     return name, public_message(LABELS.get(name, "This answer"), message)
-
 
 
 def _date(form: FormData, name: str, errors: dict[str, str], label: str) -> date | None:
@@ -130,13 +119,13 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
     if not public:
         referrer["agency"] = form_text(form, "referrer-agency") or None
 
-    subject_kind = form_text(form, "subject-kind") or "child"
+    subject_kind = form_text(form, "subject-kind") or SubjectKind.CHILD.value
     family_name = form_text(form, "subject-family_name")
     if not family_name:
         errors["subject-family_name"] = "Enter their last name (or 'not known')"
     born = _date(form, "subject-date_of_birth", errors, "Date of birth")
     expected = _date(form, "subject-expected_date", errors, "Expected date of birth")
-    if subject_kind == "unborn_child" and expected is None and "subject-expected_date" not in errors:
+    if subject_kind == SubjectKind.UNBORN_CHILD and expected is None and "subject-expected_date" not in errors:
         errors["subject-expected_date"] = "Enter the expected date of birth of the unborn child"
     if born is not None and born > datetime.now(UTC).date():
         errors["subject-date_of_birth"] = "Date of birth must be in the past"
@@ -151,8 +140,8 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
     subject: dict[str, Any] = {
         "subject_id": "S1", "kind": subject_kind, "given_name": form_text(form, "subject-given_name") or None,
         "family_name": family_name, "estimated_age": estimated_age,
-        "date_of_birth": born.isoformat() if born and subject_kind != "unborn_child" else None,
-        "expected_date": expected.isoformat() if expected and subject_kind == "unborn_child" else None,
+        "date_of_birth": born.isoformat() if born and subject_kind != SubjectKind.UNBORN_CHILD else None,
+        "expected_date": expected.isoformat() if expected and subject_kind == SubjectKind.UNBORN_CHILD else None,
         "nhs_number": form_text(form, "subject-nhs_number").replace(" ", "") or None,
         "address": {"lines": [line] if line else [], "town": town or None, "postcode": postcode or None}
         if (line or town or postcode) else None,
@@ -174,7 +163,7 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
     consent_reason = form_text(form, "consent-reason")
     if not consent_status:
         errors["consent-status"] = "Select whether the family agreed to you contacting us"
-    elif consent_status != "given" and not consent_reason:
+    elif consent_status != ConsentStatus.GIVEN and not consent_reason:
         errors["consent-reason"] = "Say why consent was not given or not sought"
     return {
         "referrer": referrer,
@@ -182,75 +171,78 @@ def contact_from(form: FormData, kind: Kind, errors: dict[str, str]) -> dict[str
         "household": household,
         "concern": {"categories": categories, "narrative": narrative,
                     "actions_taken": form_text(form, "concern-actions_taken") or None},
-        "consent": {"status": consent_status or "not_sought", "reason": consent_reason or None,
+        "consent": {"status": consent_status or ConsentStatus.NOT_SOUGHT.value, "reason": consent_reason or None,
                     "recorded_by": name or "referrer"},
     }
 
 
-def concern_routes(pages: Pages) -> APIRouter:
-    """Routes for anyone with a concern about a child (no sign-in)."""
-    router = APIRouter()
+router = APIRouter()
+"""Routes for anyone with a concern about a child (no sign-in)."""
 
-    def form_page(request: Request, kind: Kind, form: dict[str, str], errors: dict[str, str] | None = None,
-                  status_code: int = 200) -> Response:
-        title = "Report a concern as a professional" if kind == "professional" else "Report a concern about a child"
-        ordered = {name: errors[name] for name in FIELDS if errors and name in errors}
-        return pages.render(request, "concern/form.html", status_code=status_code, title=title, kind=kind,
-                            form=form, errors=ordered, error_anchors=ERROR_ANCHORS, subject_kinds=SUBJECT_KINDS,
-                            categories=CATEGORIES,
-                            consent=CONSENT, submission_id=form.get("submission_id") or str(uuid.uuid4()))
 
-    @router.get("/report-a-concern")
-    async def start(request: Request) -> Response:
-        return pages.render(request, "concern/start.html", title="Report a concern about a child")
+def form_page(pages: Pages, request: Request, kind: Kind, form: dict[str, str], errors: dict[str, str] | None = None,
+              status_code: int = 200) -> Response:
+    title = "Report a concern as a professional" if kind == "professional" else "Report a concern about a child"
+    ordered = {name: errors[name] for name in FIELDS if errors and name in errors}
+    return pages.render(request, "concern/form.html", status_code=status_code, title=title, kind=kind,
+                        form=form, errors=ordered, error_anchors=ERROR_ANCHORS, subject_kinds=SUBJECT_KINDS,
+                        categories=CATEGORIES,
+                        consent=REFERRER_CONSENT, submission_id=form.get("submission_id") or str(uuid.uuid4()))
 
-    @router.get("/report-a-concern/{kind}")
-    async def blank(request: Request, kind: Kind) -> Response:
-        return form_page(request, kind, {})
 
-    @router.post("/report-a-concern/{kind}")
-    async def submit(request: Request, kind: Kind, form: csrf_form) -> Response:
-        errors: dict[str, str] = {}
-        contact = contact_from(form, kind, errors)
-        echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
-        echo["concern-categories"] = ",".join(v for v in form.getlist("concern-categories") if isinstance(v, str))
-        if errors:
-            return form_page(request, kind, echo, errors, status.HTTP_400_BAD_REQUEST)
-        submission_id = form_text(form, "submission_id") or str(uuid.uuid4())
-        try:
-            accepted = await pages.api.submit_contact(contact, f"workspace-{submission_id}")
-        except ApiError as error:
-            if error.status != 422:
-                return pages.render(request, "error.html", status_code=502, title="Sorry, there is a problem",
-                                    message="Your report was not sent. Try again, or phone the hub if a child "
-                                            "is in danger now.")
-            refused = dict(public_refusal(path, message) for path, message in error.fields.items())
-            return form_page(request, kind, echo, refused or {"concern-narrative": error.message},
-                             status.HTTP_400_BAD_REQUEST)
-        referral_id = accepted["referral_id"]
-        reports = dict(request.session.get("reports", {}))
-        reports[referral_id] = accepted["status_token"]
-        request.session["reports"] = dict(list(reports.items())[-5:])
-        return RedirectResponse(f"/report-a-concern/sent/{referral_id}", status.HTTP_303_SEE_OTHER)
+@router.get("/report-a-concern")
+async def start(request: Request, pages: PagesDep) -> Response:
+    return pages.render(request, "concern/start.html", title="Report a concern about a child")
 
-    @router.get("/report-a-concern/sent/{referral_id}")
-    async def sent(request: Request, referral_id: Identifier) -> Response:
-        if referral_id not in request.session.get("reports", {}):
-            return pages.render(request, "error.html", status_code=404, title="Page not found",
-                                message="This report was not made in this browser.")
-        return pages.render(request, "concern/sent.html", title="Your report has been sent", referral_id=referral_id)
 
-    @router.get("/report-a-concern/status/{referral_id}")
-    async def contact_status(request: Request, referral_id: Identifier) -> Response:
-        token = request.session.get("reports", {}).get(referral_id)
-        if not isinstance(token, str):
-            return pages.render(request, "error.html", status_code=404, title="Page not found",
-                                message="This report was not made in this browser.")
-        try:
-            progress = await pages.api.contact_status(token, referral_id)
-        except ApiError as error:
-            return pages.refused(request, error)
-        return pages.render(request, "concern/status.html", title="What has happened to your report",
-                            progress=progress, referral_id=referral_id)
+@router.get("/report-a-concern/{kind}")
+async def blank(request: Request, pages: PagesDep, kind: Kind) -> Response:
+    return form_page(pages, request, kind, {})
 
-    return router
+
+@router.post("/report-a-concern/{kind}")
+async def submit(request: Request, pages: PagesDep, kind: Kind, form: csrf_form) -> Response:
+    errors: dict[str, str] = {}
+    contact = contact_from(form, kind, errors)
+    echo = {key: value for key, value in form.multi_items() if isinstance(value, str) and key != "csrf_token"}
+    echo["concern-categories"] = ",".join(v for v in form.getlist("concern-categories") if isinstance(v, str))
+    if errors:
+        return form_page(pages, request, kind, echo, errors, status.HTTP_400_BAD_REQUEST)
+    submission_id = form_text(form, "submission_id") or str(uuid.uuid4())
+    try:
+        accepted = await pages.clients.intake.submit_contact(contact, f"workspace-{submission_id}")
+    except ApiError as error:
+        if error.status != 422:
+            return pages.render(request, "error.html", status_code=502, title="Sorry, there is a problem",
+                                message="Your report was not sent. Try again, or phone the hub if a child "
+                                        "is in danger now.")
+        refused = dict(public_refusal(path, message) for path, message in error.fields.items())
+        return form_page(pages, request, kind, echo, refused or {"concern-narrative": error.message},
+                         status.HTTP_400_BAD_REQUEST)
+    referral_id = accepted["referral_id"]
+    reports = dict(request.session.get("reports", {}))
+    reports[referral_id] = accepted["status_token"]
+    request.session["reports"] = dict(list(reports.items())[-5:])
+    return RedirectResponse(f"/report-a-concern/sent/{referral_id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/report-a-concern/sent/{referral_id}")
+async def sent(request: Request, pages: PagesDep, referral_id: Identifier) -> Response:
+    if referral_id not in request.session.get("reports", {}):
+        return pages.render(request, "error.html", status_code=404, title="Page not found",
+                            message="This report was not made in this browser.")
+    return pages.render(request, "concern/sent.html", title="Your report has been sent", referral_id=referral_id)
+
+
+@router.get("/report-a-concern/status/{referral_id}")
+async def contact_status(request: Request, pages: PagesDep, referral_id: Identifier) -> Response:
+    token = request.session.get("reports", {}).get(referral_id)
+    if not isinstance(token, str):
+        return pages.render(request, "error.html", status_code=404, title="Page not found",
+                            message="This report was not made in this browser.")
+    try:
+        progress = await pages.clients.intake.contact_status(token, referral_id)
+    except ApiError as error:
+        return pages.refused(request, error)
+    return pages.render(request, "concern/status.html", title="What has happened to your report",
+                        progress=progress, referral_id=referral_id)

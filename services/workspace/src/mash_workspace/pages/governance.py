@@ -18,13 +18,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
+from mash_runtime.roles import Role
 from mash_schemas.text import CONTROL_MESSAGE, forbidden_character, public_message
 
-from mash_workspace.hub_api import ApiError
+from mash_workspace.clients import ApiError
 from mash_workspace.security import csrf_form
-from mash_workspace.web import IDENTIFIER, Identifier, Pages, field_errors, form_text, on_the_form, require
+from mash_workspace.web import IDENTIFIER, Identifier, Pages, PagesDep, field_errors, form_text, on_the_form, require
 
-ROLES = ("manager",)
+ROLES = (Role.MANAGER,)
 AUDIT_COLUMNS = ("at", "service", "who", "roles", "action", "referral_id", "why")
 
 
@@ -68,149 +69,161 @@ def audit_csv(records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def governance_routes(pages: Pages) -> APIRouter:
-    """Routes for the manager: /subject-access and /who-looked."""
-    router = APIRouter()
-    api = pages.api
+router = APIRouter()
+"""Routes for the manager: /subject-access and /who-looked."""
 
-    async def listing_page(request: Request, **extra: Any) -> Response:
-        user = require(request, *ROLES)
-        try:
-            requests = await api.subject_access_requests(user.access_token)
-        except ApiError as error:
+
+async def listing_page(pages: Pages, request: Request, **extra: Any) -> Response:
+    user = require(request, *ROLES)
+    try:
+        requests = await pages.clients.decision.subject_access_requests(user.access_token)
+    except ApiError as error:
+        return pages.refused(request, error)
+    return pages.render(request, "governance/subject_access.html", title="Subject access requests",
+                        active="governance", requests=requests, form=extra.pop("form", {}), **extra)
+
+
+@router.get("/subject-access")
+async def subject_access(request: Request, pages: PagesDep) -> Response:
+    return await listing_page(pages, request)
+
+
+@router.post("/subject-access")
+async def start(request: Request, pages: PagesDep, form: csrf_form) -> Response:
+    user = require(request, *ROLES)
+    body: dict[str, Any] = {name: form_text(form, name) or None
+                            for name in ("given_name", "family_name", "date_of_birth", "person_ref", "reason")}
+    try:
+        started = await pages.clients.decision.start_subject_access(user.access_token, body)
+    except ApiError as error:
+        if not on_the_form(error):
             return pages.refused(request, error)
-        return pages.render(request, "governance/subject_access.html", title="Subject access requests",
-                            active="governance", requests=requests, form=extra.pop("form", {}), **extra)
+        return await listing_page(pages, request, errors=field_errors(error, START_LABELS, "family_name"), form=body)
+    return RedirectResponse(f"/subject-access/{started['request_id']}?started=1", status.HTTP_303_SEE_OTHER)
 
-    @router.get("/subject-access")
-    async def subject_access(request: Request) -> Response:
-        return await listing_page(request)
 
-    @router.post("/subject-access")
-    async def start(request: Request, form: csrf_form) -> Response:
-        user = require(request, *ROLES)
-        body: dict[str, Any] = {name: form_text(form, name) or None
-                                for name in ("given_name", "family_name", "date_of_birth", "person_ref", "reason")}
-        try:
-            started = await api.start_subject_access(user.access_token, body)
-        except ApiError as error:
-            if not on_the_form(error):
-                return pages.refused(request, error)
-            return await listing_page(request, errors=field_errors(error, START_LABELS, "family_name"), form=body)
-        return RedirectResponse(f"/subject-access/{started['request_id']}?started=1", status.HTTP_303_SEE_OTHER)
+async def answer_page(pages: Pages, request: Request, request_id: str, status_code: int = 200,
+                      **extra: Any) -> Response:
+    user = require(request, *ROLES)
+    try:
+        found = await pages.clients.decision.subject_access_export(user.access_token, request_id,
+                                                                   "reviewing the answer", "html")
+    except ApiError as error:
+        return pages.refused(request, error)
+    return pages.render(request, "governance/subject_access_answer.html", status_code=status_code,
+                        title=f"Subject access {request_id}", active="governance", answer=found,
+                        started=request.query_params.get("started"),
+                        extended=request.query_params.get("extended"), **extra)
 
-    async def answer_page(request: Request, request_id: str, status_code: int = 200, **extra: Any) -> Response:
-        user = require(request, *ROLES)
-        try:
-            found = await api.subject_access_export(user.access_token, request_id, "reviewing the answer", "html")
-        except ApiError as error:
+
+@router.get("/subject-access/{request_id}")
+async def answer(request: Request, pages: PagesDep, request_id: Identifier) -> Response:
+    return await answer_page(pages, request, request_id)
+
+
+@router.post("/subject-access/{request_id}/extension")
+async def extend(request: Request, pages: PagesDep, request_id: Identifier, form: csrf_form) -> Response:
+    """Two further months for a complex request; the service refuses a second extension or an overdue one."""
+    user = require(request, *ROLES)
+    reason = form_text(form, "reason")
+    if len(reason) < 3:
+        return await answer_page(pages, request, request_id, 422,
+                                 errors={"reason": "Enter why the request needs two further months"},
+                                 extension_reason=reason)
+    try:
+        await pages.clients.decision.extend_subject_access(user.access_token, request_id, reason)
+    except ApiError as error:
+        if not on_the_form(error):
             return pages.refused(request, error)
-        return pages.render(request, "governance/subject_access_answer.html", status_code=status_code,
-                            title=f"Subject access {request_id}", active="governance", answer=found,
-                            started=request.query_params.get("started"),
-                            extended=request.query_params.get("extended"), **extra)
+        # A refusal (already extended, or overdue) is about the request, not the reason typed.
+        field = "reason" if error.status == 422 else "extension"
+        said = error.fields.get("reason")
+        message = public_message("The reason", said) if said else error.message
+        return await answer_page(pages, request, request_id, error.status,
+                                 errors={field: f"The deadline was not extended: {message}"},
+                                 extension_reason=reason)
+    return RedirectResponse(f"/subject-access/{request_id}?extended=1", status.HTTP_303_SEE_OTHER)
 
-    @router.get("/subject-access/{request_id}")
-    async def answer(request: Request, request_id: Identifier) -> Response:
-        return await answer_page(request, request_id)
 
-    @router.post("/subject-access/{request_id}/extension")
-    async def extend(request: Request, request_id: Identifier, form: csrf_form) -> Response:
-        """Two further months for a complex request; the service refuses a second extension or an overdue one."""
-        user = require(request, *ROLES)
-        reason = form_text(form, "reason")
-        if len(reason) < 3:
-            return await answer_page(request, request_id, 422,
-                                     errors={"reason": "Enter why the request needs two further months"},
-                                     extension_reason=reason)
-        try:
-            await api.extend_subject_access(user.access_token, request_id, reason)
-        except ApiError as error:
-            if not on_the_form(error):
-                return pages.refused(request, error)
-            # A refusal (already extended, or overdue) is about the request, not the reason typed.
-            field = "reason" if error.status == 422 else "extension"
-            said = error.fields.get("reason")
-            message = public_message("The reason", said) if said else error.message
-            return await answer_page(request, request_id, error.status,
-                                     errors={field: f"The deadline was not extended: {message}"},
-                                     extension_reason=reason)
-        return RedirectResponse(f"/subject-access/{request_id}?extended=1", status.HTTP_303_SEE_OTHER)
+@router.get("/subject-access/{request_id}/export.json")
+async def answer_json(request: Request, pages: PagesDep, request_id: Identifier) -> Response:
+    user = require(request, *ROLES)
+    try:
+        found = await pages.clients.decision.subject_access_export(user.access_token, request_id,
+                                                                   "exported as JSON", "json")
+    except ApiError as error:
+        return pages.refused(request, error)
+    return Response(json.dumps(found, indent=2), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{request_id}.json"'})
 
-    @router.get("/subject-access/{request_id}/export.json")
-    async def answer_json(request: Request, request_id: Identifier) -> Response:
-        user = require(request, *ROLES)
-        try:
-            found = await api.subject_access_export(user.access_token, request_id, "exported as JSON", "json")
-        except ApiError as error:
+
+def checked(chosen: dict[str, str]) -> dict[str, str]:
+    """What the page can tell at once: a reference that cannot be one, a reason with a control character.
+
+    A person reference goes into decision's URL (`/people/{ref}/referrals`), so it is checked like every
+    path parameter; the reason follows the contract's rule for text.
+    """
+    errors: dict[str, str] = {}
+    for name in ("referral_id", "person_ref"):
+        if chosen[name] and not re.fullmatch(IDENTIFIER, chosen[name]):
+            errors[name] = f"{WHO_LOOKED_LABELS[name]} must only include letters, numbers, hyphens and full stops"
+    if forbidden_character(chosen["reason"]) is not None:
+        errors["reason"] = public_message(WHO_LOOKED_LABELS["reason"], CONTROL_MESSAGE)
+    return errors
+
+
+async def report(pages: Pages, request: Request) -> tuple[dict[str, str], list[dict[str, Any]] | None]:
+    user = require(request, *ROLES)
+    chosen = _chosen_of(request)
+    if not (chosen["referral_id"] or chosen["person_ref"]):
+        return chosen, None
+    if errors := checked(chosen):
+        raise NotAsked(chosen, errors)
+    reason = chosen["reason"] or "who looked at this family's records"
+    referral_ids = [chosen["referral_id"]] if chosen["referral_id"] else []
+    if chosen["person_ref"]:
+        referral_ids += await pages.clients.decision.referrals_of(user.access_token, chosen["person_ref"], reason)
+    records = await pages.clients.audit_records(user.access_token, sorted(set(referral_ids)),
+                                                chosen["person_ref"] or None,
+                                                {"from": chosen["from"], "to": chosen["to"]}, reason)
+    return chosen, records
+
+
+def report_page(pages: Pages, request: Request, chosen: dict[str, str], records: list[dict[str, Any]] | None,
+                errors: dict[str, str] | None = None) -> Response:
+    return pages.render(request, "governance/who_looked.html", title="Who looked at this family's records",
+                        status_code=400 if errors else 200, active="who-looked", chosen=chosen, records=records,
+                        errors=errors or {})
+
+
+@router.get("/who-looked")
+async def who_looked(request: Request, pages: PagesDep) -> Response:
+    try:
+        chosen, records = await report(pages, request)
+    except NotAsked as refused:
+        return report_page(pages, request, refused.chosen, None, refused.errors)
+    except ApiError as error:
+        if not on_the_form(error):
             return pages.refused(request, error)
-        return Response(json.dumps(found, indent=2), media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{request_id}.json"'})
+        # Every service checks the reason (at least 3 characters): its refusal is the field's message.
+        return report_page(pages, request, _chosen_of(request), None,
+                           field_errors(error, WHO_LOOKED_LABELS, "reason"))
+    return report_page(pages, request, chosen, records)
 
-    def checked(chosen: dict[str, str]) -> dict[str, str]:
-        """What the page can tell at once: a reference that cannot be one, a reason with a control character.
 
-        A person reference goes into decision's URL (`/people/{ref}/referrals`), so it is checked like every
-        path parameter; the reason follows the contract's rule for text.
-        """
-        errors: dict[str, str] = {}
-        for name in ("referral_id", "person_ref"):
-            if chosen[name] and not re.fullmatch(IDENTIFIER, chosen[name]):
-                errors[name] = f"{WHO_LOOKED_LABELS[name]} must only include letters, numbers, hyphens and full stops"
-        if forbidden_character(chosen["reason"]) is not None:
-            errors["reason"] = public_message(WHO_LOOKED_LABELS["reason"], CONTROL_MESSAGE)
-        return errors
-
-    async def report(request: Request) -> tuple[dict[str, str], list[dict[str, Any]] | None]:
-        user = require(request, *ROLES)
-        chosen = _chosen_of(request)
-        if not (chosen["referral_id"] or chosen["person_ref"]):
-            return chosen, None
-        if errors := checked(chosen):
-            raise NotAsked(chosen, errors)
-        reason = chosen["reason"] or "who looked at this family's records"
-        referral_ids = [chosen["referral_id"]] if chosen["referral_id"] else []
-        if chosen["person_ref"]:
-            referral_ids += await api.referrals_of(user.access_token, chosen["person_ref"], reason)
-        records = await api.audit_records(user.access_token, sorted(set(referral_ids)), chosen["person_ref"] or None,
-                                          {"from": chosen["from"], "to": chosen["to"]}, reason)
-        return chosen, records
-
-    def report_page(request: Request, chosen: dict[str, str], records: list[dict[str, Any]] | None,
-                    errors: dict[str, str] | None = None) -> Response:
-        return pages.render(request, "governance/who_looked.html", title="Who looked at this family's records",
-                            status_code=400 if errors else 200, active="who-looked", chosen=chosen, records=records,
-                            errors=errors or {})
-
-    @router.get("/who-looked")
-    async def who_looked(request: Request) -> Response:
-        try:
-            chosen, records = await report(request)
-        except NotAsked as refused:
-            return report_page(request, refused.chosen, None, refused.errors)
-        except ApiError as error:
-            if not on_the_form(error):
-                return pages.refused(request, error)
-            # Every service checks the reason (at least 3 characters): its refusal is the field's message.
-            return report_page(request, _chosen_of(request), None,
-                               field_errors(error, WHO_LOOKED_LABELS, "reason"))
-        return report_page(request, chosen, records)
-
-    @router.get("/who-looked/export.{form}")
-    async def who_looked_export(request: Request, form: Literal["csv", "json"]) -> Response:
-        try:
-            chosen, records = await report(request)
-        except NotAsked as refused:
-            return report_page(request, refused.chosen, None, refused.errors)
-        except ApiError as error:
-            if not on_the_form(error):
-                return pages.refused(request, error)
-            return report_page(request, _chosen_of(request), None, field_errors(error, WHO_LOOKED_LABELS, "reason"))
-        name = f"who-looked-{chosen['referral_id'] or chosen['person_ref'] or 'none'}"
-        if form == "csv":
-            return Response(audit_csv(records or []), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-        return Response(json.dumps(records or [], indent=2), media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
-
-    return router
+@router.get("/who-looked/export.{form}")
+async def who_looked_export(request: Request, pages: PagesDep, form: Literal["csv", "json"]) -> Response:
+    try:
+        chosen, records = await report(pages, request)
+    except NotAsked as refused:
+        return report_page(pages, request, refused.chosen, None, refused.errors)
+    except ApiError as error:
+        if not on_the_form(error):
+            return pages.refused(request, error)
+        return report_page(pages, request, _chosen_of(request), None, field_errors(error, WHO_LOOKED_LABELS, "reason"))
+    name = f"who-looked-{chosen['referral_id'] or chosen['person_ref'] or 'none'}"
+    if form == "csv":
+        return Response(audit_csv(records or []), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(json.dumps(records or [], indent=2), media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.json"'})

@@ -11,12 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from mash_runtime.roles import Role
 
-from mash_workspace.hub_api import ApiError
-from mash_workspace.web import Pages, require
+from mash_workspace.clients import ApiError
+from mash_workspace.web import Pages, PagesDep, require
 
 GROUPINGS = [("day", "Day"), ("week", "Week"), ("month", "Month")]
-ROLES = ("analyst", "manager")
+ROLES = (Role.ANALYST, Role.MANAGER)
 
 
 def _period(first: str | None, last: str | None, by: str | None, default_by: str) -> dict[str, str]:
@@ -41,66 +42,71 @@ def bar_chart(labels: list[str], values: list[int], height: int = 120, bar: int 
     return {"bars": bars, "width": max(1, len(bars) * (bar + 4)), "height": height, "bar": bar, "top": top}
 
 
-def insight_routes(pages: Pages) -> APIRouter:
-    """Routes for analysts and managers."""
-    router = APIRouter()
-    api = pages.api
-    pages.templates.env.globals["bar_chart"] = bar_chart
+# What the figures' templates call, added to the pages' environment by create_app.
+TEMPLATE_GLOBALS: dict[str, Any] = {"bar_chart": bar_chart}
 
-    async def page(request: Request, template: str, title: str, tab: str, reads: dict[str, tuple[str, dict[str, str]]],
-                   **extra: Any) -> Response:
-        user = require(request, *ROLES)
-        try:
-            found: dict[str, Any] = {key: await api.figures(user.access_token, name, params)
-                                     for key, (name, params) in reads.items()}
-        except ApiError as error:
-            if error.status == 422:
-                empty: dict[str, Any] = dict.fromkeys(reads)
-                return pages.render(request, template, title=title, tab=tab, active="insight", groupings=GROUPINGS,
-                                    errors={"from": error.message}, **empty, **extra)
-            return pages.refused(request, error)
-        return pages.render(request, template, title=title, tab=tab, active="insight", groupings=GROUPINGS,
-                            **found, **extra)
 
-    @router.get("/insight")
-    async def performance(request: Request, by: str | None = None) -> Response:
-        params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "day")
-        return await page(request, "insight/performance.html", "The hub's performance", "performance",
-                          {"report": ("performance", params), "consultations": ("consultations", params)},
-                          chosen=params)
+router = APIRouter()
+"""Routes for analysts and managers."""
 
-    @router.get("/insight/agencies")
-    async def agencies(request: Request, by: str | None = None) -> Response:
-        params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "day")
-        return await page(request, "insight/agencies.html", "Agencies' answers", "agencies",
-                          {"report": ("agencies", params)}, chosen=params)
 
-    @router.get("/insight/areas")
-    async def areas(request: Request, by: str | None = None) -> Response:
-        params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "month")
-        return await page(request, "insight/areas.html", "Areas", "areas", {"report": ("areas", params)},
-                          chosen=params)
+async def page(pages: Pages, request: Request, template: str, title: str, tab: str,
+               reads: dict[str, tuple[str, dict[str, str]]], **extra: Any) -> Response:
+    user = require(request, *ROLES)
+    try:
+        found: dict[str, Any] = {key: await pages.clients.insight.figures(user.access_token, name, params)
+                                 for key, (name, params) in reads.items()}
+    except ApiError as error:
+        if error.status == 422:
+            empty: dict[str, Any] = dict.fromkeys(reads)
+            return pages.render(request, template, title=title, tab=tab, active="insight", groupings=GROUPINGS,
+                                errors={"from": error.message}, **empty, **extra)
+        return pages.refused(request, error)
+    return pages.render(request, template, title=title, tab=tab, active="insight", groupings=GROUPINGS,
+                        **found, **extra)
 
-    @router.get("/insight/rising-concern")
-    async def rising(request: Request, as_of: str | None = None) -> Response:
-        params: dict[str, str] = {}
-        try:
-            if as_of:
-                params["as_of"] = date.fromisoformat(as_of).isoformat()
-        except ValueError:
-            pass
-        return await page(request, "insight/rising_concern.html", "Rising concern", "rising",
-                          {"report": ("rising-concern", params)}, chosen=params)
 
-    @router.get("/insight/export.csv")
-    async def export(request: Request, by: str | None = None) -> Response:
-        user = require(request, *ROLES)
-        params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "month")
-        try:
-            text, name = await api.commissioners_csv(user.access_token, params)
-        except ApiError as error:
-            return pages.refused(request, error)
-        return Response(text, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+@router.get("/insight")
+async def performance(request: Request, pages: PagesDep, by: str | None = None) -> Response:
+    params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "day")
+    return await page(pages, request, "insight/performance.html", "The hub's performance", "performance",
+                      {"report": ("performance", params), "consultations": ("consultations", params)},
+                      chosen=params)
 
-    return router
+
+@router.get("/insight/agencies")
+async def agencies(request: Request, pages: PagesDep, by: str | None = None) -> Response:
+    params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "day")
+    return await page(pages, request, "insight/agencies.html", "Agencies' answers", "agencies",
+                      {"report": ("agencies", params)}, chosen=params)
+
+
+@router.get("/insight/areas")
+async def areas(request: Request, pages: PagesDep, by: str | None = None) -> Response:
+    params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "month")
+    return await page(pages, request, "insight/areas.html", "Areas", "areas", {"report": ("areas", params)},
+                      chosen=params)
+
+
+@router.get("/insight/rising-concern")
+async def rising(request: Request, pages: PagesDep, as_of: str | None = None) -> Response:
+    params: dict[str, str] = {}
+    try:
+        if as_of:
+            params["as_of"] = date.fromisoformat(as_of).isoformat()
+    except ValueError:
+        pass
+    return await page(pages, request, "insight/rising_concern.html", "Rising concern", "rising",
+                      {"report": ("rising-concern", params)}, chosen=params)
+
+
+@router.get("/insight/export.csv")
+async def export(request: Request, pages: PagesDep, by: str | None = None) -> Response:
+    user = require(request, *ROLES)
+    params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "month")
+    try:
+        text, name = await pages.clients.insight.commissioners_csv(user.access_token, params)
+    except ApiError as error:
+        return pages.refused(request, error)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -7,39 +7,48 @@ nothing. Only the person's own sessions are listed or ended (by a handle that is
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette import status
 
 from mash_workspace.security import csrf_form
 from mash_workspace.session import SessionStore
-from mash_workspace.web import NotSignedIn, Pages, form_text, signed_in
+from mash_workspace.web import NotSignedIn, PagesDep, form_text, signed_in
 
 
-def session_routes(pages: Pages, sessions: SessionStore) -> APIRouter:
-    """/sessions and /sessions/end."""
-    router = APIRouter()
+def sessions_of(request: Request) -> SessionStore:
+    """The app's session store (create_app keeps it in app.state)."""
+    sessions: SessionStore = request.app.state.sessions
+    return sessions
 
-    @router.get("/sessions")
-    async def listing(request: Request) -> Response:
-        user = signed_in(request)
-        if user is None:
-            raise NotSignedIn
-        found = await sessions.of(user.subject, request.scope.get("session_id"))
-        ended = request.query_params.get("ended")
-        return pages.render(request, "sessions.html", title="Your sessions", sessions=found,
-                            ended=int(ended) if ended and ended.isdigit() else None,
-                            idle_minutes=int(sessions.idle.total_seconds() // 60),
-                            absolute_hours=int(sessions.absolute.total_seconds() // 3600))
 
-    @router.post("/sessions/end")
-    async def end(request: Request, form: csrf_form) -> Response:
-        user = signed_in(request)
-        if user is None:
-            raise NotSignedIn
-        current = request.scope.get("session_id")
-        chosen = form_text(form, "session")
-        ended = await sessions.end_of(user.subject, None if chosen == "others" else chosen, keep=current)
-        return RedirectResponse(f"/sessions?ended={ended}", status.HTTP_303_SEE_OTHER)
+SessionsDep = Annotated[SessionStore, Depends(sessions_of)]
+router = APIRouter()
+"""/sessions and /sessions/end."""
 
-    return router
+
+@router.get("/sessions")
+async def listing(request: Request, pages: PagesDep, sessions: SessionsDep) -> Response:
+    user = signed_in(request)
+    if user is None:
+        raise NotSignedIn
+    found = await sessions.of(user.subject, request.scope.get("session_id"))
+    ended = request.query_params.get("ended")
+    return pages.render(request, "sessions.html", title="Your sessions", sessions=found,
+                        ended=int(ended) if ended and ended.isdigit() else None,
+                        idle_minutes=int(sessions.idle.total_seconds() // 60),
+                        absolute_hours=int(sessions.absolute.total_seconds() // 3600))
+
+
+@router.post("/sessions/end")
+async def end(request: Request, form: csrf_form, sessions: SessionsDep) -> Response:
+    user = signed_in(request)
+    if user is None:
+        raise NotSignedIn
+    current = request.scope.get("session_id")
+    chosen = form_text(form, "session")
+    ended = await sessions.end_of(user.subject, None if chosen == "others" else chosen, keep=current)
+    return RedirectResponse(f"/sessions?ended={ended}", status.HTTP_303_SEE_OTHER)
+

@@ -23,13 +23,14 @@ from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from mash_runtime.auth import Principal
+from mash_runtime.roles import Role
 from starlette import status
 
 from mash_workspace.logout import LogoutTokenRefused, LogoutTokens
 from mash_workspace.security import csrf_form
 from mash_workspace.session import ROTATE, SessionStore
 from mash_workspace.settings import WorkspaceSettings
-from mash_workspace.web import Pages, signed_in
+from mash_workspace.web import HUB_ROLES, Pages, signed_in
 
 VerifyToken = Callable[[str], Awaitable[Principal]]
 log = logging.getLogger("mash_workspace.signin")
@@ -49,11 +50,11 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def home_for(roles: frozenset[str] | set[str]) -> str:
+def home_for(roles: frozenset[Role] | set[Role]) -> str:
     """Where a person lands after signing in."""
-    if roles & {"screener", "manager", "analyst"}:
+    if roles & HUB_ROLES:
         return "/queue"
-    if "agency" in roles:
+    if Role.AGENCY in roles:
         return "/portal"
     return "/"
 
@@ -99,7 +100,7 @@ def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken
             return pages.render(request, "error.html", status_code=401, title="You could not be signed in",
                                 message=f"Sign-in was refused ({type(error).__name__}). Try again.")
         userinfo = token.get("userinfo") or {}
-        roles = sorted(role.value for role in principal.roles)
+        roles = sorted(role.value for role in principal.roles)  # the session keeps names; signed_in() reads Roles
         target = request.session.pop("next", None)
         request.session.clear()  # nothing of the signed-out visit carries over, and the id changes
         request.scope[ROTATE] = True
@@ -111,7 +112,7 @@ def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken
             request.session["id_token"] = token["id_token"]
         if isinstance(userinfo.get("sid"), str):
             request.session["provider_sid"] = userinfo["sid"]
-        return RedirectResponse(_safe_next(target) if target and target != "/" else home_for(set(roles)),
+        return RedirectResponse(_safe_next(target) if target and target != "/" else home_for(set(principal.roles)),
                                 status.HTTP_303_SEE_OTHER)
 
     @router.post("/sign-out")
