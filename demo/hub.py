@@ -17,12 +17,14 @@ demo/region.py runs several such hubs side by side with the agencies and police 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from demo.waiting import eventually
 SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
 ROOT = Path(__file__).resolve().parents[1]
 OIDC_PROVIDER = ROOT / "infra" / "oidc" / "provider.py"
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a child gets when the thread that started it dies
 KIT_LISTENING = "FastStream app started successfully"  # what an agency kit logs once it reads its topics
 
 
@@ -44,6 +47,27 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _ended_with_its_starter() -> Callable[[], None] | None:
+    """A child set-up that has Linux send the service SIGTERM when the process that started it dies.
+
+    A test run that dies without its teardown (an interrupted run, a pytest INTERNALERROR) otherwise leaves
+    its hub's services running, and they go on retrying a broker and store that the next run starts on the same
+    ports, burning the CPU that run needs. The kernel delivers the signal when the starting *thread* ends, so
+    this is only used from the main thread (a worker thread may end long before the test does).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the starter died before the line above took effect
+            os._exit(1)
+
+    return arm
 
 
 class HubProcess:
@@ -64,7 +88,8 @@ class HubProcess:
         self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0  # this run's output begins here
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-                [sys.executable, *self.argv], env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, *self.argv], env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_ended_with_its_starter() if threading.current_thread() is threading.main_thread() else None,
             )
         return self
 

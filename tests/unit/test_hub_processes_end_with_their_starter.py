@@ -1,0 +1,62 @@
+"""A hub's service processes end when the process that started them dies without its teardown.
+
+An interrupted test run, or a pytest INTERNALERROR, used to leave a hub's services running; they kept retrying a
+broker and store that the next run started on the same ports and ate the CPU that run needed (seen in a CI
+rehearsal: four services still running 25 minutes after their run had failed). demo.hub asks Linux to send them
+SIGTERM when their starter dies.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.support.waiting import eventually
+
+pytestmark = [pytest.mark.unit, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A child whose starter died is reparented and reaped by init; until then it may be a zombie.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(")")[-1].split()[0] != "Z"
+
+
+async def test_a_service_process_ends_when_its_starter_is_killed(tmp_path: Path) -> None:
+    starter_script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from demo.hub import HubProcess
+        child = HubProcess("sleeper", ["-c", "import time; time.sleep(600)"], {{}}, Path({str(tmp_path / "s.log")!r}))
+        child.start()
+        print(child.proc.pid, flush=True)
+        time.sleep(600)
+    """)
+    starter = subprocess.Popen([sys.executable, "-c", starter_script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert starter.stdout is not None
+        child_pid = int(starter.stdout.readline())
+        assert _alive(child_pid)
+        starter.send_signal(signal.SIGKILL)  # no teardown, no atexit: as when a run is killed
+        starter.wait(timeout=30)
+
+        async def gone() -> bool:
+            return not _alive(child_pid)
+
+        await eventually(gone, timeout=30, what=f"the service process {child_pid} to end with its starter")
+    finally:
+        starter.kill()
+        starter.wait(timeout=30)
