@@ -8,9 +8,9 @@ SIGTERM when their starter dies.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -45,18 +45,19 @@ async def test_a_service_process_ends_when_its_starter_is_killed(tmp_path: Path)
         print(child.proc.pid, flush=True)
         time.sleep(600)
     """)
-    starter = subprocess.Popen([sys.executable, "-c", starter_script], stdout=subprocess.PIPE, text=True)
+    starter = await asyncio.create_subprocess_exec(sys.executable, "-c", starter_script, stdout=asyncio.subprocess.PIPE)
     try:
         assert starter.stdout is not None
-        child_pid = int(starter.stdout.readline())
+        child_pid = int(await starter.stdout.readline())
         assert _alive(child_pid)
         starter.send_signal(signal.SIGKILL)  # no teardown, no atexit: as when a run is killed
-        starter.wait(timeout=30)
+        await starter.wait()
 
         async def gone() -> bool:
             return not _alive(child_pid)
 
         await eventually(gone, timeout=30, what=f"the service process {child_pid} to end with its starter")
     finally:
-        starter.kill()
-        starter.wait(timeout=30)
+        if starter.returncode is None:
+            starter.kill()
+            await starter.wait()
