@@ -10,12 +10,39 @@ from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mash_schemas import text
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # A record's identifier in a URL path (a referral, an enquiry, a subject access request), checked where it arrives:
 # every identifier the hub issues follows the contract's rule, so anything else is a 422 naming the parameter and is
 # never looked up or built into an event (a fuzzed control character in PATCH /contacts/{id} was a 500).
 PathIdentifier = Annotated[str, Path(pattern=text.IDENTIFIER_PATTERN)]
+
+
+class ErrorField(BaseModel):
+    """One field at fault in a refused request, and what is wrong with it."""
+
+    field: str = Field(description="The field's dotted path in the request; '<body>' for the body as a whole.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every refusal a service sends, whatever refused it (validation, a rule of the practice, sign-in).
+
+    Published in every service's OpenAPI as the body of its 4xx answers (mash_runtime.openapi), in place of
+    FastAPI's own `HTTPValidationError`, which no service ever sends; the error handlers below build their bodies
+    through it, so the published schema and the answers cannot part.
+    """
+
+    error: str = Field(min_length=1, description="What kind of refusal: 'invalid_request', 'http_error', or the "
+                                                 "use case's refusal (e.g. 'CaseNotFound').")
+    message: str = Field(description="What happened, in words a person can act on; never the input echoed back.")
+    fields: list[ErrorField] = Field(default_factory=list, description="The fields at fault; absent when no one "
+                                                                      "field is.")
+
+    def content(self) -> dict[str, Any]:
+        """The JSON body: `fields` left out when no field is at fault."""
+        return self.model_dump(mode="json", exclude_defaults=True)
 
 
 class DomainError(Exception):
@@ -63,28 +90,26 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         fields = [
             # A body that is not JSON at all is the body's fault, not a "field" at some character offset.
-            {"field": "<body>" if e.get("type") == "json_invalid" else _field_path(tuple(e["loc"])),
-             "message": e["msg"]}
+            ErrorField(field="<body>" if e.get("type") == "json_invalid" else _field_path(tuple(e["loc"])),
+                       message=e["msg"])
             for e in exc.errors()
         ]
-        return JSONResponse(
-            status_code=422,
-            content={"error": "invalid_request", "message": "Some fields need correcting.", "fields": fields},
-        )
+        body = ErrorBody(error="invalid_request", message="Some fields need correcting.", fields=fields)
+        return JSONResponse(status_code=422, content=body.content())
 
     async def on_domain(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        body: dict[str, Any] = {"error": type(exc).__name__, "message": exc.message}
-        if exc.field:
-            body["fields"] = [{"field": exc.field, "message": exc.message}]
-        return JSONResponse(status_code=exc.status, content=body)
+        fields = [ErrorField(field=exc.field, message=exc.message)] if exc.field else []
+        body = ErrorBody(error=type(exc).__name__, message=exc.message, fields=fields)
+        return JSONResponse(status_code=exc.status, content=body.content())
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        content: dict[str, Any] = {"error": "http_error", "message": exc.detail}
-        if exc.status_code == 400:
-            content["fields"] = [{"field": "<body>", "message": str(exc.detail)}]  # e.g. a body that is not UTF-8
-        return JSONResponse(status_code=exc.status_code, content=content, headers=getattr(exc, "headers", None))
+        # e.g. a body that is not UTF-8
+        fields = [ErrorField(field="<body>", message=str(exc.detail))] if exc.status_code == 400 else []
+        body = ErrorBody(error="http_error", message=str(exc.detail), fields=fields)
+        return JSONResponse(status_code=exc.status_code, content=body.content(),
+                            headers=getattr(exc, "headers", None))
 
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(DomainError, on_domain)

@@ -37,7 +37,7 @@ from mash_runtime.clock import Clock, utc_now
 from mash_runtime.consuming import DeadLetters, Handler, subscribe
 from mash_runtime.http import install_error_handlers
 from mash_runtime.logs import configure_logging
-from mash_runtime.openapi import publish_absent_not_null
+from mash_runtime.openapi import publish_absent_not_null, publish_error_body
 from mash_runtime.relay import OutboxRelay
 from mash_runtime.sealing import AtRestCipher
 from mash_runtime.settings import HubSettings
@@ -217,6 +217,7 @@ class ServiceRuntime:
         FastAPIInstrumentor.instrument_app(app, tracer_provider=self.tracer_provider,
                                            excluded_urls="health,ready,metrics", exclude_spans=["send", "receive"])
         publish_absent_not_null(app)
+        publish_error_body(app)
         return app
 
 

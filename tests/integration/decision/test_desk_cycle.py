@@ -129,6 +129,11 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
     assert [s["item"]["summary"] for s in as_manager["case_file"]["enquiry_outcome"]["sealed"]] == [POLICE_INTELLIGENCE]
     # police did not permit release: never a hand-off candidate, only a reference saying whom to ask
     assert as_manager["handoff_candidates"] == ["health:gp-1", "probation:prob-1"]
+    assert as_manager["handoff_choices"] == [
+        {"key": "health:gp-1", "agency": "health", "item_id": "gp-1",
+         "summary": "Mother: mental-health history, missed appointments.", "sealed": False, "release_wording": None},
+        {"key": "probation:prob-1", "agency": "probation", "item_id": "prob-1",
+         "summary": "Father in prison; release due next week.", "sealed": False, "release_wording": None}]
     assert as_manager["withheld_items"] == [{"key": "police:pol-1", "agency": "police", "item_id": "pol-1",
                                              "request_route": "Ask the police public protection unit, ext 4471"}]
     # at rest the case file is sealed: neither the intelligence nor the child's name is readable in the store
@@ -141,6 +146,7 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
     assert as_analyst.status_code == 200
     assert as_analyst.json()["case_file"]["enquiry_outcome"]["sealed"] == []
     assert as_analyst.json()["handoff_candidates"] == ["health:gp-1", "probation:prob-1"]
+    assert [choice["key"] for choice in as_analyst.json()["handoff_choices"]] == ["health:gp-1", "probation:prob-1"]
     assert as_analyst.json()["withheld_items"] == []
     assert POLICE_INTELLIGENCE not in as_analyst.text
 

@@ -24,6 +24,7 @@ from mash_decision.domain.case_file import (
     RatingChangeNeedsRationale,
     StepOutOfOrder,
 )
+from mash_decision.domain.case_file_views import case_file_view, handoff_choices
 from mash_decision.domain.roles import NotPermitted
 from mash_decision.domain.timescales import Timescales
 from mash_runtime.roles import Role
@@ -485,6 +486,29 @@ def test_every_withheld_item_goes_on_the_decision_as_a_reference_without_its_con
     wire = decision.model_dump_json()
     for secret in ("Gary Pike", "graded B2", "offences against children"):
         assert secret not in wire
+
+
+def test_the_candidates_are_labelled_as_the_caller_may_see_them() -> None:
+    case = with_open_enquiry(("police",))
+    case.record_enquiry_outcome(enquiry_outcome(
+        findings("police", BragRating.RED, item("p-1", "Called to the address twice.")), sealed=[_police_sealed(True)]))
+    inside = [choice.model_dump() for choice in handoff_choices(case_file_view(case, Role.MANAGER))]
+    assert inside == [
+        {"key": "police:p-1", "agency": "police", "item_id": "p-1", "summary": "Called to the address twice.",
+         "sealed": False, "release_wording": None},
+        {"key": "police:p-9", "agency": "police", "item_id": "p-9", "summary": "Intelligence graded B2 about the visitor.",
+         "sealed": True, "release_wording": "Police hold information about a visitor to the home."}]
+    assert [choice["key"] for choice in inside] == sorted(case.handoff_candidates())
+    # Outside the hub's sealed circle the sealed item is no candidate, so neither its summary nor its wording shows.
+    outside = handoff_choices(case_file_view(case, Role.ANALYST))
+    assert [choice.key for choice in outside] == ["police:p-1"]
+    assert "graded B2" not in str(outside) and "visitor to the home" not in str(outside)
+
+
+def test_a_sealed_item_not_released_is_no_labelled_candidate() -> None:
+    case = with_open_enquiry(("police",))
+    case.record_enquiry_outcome(enquiry_outcome(findings("police", BragRating.RED), sealed=[_police_sealed(False)]))
+    assert handoff_choices(case_file_view(case, Role.MANAGER)) == []
 
 
 def test_a_released_item_goes_only_in_its_permitted_wording() -> None:

@@ -4,7 +4,8 @@ Each value below broke something once or is a classic: blank and no-break-space 
 (stored by intake), other control characters (httpx refused the URL: a 500), right-to-left text, 100,000
 characters, script and template injection, a path climbing out. Every operation each service publishes in
 its OpenAPI is called through its real bootstrap (in memory) with the value in every path parameter, every
-query parameter and every top-level body field, as every role and signed out. No answer may be a 5xx.
+query parameter and every top-level body field, as every role and signed out. No answer may be a 5xx, and every
+refusal (4xx) must be the body the operation publishes for it (mash_runtime.openapi.publish_error_body).
 Fixed values, no randomness: a failure here is the same failure on every run.
 """
 
@@ -14,6 +15,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import jsonschema_rs
 import pytest
 from mash_decision.bootstrap import DecisionService
 from mash_decision.bootstrap import bootstrap as decision_bootstrap
@@ -92,10 +94,30 @@ def _ordinary(schema: dict[str, Any]) -> Any:
     return {"boolean": True, "integer": 1, "number": 1, "array": [], "object": {}}.get(str(kind))
 
 
-async def replay(hub: RunningService[Any], secret: str) -> dict[str, int]:
-    """Every corpus value in every operation as every role; the 5xx found, by request (none expected)."""
+def misfit(validators: dict[str, Any], openapi: dict[str, Any], operation: dict[str, Any], status: int,
+           body: bytes) -> str | None:
+    """Why a refusal is not what the operation publishes for `status` (None when it is).
+
+    `validators` keeps one validator per published schema: thousands of refusals share a few schemas.
+    """
+    responses = operation.get("responses", {})
+    published = responses.get(str(status)) or responses.get(f"{status // 100}XX")
+    if published is None:
+        return f"{status} is not published"
+    schema = published["content"]["application/json"]["schema"]
+    key = json.dumps(schema, sort_keys=True)
+    if key not in validators:
+        validators[key] = jsonschema_rs.validator_for({**schema, "components": openapi["components"]})
+    return "; ".join(error.message for error in validators[key].iter_errors(json.loads(body))) or None
+
+
+async def replay(hub: RunningService[Any], secret: str) -> tuple[dict[str, int], dict[str, str]]:
+    """Every corpus value in every operation as every role: the 5xx found (none expected), and the refusals
+    that are not what the operation publishes (none expected), by request."""
     openapi = hub.service.app.openapi()
     server_errors: dict[str, int] = {}
+    misfits: dict[str, str] = {}
+    validators: dict[str, Any] = {}
     sent = 0
     for method, path, operation in operations(openapi):
         parameters = operation.get("parameters", [])
@@ -121,19 +143,24 @@ async def replay(hub: RunningService[Any], secret: str) -> dict[str, int]:
                         method, url, content=content,
                         headers={**bearer(secret, roles), **({"Content-Type": "application/json"} if content else {})})
                     sent += 1
+                    request = f"{method} {path} corpus[{index}] in {where} as {[r.value for r in roles]}"
                     if response.status_code >= 500:
-                        server_errors[f"{method} {path} corpus[{index}] in {where} as {[r.value for r in roles]}"] = (
-                            response.status_code)
+                        server_errors[request] = response.status_code
+                    elif response.status_code >= 400:
+                        why = misfit(validators, openapi, operation, response.status_code, response.content)
+                        if why is not None:
+                            misfits[request] = why
     assert sent > len(CORPUS)
-    return server_errors
+    return server_errors, misfits
 
 
 class CorpusScenario:
     """The corpus against one service."""
 
     async def test_no_hostile_value_is_a_server_error(self, hub: RunningService[Any]) -> None:
-        errors = await replay(hub, hub.settings.jwt_secret.get_secret_value())
+        errors, misfits = await replay(hub, hub.settings.jwt_secret.get_secret_value())
         assert errors == {}
+        assert misfits == {}
 
 
 class TestIntake(InMemory[Any], CorpusScenario):

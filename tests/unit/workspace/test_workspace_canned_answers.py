@@ -5,7 +5,9 @@ could never give, and every request the workspace sends to an operation canned a
 that operation's request body (tests/unit/workspace/published_openapi.py). This module proves the check itself:
 the builders' own answers pass, the values the pages send are ones the services publish, and each kind of drift
 is caught — a renamed path, a success status the service does not use, a list for an object, a wrong type, an
-error body without the hub's `error`, and a request the service would refuse.
+error body without the hub's `error` (FastAPI's own 422 body among them), a refusal from an operation that
+publishes none, and a request the service would refuse. Refusals are checked against the error body every service
+publishes (`mash_runtime.http.ErrorBody`), not a copy of it written here.
 """
 
 from __future__ import annotations
@@ -31,6 +33,24 @@ def test_the_builders_case_views_are_what_decision_answers() -> None:
         assert answer_problems("decision", "GET", "/cases/REF-9", 200, view) == []
 
 
+def test_every_service_publishes_the_hubs_error_body_for_its_refusals() -> None:
+    for service in ("intake", "decision", "enquiry", "notify", "insight"):
+        document = published(service)
+        assert "HTTPValidationError" not in document["components"]["schemas"], service
+        refused = [f"{method.upper()} {path}" for path, methods in document["paths"].items()
+                   for method, spec in methods.items() if "4XX" in spec["responses"]]
+        assert refused, service
+        for path, methods in document["paths"].items():
+            for spec in methods.values():
+                for status in ("422", "4XX", "503"):
+                    if status in spec["responses"]:
+                        schema = spec["responses"][status]["content"]["application/json"]["schema"]
+                        assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (service, path, status)
+    refusal = {"error": "CaseNotFound", "message": "no case file for REF-1",
+               "fields": [{"field": "referral_id", "message": "no case file for REF-1"}]}
+    assert answer_problems("decision", "GET", "/cases/REF-1", 404, refusal) == []
+
+
 def test_the_values_the_pages_send_are_the_ones_the_services_publish() -> None:
     assert {value for value, _ in STATES} <= _enum("decision", "CaseState"), "the queue's state filter"
     assert {value for value, _ in RATINGS} == _enum("decision", "BragRating")
@@ -53,6 +73,11 @@ DRIFTED: list[tuple[str, tuple[str, str, str, int, Any], str]] = [
      ("insight", "GET", "/figures/performance", 200, {}), "is a required property"),
     ("a refusal without the hub's error body",
      ("decision", "GET", "/queue", 401, {"message": "token expired"}), "\"error\" is a required property"),
+    ("FastAPI's own 422 body, which no service sends",
+     ("decision", "POST", "/cases/REF-1/decision/preview", 422, {"detail": [{"loc": ["body"], "msg": "x"}]}),
+     "\"error\" is a required property"),
+    ("a refusal from an operation that refuses nothing",
+     ("decision", "GET", "/health", 401, {"error": "http_error", "message": "no"}), "never 401"),
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mash_decision.handlers.http import DecisionRequest
 
-from tests.unit.workspace.workspace_builders import CSRF, FakeHub, case_view, person, workspace
+from tests.unit.workspace.workspace_builders import CSRF, FakeHub, case_view, choice, offering, person, workspace
 
 pytestmark = pytest.mark.unit
 
@@ -38,8 +38,8 @@ def previewing(hub: FakeHub, draft: dict[str, Any] | None = None) -> FakeHub:
 
 
 def with_case(hub: FakeHub) -> FakeHub:
-    view = case_view()
-    view["handoff_candidates"] = ["education:E1", "police:P1"]
+    view = offering(case_view(), choice("education:E1", "Attendance 71%."),
+                    choice("police:P1", "Open investigation.", sealed=True, release_wording="Known to police."))
     return hub.on("decision", "GET", "/cases/REF-1", view).on("decision", "GET", "/cases/REF-1/audit", [])
 
 
@@ -146,8 +146,7 @@ async def test_notify_refusing_the_preview_is_shown_and_nothing_is_decided() -> 
 
 
 async def test_the_decision_form_offers_the_hand_off_candidates_and_marks_a_sealed_one() -> None:
-    view = case_view()
-    view["handoff_candidates"] = ["police:P1"]
+    view = offering(case_view(), choice("police:P1", "Open investigation.", sealed=True))
     view["case_file"]["enquiry_outcome"] = {"findings": [], "not_answered": [], "sealed": [{
         "agency": "police", "item": {"item_id": "P1", "about": "Mark Doyle", "summary": "Open investigation.",
                                      "sensitivity": "sensitive",
@@ -164,8 +163,7 @@ async def test_the_decision_form_offers_the_hand_off_candidates_and_marks_a_seal
 
 
 async def test_an_item_decision_withholds_is_listed_apart_never_as_a_box_to_tick() -> None:
-    view = case_view()
-    view["handoff_candidates"] = ["education:E1"]
+    view = offering(case_view(), choice("education:E1", "Attendance 71%."))
     view["withheld_items"] = [{"key": "police:P1", "agency": "police", "item_id": "P1", "request_route": "ask the PPU"}]
     view["case_file"]["enquiry_outcome"] = {"findings": [], "not_answered": [], "sealed": [{
         "agency": "police", "item": {"item_id": "P1", "about": "Mark Doyle", "summary": "Open investigation.",
@@ -181,3 +179,16 @@ async def test_an_item_decision_withholds_is_listed_apart_never_as_a_box_to_tick
     assert "Open investigation." not in response.text.split("Not offered for the hand-off")[1]
     assert "Police holds sensitive information it has not permitted to leave the hub" in response.text
     assert "how to request it: ask the PPU" in response.text
+
+
+async def test_the_candidates_are_labelled_by_decision_not_rebuilt_from_the_case_file() -> None:
+    view = offering(case_view(), choice("education:E1", "Attendance 71%."),
+                    choice("police:P1", "Open investigation.", sealed=True, release_wording="Known to police."))
+    assert view["case_file"]["enquiry_outcome"] is None, "the case file names no item: only decision's labels can"
+    hub = FakeHub().on("decision", "GET", "/cases/REF-1", view).on("decision", "GET", "/cases/REF-1/audit", [])
+    async with workspace(hub, MANAGER) as client:
+        page = (await client.get("/cases/REF-1/decision")).text
+
+    assert "Education: Attendance 71%." in page and "Shareable" in page
+    assert "Police: Open investigation." in page
+    assert "Sensitive: police permits it as “Known to police.”" in page

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet, MultiFernet
 from fastapi import FastAPI
+from mash_decision.domain.case_file_views import HandoffChoice
 from mash_runtime.clock import FixedClock
 from mash_runtime.memory_store import MemoryDatabase
 from mash_workspace.app import create_app
@@ -189,6 +190,20 @@ def case_view(referral_id: str = "REF-1", state: str = "awaiting_decision") -> d
         },
         "recommendation": {"outcome": "early_help", "rating": "amber", "receiving_service": "early-help",
                            "reasons": ["amber after screening"]},
-        "handoff_candidates": [],
+        "handoff_candidates": [], "handoff_choices": [],
         "timescale": {"status": "on_track", "minutes_left": 600, "due_at": "2026-03-05T09:30:00+00:00"},
     }
+
+
+def offering(view: dict[str, Any], *choices: HandoffChoice) -> dict[str, Any]:
+    """`view` with these hand-off candidates, labelled as decision labels them (its own `HandoffChoice`)."""
+    view["handoff_candidates"] = [choice.key for choice in choices]
+    view["handoff_choices"] = [choice.model_dump(mode="json") for choice in choices]
+    return view
+
+
+def choice(key: str, summary: str, *, sealed: bool = False, release_wording: str | None = None) -> HandoffChoice:
+    """One labelled hand-off candidate, keyed 'agency:item_id'."""
+    agency, item_id = key.split(":", 1)
+    return HandoffChoice(key=key, agency=agency, item_id=item_id, summary=summary, sealed=sealed,
+                         release_wording=release_wording)

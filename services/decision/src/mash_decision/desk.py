@@ -48,7 +48,7 @@ from mash_decision.domain.case_file import (
     ChildsVoiceNotRecorded,
     HandoffItemNotReleasable,
 )
-from mash_decision.domain.case_file_views import case_file_view
+from mash_decision.domain.case_file_views import case_file_view, handoff_choices
 from mash_decision.domain.queue import QueueEntry, desk_queue
 from mash_decision.domain.recommendation import RecommendationRules
 from mash_decision.domain.roles import NotPermitted
@@ -343,6 +343,9 @@ class ManagersDesk:
             "safety_scale_meaning": SAFETY_SCALE_MEANING,
             "childs_voice": visible.childs_voice.model_dump(mode="json") if visible.childs_voice else None,
             "handoff_candidates": sorted(visible.handoff_candidates()),
+            # The same candidates labelled (agency, summary, sealed, the released wording), so that a page offering
+            # them never rebuilds the labels from the raw case file.
+            "handoff_choices": [choice.model_dump(mode="json") for choice in handoff_choices(visible)],
             # Sensitive items whose agency has not released them: never a candidate; each one becomes the
             # hand-off's notice of who holds information and how to request it.
             "withheld_items": [{"key": key, **withheld.model_dump(mode="json")}

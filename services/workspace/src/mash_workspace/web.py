@@ -178,35 +178,20 @@ def _environment() -> JinjaEnvironment:
     return env
 
 
-def _supplied(case: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any], bool]]:
-    """Every item agencies supplied, by 'agency:item_id': (agency, item, sealed)."""
-    found: dict[str, tuple[str, dict[str, Any], bool]] = {}
-    outcome = case.get("enquiry_outcome") or {}
-    parts = [(outcome.get("findings", []), outcome.get("sealed", []))]
-    parts += [([addendum["findings"]], addendum.get("sealed", [])) for addendum in case.get("addenda", [])]
-    for findings_list, sealed_list in parts:
-        for findings in findings_list:
-            for item in findings.get("items", []):
-                found[f"{findings['agency']}:{item['item_id']}"] = (findings["agency"], item, False)
-        for sealed in sealed_list:
-            found[f"{sealed['agency']}:{sealed['item']['item_id']}"] = (sealed["agency"], sealed["item"], True)
-    return found
+def _candidate_item(choice: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
+    """A hand-off candidate as a checkbox, from decision's labelled candidate (`handoff_choices` of its case view).
 
-
-def _candidate_item(key: str, case: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
-    """A hand-off candidate as a checkbox: what it is, whose, and whether (and how) it may leave the hub.
-
-    Decision offers only items that may leave the hub; a sensitive item its agency has not released is
-    listed apart (decision's `withheld_items`), never as a box to tick.
+    Decision offers only items that may leave the hub, labelled as the signed-in person may see them; a sensitive
+    item its agency has not released is listed apart (decision's `withheld_items`), never as a box to tick.
     """
-    agency, item, sealed = _supplied(case).get(key, (key.split(":", 1)[0], {"summary": key}, False))
+    agency = choice["agency"]
     hint = "Shareable"
-    if sealed:
-        release = item.get("release") or {}
-        hint = (f"Sensitive: {agency} permits it as “{release.get('permitted_wording')}”" if release.get("permitted")
+    if choice["sealed"]:
+        wording = choice.get("release_wording")
+        hint = (f"Sensitive: {agency} permits it as “{wording}”" if wording
                 else f"Sensitive: {agency} has not permitted release; the hand-off will say whom to ask")
-    return {"value": key, "text": f"{agency.capitalize()}: {item.get('summary', '')}", "checked": key in chosen,
-            "hint": {"text": hint}}
+    return {"value": choice["key"], "text": f"{agency.capitalize()}: {choice['summary']}",
+            "checked": choice["key"] in chosen, "hint": {"text": hint}}
 
 
 def _when(value: Any) -> str:

@@ -8,11 +8,42 @@ from __future__ import annotations
 
 from mash_runtime.roles import Role
 from mash_schemas import AgencyFindings, Sensitivity
+from pydantic import BaseModel, ConfigDict
 
 from mash_decision.domain.case_file import CaseFile, analysis_without_sealed_text, voice_without_sealed_text
 from mash_decision.domain.roles import DeskAction, may, require_permission
 
 WITHHELD = "withheld"
+
+
+class HandoffChoice(BaseModel):
+    """One item the manager may put into the hand-off, labelled, so that a page offering it reads nothing else.
+
+    The labels come from the same view of the case file the caller is given (`case_file_view`), so they show
+    nothing that view does not: a sealed item appears only to a role that may read sealed items, and then only
+    because its agency released it; `release_wording` is the only form in which such an item leaves the hub.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    agency: str
+    item_id: str
+    summary: str
+    sealed: bool
+    release_wording: str | None = None
+
+
+def handoff_choices(visible: CaseFile) -> list[HandoffChoice]:
+    """The hand-off candidates of a case file as the caller may see it, labelled, in key order."""
+    choices = []
+    for key, chosen in sorted(visible.handoff_candidates().items()):
+        item = chosen.item
+        sealed = item.sensitivity is Sensitivity.SENSITIVE
+        wording = item.release.permitted_wording if sealed and item.release is not None else None
+        choices.append(HandoffChoice(key=key, agency=chosen.agency, item_id=item.item_id, summary=item.summary,
+                                     sealed=sealed, release_wording=wording))
+    return choices
 
 
 def case_file_view(case: CaseFile, role: Role) -> CaseFile:
