@@ -13,8 +13,9 @@ from mash_decision.bootstrap import DecisionService, bootstrap
 from mash_decision.settings import DecisionSettings
 from mash_runtime.roles import Role
 from mash_schemas import AllocatedWorker
-from mash_schemas.topics import QUALITY_AUDIT_RECORDED, REFERRAL_RECEIVED
+from mash_schemas.topics import QUALITY_AUDIT_RECORDED, REFERRAL_RECEIVED, SUBJECT_ERASED
 
+from tests.support.retention_scenarios import erased_elsewhere, what_remains
 from tests.support.service_harness import InMemory, RunningService
 from tests.unit.decision.test_decision_use_cases import a_referral, as_, case_in, received
 
@@ -91,6 +92,21 @@ class QualityAssuranceScenarios:
         assert ("view_case_file", "practice_lead") in actions
         assert ("quality.record_audit", "practice_lead") in actions
         assert ("quality.view_audit", "manager") in actions
+
+    async def test_an_erased_case_takes_its_audit_with_it(self, hub: Hub) -> None:
+        [chosen] = await decided_cases(hub, 1)  # the only case of its outcome this week: always drawn
+        lead = as_(hub, Role.PRACTICE_LEAD)
+        audit = {"agrees_with_decision": True, "grade": "good", "learning": LEARNING}
+        made = await hub.http.post(f"/quality-assurance/cases/{chosen}/audit", headers=lead, json=audit)
+        assert made.status_code == 201, made.text
+        await hub.publish(erased_elsewhere(chosen), SUBJECT_ERASED)
+
+        async def gone() -> bool | None:
+            response = await hub.http.get(f"/quality-assurance/cases/{chosen}/audit", headers=lead)
+            return True if response.status_code == 404 else None
+
+        await hub.eventually(gone)
+        assert await what_remains(hub.database, chosen) == []
 
     async def test_a_week_that_is_not_an_iso_week_is_refused_naming_the_field(self, hub: Hub) -> None:
         status, body = await sample(hub, week="2025-W53")

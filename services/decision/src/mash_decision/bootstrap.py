@@ -86,7 +86,9 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
     requests = SubjectAccessStore(runtime.store("subject_access_requests"), runtime.cipher)
     subject_access = SubjectAccessDesk(settings, requests, case_files=store, audit=runtime.audit, clock=runtime.clock)
-    governance = govern(runtime, store, requests, subject_access)
+    # Issue 23: the practice leads' audits of the weekly dip sample, erased with their case files.
+    audits = QualityAuditStore(runtime.store("quality_audits"), runtime.cipher)
+    governance = govern(runtime, store, requests, subject_access, audits)
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
     runtime.topic(SUBJECT_ACCESS_REQUESTED)
@@ -95,7 +97,6 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     governance_http.install_hold_routes(app, governance, runtime.clock)
     governance_http.install_subject_access_routes(app, subject_access)
     # Issue 23: the weekly dip sample of decided cases and the practice lead's audits.
-    audits = QualityAuditStore(runtime.store("quality_audits"), runtime.cipher)
     runtime.on_startup(audits.ensure_indexes)
     runtime.topic(QUALITY_AUDIT_RECORDED)
     quality = QualityAssurance(settings, store, audits, config.dip_sample_rules(settings.dip_sample_file),

@@ -216,9 +216,10 @@ class RetainedCaseFiles:
 
     kind = RecordKind.CONTACT
 
-    def __init__(self, store: DecisionStore) -> None:
+    def __init__(self, store: DecisionStore, audits: QualityAuditStore | None = None) -> None:
         self._store = store
         self._collection = store.aggregates.collection
+        self._audits = audits
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Case files of referrals received before `received_before`, in referral order after `after`.
@@ -240,8 +241,11 @@ class RetainedCaseFiles:
         return found
 
     async def erase(self, referral_id: str) -> int:
-        """The case file goes whole: the sealed case, its queue fields and its outbox."""
-        return (await self._collection.delete_many({"_id": referral_id})).deleted_count
+        """The case file goes whole: the sealed case, its queue fields and its outbox, and its quality audit."""
+        erased = (await self._collection.delete_many({"_id": referral_id})).deleted_count
+        if self._audits is not None:
+            erased += await self._audits.erase(referral_id)
+        return erased
 
     async def anonymise(self, referral_id: str) -> int:
         """Decision keeps no figures: as erase."""
@@ -370,6 +374,10 @@ class QualityAuditStore:
         """The audits of one week's sample, oldest first."""
         cursor = self.aggregates.collection.find({"week": week}).sort("audited_at", 1)
         return [self._audit_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+
+    async def erase(self, referral_id: str) -> int:
+        """The audit of a case goes with its case file (the retention sweep and erasure call this)."""
+        return (await self.aggregates.collection.delete_many({"referral_id": referral_id})).deleted_count
 
     async def ensure_indexes(self) -> None:
         """A week's audits are listed together."""
