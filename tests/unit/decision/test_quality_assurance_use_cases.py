@@ -13,6 +13,7 @@ from mash_decision.bootstrap import DecisionService, bootstrap
 from mash_decision.settings import DecisionSettings
 from mash_runtime.roles import Role
 from mash_schemas import AllocatedWorker
+from mash_schemas.subject_access import PersonIdentifiers, SubjectAccessRequest
 from mash_schemas.topics import QUALITY_AUDIT_RECORDED, REFERRAL_RECEIVED, SUBJECT_ERASED
 
 from tests.support.retention_scenarios import erased_elsewhere, what_remains
@@ -92,6 +93,19 @@ class QualityAssuranceScenarios:
         assert ("view_case_file", "practice_lead") in actions
         assert ("quality.record_audit", "practice_lead") in actions
         assert ("quality.view_audit", "manager") in actions
+
+    async def test_the_audit_is_part_of_a_subject_access_requests_answer(self, hub: Hub) -> None:
+        [chosen] = await decided_cases(hub, 1)
+        audit = {"agrees_with_decision": False, "grade": "inadequate", "learning": LEARNING}
+        made = await hub.http.post(f"/quality-assurance/cases/{chosen}/audit", headers=as_(hub, Role.PRACTICE_LEAD),
+                                   json=audit)
+        assert made.status_code == 201, made.text
+        request = SubjectAccessRequest(
+            request_id="SAR-QA", person=PersonIdentifiers(family_name="Nobody"), received_at=hub.clock(),
+            due_at=hub.clock(), requested_by="morgan.manager", referral_ids=[chosen])
+        items, _ = await hub.service.subject_access.find_own_part(request)
+        [found] = [item for item in items if item.kind == "quality assurance audit"]
+        assert found.referral_id == chosen and LEARNING in found.summary and "disagrees" in found.summary
 
     async def test_an_erased_case_takes_its_audit_with_it(self, hub: Hub) -> None:
         [chosen] = await decided_cases(hub, 1)  # the only case of its outcome this week: always drawn

@@ -85,9 +85,11 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
     requests = SubjectAccessStore(runtime.store("subject_access_requests"), runtime.cipher)
-    subject_access = SubjectAccessDesk(settings, requests, case_files=store, audit=runtime.audit, clock=runtime.clock)
-    # Issue 23: the practice leads' audits of the weekly dip sample, erased with their case files.
+    # Issue 23: the practice leads' audits of the weekly dip sample, erased with their case files and part of a
+    # subject access request's answer.
     audits = QualityAuditStore(runtime.store("quality_audits"), runtime.cipher)
+    subject_access = SubjectAccessDesk(settings, requests, case_files=store, audit=runtime.audit, clock=runtime.clock,
+                                       quality_audits=audits)
     governance = govern(runtime, store, requests, subject_access, audits)
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
