@@ -146,5 +146,6 @@ def test_weeks_are_iso_weeks() -> None:
     assert IsoWeek.parse("2026-W10") == week
     assert week.starts() <= MONDAY < week.ends()
     assert IsoWeek.of(datetime(2027, 1, 1, tzinfo=UTC)) == IsoWeek(2026, 53)  # a Friday of 2026's week 53
-    with pytest.raises(ValueError):
-        IsoWeek.parse("2025-W53")  # 2025 has 52 weeks
+    for impossible in ("2025-W53", "0000-W01", "9999-W52", "2026-W"):  # 2025 has 52 weeks; the calendar's ends
+        with pytest.raises(ValueError):
+            IsoWeek.parse(impossible)

@@ -71,7 +71,10 @@ class IsoWeek:
         """`2026-W49` as a week; ValueError when it is no such week."""
         year, _, week = text.partition("-W")
         chosen = cls(int(year), int(week))
-        chosen.starts()  # refuses week 53 of a year that has none
+        try:
+            chosen.ends()  # refuses week 53 of a year that has none, and a week running past year 9999
+        except OverflowError as exc:
+            raise ValueError(f"{text} ends after the calendar does") from exc
         return chosen
 
     def starts(self) -> datetime:
