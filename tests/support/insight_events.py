@@ -54,6 +54,7 @@ from mash_schemas import (
     TimescaleAlert,
     TimescaleAlertRaised,
 )
+from mash_schemas.practice import RiskAnalysis
 from mash_schemas.topics import (
     CONSULTATION_RECORDED,
     DECISION_MADE,
@@ -127,13 +128,35 @@ def _sensitive_item(item_id: str) -> InformationItem:
                            release=ReleaseCondition(permitted=False, request_route=f"{SEALED_MARKER} route"))
 
 
+@dataclass(frozen=True)
+class Practice:
+    """What a decision.made says of the ratings on the way (issue 23), and the sanctioned safety scale."""
+
+    suggested: str | None = None
+    screened: str | None = None
+    screened_by: str | None = None
+    screening_rationale: bool | None = None
+    change_rationale: bool | None = None
+    safety_scale: int | None = None
+    decided_by: str = "manager-1"
+
+
 def decision_event(
     referral_id: str, received_at: datetime, decided_at: datetime, *, rating: str = "green",
     outcome: str = "early_help", event_id: uuid.UUID | None = None, agencies: tuple[str, ...] = (),
+    practice: Practice = Practice(),
 ) -> DecisionMade:
-    """decision.made, with a sensitive hand-off item the manager chose (as decision.made may carry)."""
+    """decision.made, with a sensitive hand-off item the manager chose (as decision.made may carry), and the
+    analysis's statements in free text (MARKER) beside its safety scale."""
+    analysis = (RiskAnalysis(harm=f"{MARKER} harm", danger_statements=f"{MARKER} danger",
+                             safety_scale=practice.safety_scale) if practice.safety_scale is not None else None)
     payload = Decision(
-        decision_id=f"D-{referral_id}", referral_id=referral_id, decided_by="manager-1", decided_at=decided_at,
+        decision_id=f"D-{referral_id}", referral_id=referral_id, decided_by=practice.decided_by,
+        decided_at=decided_at, risk_analysis=analysis,
+        suggested_rating=BragRating(practice.suggested) if practice.suggested else None,
+        screened_rating=BragRating(practice.screened) if practice.screened else None,
+        screened_by=practice.screened_by, screening_rationale_recorded=practice.screening_rationale,
+        rating_change_rationale_recorded=practice.change_rationale,
         referral_received_at=received_at, rating=BragRating(rating), outcome=Outcome(outcome),
         receiving_service=SERVICE_OF_OUTCOME[outcome], rationale=f"{MARKER} rationale",
         referrer=Referrer(role="teacher", name=f"Sam {MARKER}", sector=ReferrerSector.EDUCATION),
@@ -239,6 +262,8 @@ class Stream:
 def generate_month(first: date, days: int = 30, seed: int = 20260401) -> Stream:
     """A month of contacts (about 15-30 a working day, fewer at weekends) and all that follows them."""
     rng = random.Random(seed)
+    # The practice's side (issue 23) draws from its own generator, so the rest of the month is as it was.
+    practice = random.Random(seed + 23)
     stream = Stream()
     children = [f"LA-{n:04d}" for n in range(120)]
     siblings = {children[n]: children[n + 1] for n in range(0, 20, 2)}
@@ -298,7 +323,8 @@ def generate_month(first: date, days: int = 30, seed: int = 20260401) -> Stream:
                 decided_at = received_at + timedelta(minutes=rng.randint(30, 60 * 60))
                 outcome = rng.choice(OUTCOME_OF_RATING[final])
                 stream.add(DECISION_MADE, decision_event(referral_id, received_at, decided_at, rating=final,
-                                                         outcome=outcome, event_id=_id(rng), agencies=tuple(agencies)))
+                                                         outcome=outcome, event_id=_id(rng), agencies=tuple(agencies),
+                                                         practice=_practice(practice, rating, final, outcome)))
             if rng.random() < 0.1:
                 stream.add(TIMESCALE_ALERT, alert_event(referral_id, final, due, due + timedelta(minutes=1)))
         for n in range(rng.randint(0, 4)):
@@ -309,3 +335,27 @@ def generate_month(first: date, days: int = 30, seed: int = 20260401) -> Stream:
         for n in range(rng.randint(0, 6)):
             stream.add(POLICE_NOTIFICATION, police_event(f"PK-{day.isoformat()}-{n}", london(day, rng.randint(0, 23))))
     return stream
+
+
+SCREENERS = [f"screener-{n}" for n in range(1, 7)]
+MANAGERS = [f"manager-{n}" for n in range(1, 4)]
+
+
+def _practice(rng: random.Random, suggested: str, decided: str, outcome: str) -> Practice:
+    """The ratings on the way to `decided`: most screeners confirm intake's rating, most managers the screener's;
+    a change usually has its rationale. A few decisions were made before decision.made carried any of it, and a
+    contact passed straight to its allocated worker was never screened."""
+    manager = rng.choice(MANAGERS)
+    scale = rng.randint(0, 10) if rng.random() < 0.7 else None
+    if rng.random() < 0.05:
+        return Practice(decided_by=manager, safety_scale=scale)
+    if outcome == "allocated_worker" and rng.random() < 0.5:
+        return Practice(suggested=suggested, decided_by=manager, safety_scale=scale)
+    ratings = ["blue", "green", "amber", "red"]
+    screened = decided if rng.random() < 0.75 else rng.choice(ratings)
+    return Practice(
+        suggested=suggested, screened=screened, screened_by=rng.choice(SCREENERS),
+        screening_rationale=rng.random() < (0.9 if screened != suggested else 0.3),
+        change_rationale=(rng.random() < 0.9) if screened != decided else None,
+        safety_scale=scale, decided_by=manager,
+    )

@@ -180,3 +180,161 @@ def served_figures(performance: dict[str, Any], agencies: dict[str, Any], areas:
         "consultations": consultations["consultations"],
         "police_notifications": total["police_notifications"],
     }
+
+
+# ------------------------------------------------------------------ threshold consistency (issue 23 item 3)
+
+RATING_ORDER = ("red", "amber", "green", "blue")
+
+
+def _label(day: date, by: str) -> str:
+    if by == "day":
+        return day.isoformat()
+    if by == "week":
+        iso = day.isocalendar()
+        return f"{iso[0]}-W{iso[1]:02d}"
+    return day.strftime("%Y-%m")
+
+
+def _agree(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, int]:
+    out = {"decided": len(pairs), "screened": 0, "suggested_screened_agree": 0, "screened_decided_agree": 0,
+           "all_agree": 0, "changed_at_screening": 0, "changed_at_screening_with_rationale": 0,
+           "changed_at_decision": 0, "changed_at_decision_with_rationale": 0}
+    for _, d in pairs:
+        s, c, f = d.get("suggested_rating"), d.get("screened_rating"), d["rating"]
+        if not s or not c:
+            continue
+        out["screened"] += 1
+        if s == c:
+            out["suggested_screened_agree"] += 1
+        else:
+            out["changed_at_screening"] += 1
+            if d.get("screening_rationale_recorded") is True:
+                out["changed_at_screening_with_rationale"] += 1
+        if c == f:
+            out["screened_decided_agree"] += 1
+        else:
+            out["changed_at_decision"] += 1
+            if d.get("rating_change_rationale_recorded") is True:
+                out["changed_at_decision_with_rationale"] += 1
+        if s == c == f:
+            out["all_agree"] += 1
+    return out
+
+
+def expected_thresholds(raw: dict[str, list[dict[str, Any]]], first: date, last: date, by: str,
+                        timescales: Timescales, as_of: datetime) -> dict[str, Any]:
+    """Agreement, changes, step-up/step-down, outcomes by rating and safety scale, and drift, from the raw events."""
+    zone = timescales.working.zone
+
+    def local(moment: datetime) -> date:
+        return moment.astimezone(zone).date()
+
+    referrals = [e["payload"] for e in raw.get("mash.referral.received", [])]
+    decisions = {e["payload"]["referral_id"]: e["payload"] for e in raw.get("mash.decision.made", [])}
+    contacts = [r for r in referrals if first <= local(_t(r["received_at"])) <= last]
+    labels: list[str] = []
+    for n in range((last - first).days + 1):
+        if _label(first + timedelta(days=n), by) not in labels:
+            labels.append(_label(first + timedelta(days=n), by))
+    pairs = [(c, decisions[c["referral_id"]]) for c in contacts if c["referral_id"] in decisions]
+
+    grouped: dict[str, dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]] = {
+        "all": {"all": pairs}, "source": {}, "screener": {}, "manager": {}, "period": {label: [] for label in labels}}
+    for c, d in pairs:
+        grouped["source"].setdefault(_sector(c), []).append((c, d))
+        grouped["screener"].setdefault(d.get("screened_by") or "not_recorded", []).append((c, d))
+        grouped["manager"].setdefault(d.get("decided_by") or "not_recorded", []).append((c, d))
+        grouped["period"][_label(local(_t(c["received_at"])), by)].append((c, d))
+    agreement = {name: {cat: _agree(p) for cat, p in groups.items()} for name, groups in grouped.items()}
+
+    changes: dict[str, dict[str, dict[str, int]]] = {}
+    for step, before, after, why in (("screening", "suggested_rating", "screened_rating",
+                                      "screening_rationale_recorded"),
+                                     ("decision", "screened_rating", "rating", "rating_change_rationale_recorded")):
+        changes[step] = {f"{a}->{b}": {"changed": 0, "with_rationale": 0}
+                         for a in RATING_ORDER for b in RATING_ORDER if a != b}
+        for _, d in pairs:
+            if not d.get("suggested_rating") or not d.get("screened_rating") or d[before] == d[after]:
+                continue
+            changes[step][f"{d[before]}->{d[after]}"]["changed"] += 1
+            changes[step][f"{d[before]}->{d[after]}"]["with_rationale"] += d.get(why) is True
+
+    def earlier(contact: dict[str, Any], kinds: set[str]) -> bool:
+        refs = {m["person_ref"] for m in contact["matches"]}
+        received = _t(contact["received_at"])
+        for other in referrals:
+            dec = decisions.get(other["referral_id"])
+            if other["referral_id"] == contact["referral_id"] or dec is None or dec["outcome"] not in kinds:
+                continue
+            if refs & {m["person_ref"] for m in other["matches"]}:
+                at = _t(dec["decided_at"])
+                if at < received <= at + timedelta(days=365):
+                    return True
+        return False
+
+    flows = {label: {"to_early_help": 0, "to_social_care": 0, "step_up": 0, "step_down": 0}
+             for label in [*labels, "total"]}
+    for c, d in pairs:
+        for label in (_label(local(_t(c["received_at"])), by), "total"):
+            if d["outcome"] in SOCIAL_CARE:
+                flows[label]["to_social_care"] += 1
+                flows[label]["step_up"] += earlier(c, EARLY_HELP)
+            if d["outcome"] in EARLY_HELP:
+                flows[label]["to_early_help"] += 1
+                flows[label]["step_down"] += earlier(c, SOCIAL_CARE)
+
+    kinds = sorted({d["outcome"] for _, d in pairs})
+    by_rating = {r: dict.fromkeys(kinds, 0) for r in RATING_ORDER}
+    by_scale = {s: dict.fromkeys(kinds, 0) for s in [*(str(n) for n in range(11)), "not_recorded"]}
+    for _, d in pairs:
+        by_rating[d["rating"]][d["outcome"]] += 1
+        scale = (d.get("risk_analysis") or {}).get("safety_scale")
+        by_scale["not_recorded" if scale is None else str(scale)][d["outcome"]] += 1
+
+    return {"agreement": agreement, "changes": changes, "flows": flows,
+            "outcomes": {"rating": by_rating, "safety_scale": by_scale},
+            "drift": _expected_drift(raw, contacts, decisions, first, last, timescales, as_of)}
+
+
+def _expected_drift(raw: dict[str, list[dict[str, Any]]], contacts: list[dict[str, Any]],
+                    decisions: dict[str, dict[str, Any]], first: date, last: date, timescales: Timescales,
+                    as_of: datetime) -> dict[str, dict[str, Any]]:
+    zone = timescales.working.zone
+    alerts = [(e["payload"], _t(e["occurred_at"])) for e in raw.get("mash.case.timescale", [])]
+    rows: dict[str, dict[str, Any]] = {r: {"open": 0, "past": [], "late": [], "breached": set()} for r in RATING_ORDER}
+
+    def hours_after(rating: str, received: datetime, until: datetime) -> float | None:
+        deadline = timescales.decision_deadline(BragRating(rating), received)
+        if until <= deadline.due_at:
+            return None
+        return timescales.clock(deadline.clock).working_time_between(deadline.due_at, until).total_seconds() / 3600
+
+    for c in contacts:
+        received = _t(c["received_at"])
+        if received > as_of:
+            continue
+        d = decisions.get(c["referral_id"])
+        if d is not None and _t(d["decided_at"]) <= as_of:
+            late = hours_after(d["rating"], received, _t(d["decided_at"]))
+            if late is not None:
+                rows[d["rating"]]["late"].append(late)
+            continue
+        mine = sorted(((at, a["status"], a["rating"]) for a, at in alerts
+                       if a["referral_id"] == c["referral_id"] and at <= as_of))
+        rating = mine[-1][2] if mine else c["suggested_rating"]["rating"]
+        rows[rating]["open"] += 1
+        past = hours_after(rating, received, as_of)
+        if past is not None:
+            rows[rating]["past"].append(past)
+    for a, at in alerts:
+        if a["status"] == "breached" and first <= at.astimezone(zone).date() <= last:
+            rows[a["rating"]]["breached"].add(a["referral_id"])
+
+    def med(values: list[float]) -> float | None:
+        return round(statistics.median(values), 2) if values else None
+
+    return {r: {"open": row["open"], "open_past_target": len(row["past"]), "median_hours_past_target": med(row["past"]),
+                "longest_hours_past_target": round(max(row["past"]), 2) if row["past"] else None,
+                "decided_late": len(row["late"]), "median_hours_late": med(row["late"]),
+                "clock_breaches": len(row["breached"])} for r, row in rows.items()}

@@ -95,6 +95,18 @@ class Decision(Model):
         "may leave the hub (an agency's sealed words cut out).")
     childs_voice: ChildsVoice | None = Field(
         None, description="The child's wishes and feelings and the parents' views: known and what, or why not.")
+    # Threshold consistency (issue 23): the ratings on the way to the decision, for insight's agreement figures.
+    suggested_rating: BragRating | None = Field(None, description="Intake's suggested rating of the contact.")
+    screened_rating: BragRating | None = Field(
+        None, description="The rating the screener confirmed or changed at screening (none when not screened, "
+        "e.g. passed straight to the allocated worker).")
+    screened_by: ShortText | None = Field(None, description="Who screened the contact (the desk's user id).")
+    screening_rationale_recorded: bool | None = Field(
+        None, description="Whether the screener recorded a rationale with the screened rating (required when it "
+        "changes the suggested rating). Only whether: the rationale itself stays on the case file.")
+    rating_change_rationale_recorded: bool | None = Field(
+        None, description="Whether the decided rating, where it differs from the screened one, was recorded with "
+        "the manager's rationale. Only whether: the rationale itself is `rationale`.")
 
 
 class DecisionMade(EventEnvelope[Decision]):

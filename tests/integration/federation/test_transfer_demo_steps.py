@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from demo.client import HubClient
 from demo.federation_steps import ask_the_neighbour, transfer_and_decide
 from demo.hub import Hub, HubConfig
@@ -41,6 +43,7 @@ class Staff:
         return HubClient(self.hubs[hub_id])
 
 
+@pytest.mark.timeout(720)  # a hang guard: two hubs, the police router and the agency kits start on two cores
 async def test_a_neighbour_asked_and_a_contact_transferred_and_decided(
     infrastructure: Infrastructure, namespace: str, tmp_path: Path
 ) -> None:

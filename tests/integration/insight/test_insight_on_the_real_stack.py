@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -25,7 +25,7 @@ from pymongo import AsyncMongoClient
 
 from tests.support.infrastructure import Infrastructure
 from tests.support.insight_events import MARKER, SEALED_MARKER, Stream, generate_month
-from tests.support.insight_oracle import expected_figures, served_figures
+from tests.support.insight_oracle import expected_figures, expected_thresholds, served_figures
 from tests.support.topics import produce_raw
 from tests.support.waiting import eventually
 
@@ -68,7 +68,8 @@ async def figures(http: httpx.AsyncClient) -> dict[str, Any]:
     got: dict[str, Any] = {}
     for name, path, extra in (("performance", "/figures/performance", {"by": "day"}),
                               ("agencies", "/figures/agencies", {}), ("areas", "/figures/areas", {"by": "week"}),
-                              ("consultations", "/figures/consultations", {})):
+                              ("consultations", "/figures/consultations", {}),
+                              ("thresholds", "/figures/thresholds", {"by": "week"})):
         response = await http.get(path, params={**period, **extra}, headers=ANALYST)
         assert response.status_code == 200, response.text
         got[name] = response.json()
@@ -150,6 +151,17 @@ async def test_figures_from_the_topics_equal_an_independent_computation_and_surv
 
     assert served_figures(first["performance"], first["agencies"], first["areas"], first["consultations"]) == expected
     assert first["rising"], "the generated fortnight flags some families"
+    # Threshold consistency through the real store: as published (counts under 5 as "<5"), as the oracle counts.
+    as_of = datetime.fromisoformat(first["thresholds"]["as_of"])
+    counted = expected_thresholds(raw, FIRST, LAST, "week", Timescales(default_timescales()), as_of)
+    shown = {(row["breakdown"], row["category"]): (row["decided"], row["screened"], row["all_agree"])
+             for row in first["thresholds"]["agreement"]}
+    assert shown == {(breakdown, category): tuple("<5" if c[k] < 5 else str(c[k])
+                                                  for k in ("decided", "screened", "all_agree"))
+                     for breakdown, rows in counted["agreement"].items() for category, c in rows.items()}
+    assert [(f["label"], f["step_up"], f["step_down"]) for f in first["thresholds"]["flows"]] == [
+        (label, *("<5" if row[k] < 5 else str(row[k]) for k in ("step_up", "step_down")))
+        for label, row in counted["flows"].items()]
 
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infrastructure.mongo_url, tz_aware=True)
     try:

@@ -4,7 +4,8 @@ Screening records the Signs of Safety analysis (three columns and a safety scale
 the BRAG rating; the manager sanctions the analysis with the decision, or changes it with a rationale (422 without), and the
 screener's version stays on file; the decision carries both, without an agency's sealed words; with the hub's
 `require_childs_voice` on, a decision that does not say whether the child's and the parents' views are known
-(or why not) is refused with a 422 naming `childs_voice`.
+(or why not) is refused with a 422 naming `childs_voice`. For insight's threshold figures (item 3) decision.made
+also carries the suggested and screened ratings, who screened, and whether each change had a rationale.
 """
 
 from __future__ import annotations
@@ -147,6 +148,35 @@ class ReasoningScenarios:
         assert (await step(hub, rid, "decision", DECISION, Role.MANAGER))[0] == 202
         [decided] = await hub.eventually(lambda: about(hub, DECISION_MADE, rid))
         assert decided["payload"]["childs_voice"] is None and decided["payload"]["risk_analysis"] is None
+
+    async def test_the_decision_carries_the_ratings_on_the_way_for_insight_whether_not_the_rationale(
+            self, hub: Hub) -> None:
+        """Issue 23 item 3: suggested, screened and decided ratings, who screened, and only whether each change
+        had a rationale (the words stay on the case file), with the sanctioned safety scale."""
+        rid = "MASH-SOS-8"
+        why = "Nan is caring for Kai; lower than intake thought."
+        await screened(hub, rid, {"rating": "green", "rationale": why, "risk_analysis": ANALYSIS})
+        status, made = await step(hub, rid, "decision", {**DECISION, "rating": "amber"}, Role.MANAGER)
+        assert status == 202, made
+        [decided] = await hub.eventually(lambda: about(hub, DECISION_MADE, rid))
+        payload = decided["payload"]
+        assert (payload["suggested_rating"], payload["screened_rating"], payload["rating"]) == ("amber", "green",
+                                                                                                "amber")
+        assert payload["screened_by"] and payload["decided_by"]
+        assert payload["screening_rationale_recorded"] is True
+        assert payload["rating_change_rationale_recorded"] is True
+        assert payload["risk_analysis"]["safety_scale"] == 4
+        assert why not in str({k: v for k, v in payload.items() if k != "rationale"})
+
+    async def test_a_rating_kept_at_every_step_has_no_change_to_explain(self, hub: Hub) -> None:
+        rid = "MASH-SOS-9"
+        await screened(hub, rid, {})
+        assert (await step(hub, rid, "decision", DECISION, Role.MANAGER))[0] == 202
+        [decided] = await hub.eventually(lambda: about(hub, DECISION_MADE, rid))
+        payload = decided["payload"]
+        assert (payload["suggested_rating"], payload["screened_rating"], payload["rating"]) == ("amber",) * 3
+        assert payload["screening_rationale_recorded"] is False
+        assert payload["rating_change_rationale_recorded"] is None
 
 
 class ChildsVoiceRequiredScenarios:

@@ -78,6 +78,7 @@ async def test_analysts_see_every_figures_page_as_tables_read_with_their_own_tok
     performance = pages["/insight"].text
     assert f">{answers['performance']['total']['contacts']} (2026-03-02 to 2026-03-22)<" in performance
     assert "<svg" in performance and 'href="/insight"' in performance
+    assert 'href="/insight/thresholds"' in performance
     assert 'data-testid="by-rating"' in performance
     rising = pages["/insight/rising-concern"].text
     assert "not a decision" in rising
@@ -116,3 +117,32 @@ async def test_the_commissioners_export_is_passed_through_as_a_download() -> Non
     assert response.status_code == 200
     assert response.text == csv_text
     assert "mash-figures.csv" in response.headers["content-disposition"]
+
+
+async def test_the_thresholds_page_shows_insight_s_threshold_figures_as_captioned_tables() -> None:
+    store = MemoryFactStore()
+    recorder = FactRecorder(store)
+    for topic, event in generate_month(FIRST, days=21, seed=3).events:
+        await feed(recorder, topic, event)
+    from mash_insight.domain.periods import Grouping
+    from mash_runtime.clock import FixedClock
+
+    reports = Reports(store, Timescales(default_timescales()), default_rising_concern_rule(),
+                      clock=FixedClock(datetime(2026, 4, 1, 9, 0, tzinfo=CLOCK().tzinfo)))
+    report = (await reports.thresholds(reports.period(FIRST, LAST), Grouping.WEEK)).model_dump(mode="json")
+    hub = FakeHub().on("insight", "GET", "/figures/thresholds", report)
+    async with figures_workspace(hub, "manager") as client:
+        response = await client.get("/insight/thresholds", params={"from": "2026-03-02", "to": "2026-03-22"})
+    assert response.status_code == 200, response.text[:500]
+    page = response.text
+    for testid in ("agreement-all", "agreement-source", "agreement-screener", "agreement-manager", "agreement-period",
+                   "changes", "flows", "outcomes-rating", "outcomes-safety_scale", "drift"):
+        assert f'data-testid="{testid}"' in page
+    assert page.count("<table") == page.count('<caption class="govuk-table__caption')
+    everyone = next(row for row in report["agreement"] if row["breakdown"] == "all")
+    assert f'>{everyone["decided"]}<' in page
+    assert f'{everyone["all_agree"]} ({everyone["all_agree_percent"]}%)' in page
+    assert "&lt;5" in page and "Step-up" in page and "Drift" in page
+    assert "<strong>Thresholds</strong>" in page and 'href="/insight/agencies"' in page
+    assert hub.called("insight", "GET", "/figures/thresholds")[0].params == {
+        "from": "2026-03-02", "to": "2026-03-22", "by": "week"}

@@ -112,11 +112,19 @@ class ReferralReceivedView(EventEnvelope[ReferralView]):
     event_type: Literal["referral.received"] = "referral.received"
 
 
+class SafetyScaleView(View):
+    """The sanctioned Signs of Safety analysis: its safety scale only, never a statement."""
+
+    safety_scale: int
+
+
 class DecisionView(View):
-    """decision.made as insight reads it: outcome, rating, times, route; no rationale, no hand-off items."""
+    """decision.made as insight reads it: outcome, ratings, times, route, who screened and decided, the safety
+    scale, and whether each change of rating had a rationale; no rationale, no analysis text, no hand-off items."""
 
     decision_id: str
     referral_id: str
+    decided_by: str | None = None
     decided_at: AwareDatetime
     referral_received_at: AwareDatetime
     rating: str
@@ -125,6 +133,12 @@ class DecisionView(View):
     within_timescale: bool = True
     route: str = "enquiry"
     agencies_consulted: list[str] = Field(default_factory=list)
+    risk_analysis: SafetyScaleView | None = None
+    suggested_rating: str | None = None
+    screened_rating: str | None = None
+    screened_by: str | None = None
+    screening_rationale_recorded: bool | None = None
+    rating_change_rationale_recorded: bool | None = None
 
 
 @reads_the_contract

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.timescales import Timescales
 
-from mash_insight.domain import figures
+from mash_insight.domain import figures, thresholds
 from mash_insight.domain.export import commissioners_csv
 from mash_insight.domain.periods import Grouping, Period
 from mash_insight.domain.rising_concern import RisingConcernReport, RisingConcernRule, rising_concern
@@ -55,6 +55,22 @@ class Reports:
     async def areas(self, period: Period, grouping: Grouping) -> figures.AreaReport:
         """Contacts and outcomes by postcode district."""
         return figures.areas(await self.store.facts(), period, grouping)
+
+    def drift_moment(self, period: Period) -> datetime:
+        """When drift is measured: the end of the period, or now if the period has not ended."""
+        return min(self._clock(), period.end())
+
+    async def threshold_counts(self, period: Period, grouping: Grouping,
+                               as_of: datetime | None = None) -> thresholds.ThresholdCounts:
+        """Threshold consistency as numbers (before small numbers are suppressed); drift as of `as_of`."""
+        return thresholds.threshold_counts(await self.store.facts(), period, grouping, self.timescales,
+                                           as_of or self.drift_moment(period))
+
+    async def thresholds(self, period: Period, grouping: Grouping) -> thresholds.ThresholdReport:
+        """Threshold consistency as published: every count under 5 shown as "<5"."""
+        as_of = self.drift_moment(period)
+        counts = await self.threshold_counts(period, grouping, as_of)
+        return thresholds.threshold_report(counts, period, grouping, as_of)
 
     async def consultations(self, period: Period) -> figures.ConsultationReport:
         """Consultations."""

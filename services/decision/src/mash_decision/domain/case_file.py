@@ -811,5 +811,19 @@ class CaseFile(BaseModel):
             # What leaves the hub: the analysis and the views with any agency's sealed words cut out.
             risk_analysis=analysis_without_sealed_text(risk_analysis, sealed) if risk_analysis else None,
             childs_voice=voice_without_sealed_text(childs_voice, sealed) if childs_voice else None,
+            **self._ratings_on_the_way(rating, rationale),
         )
         return self.decision
+
+    def _ratings_on_the_way(self, decided: BragRating, rationale: str) -> dict[str, Any]:
+        """The suggested and screened ratings, who screened, and whether each change had a rationale: what
+        insight's threshold-consistency figures count (whether a rationale was recorded, never its words)."""
+        screening = self.screening
+        return {
+            "suggested_rating": self.referral.suggested_rating.rating,
+            "screened_rating": screening.confirmed_rating if screening is not None else None,
+            "screened_by": screening.by if screening is not None else None,
+            "screening_rationale_recorded": bool(screening.rationale) if screening is not None else None,
+            "rating_change_rationale_recorded": (bool(rationale.strip()) if screening is not None
+                                                 and decided is not screening.confirmed_rating else None),
+        }

@@ -94,6 +94,14 @@ class DecisionFact(Fact):
     route: str
     within_timescale: bool
     agencies_consulted: list[str]
+    # Threshold consistency (issue 23); None on decisions made before the contract carried them.
+    decided_by: str | None = None
+    suggested_rating: str | None = None
+    screened_rating: str | None = None
+    screened_by: str | None = None
+    screening_rationale_recorded: bool | None = None
+    rating_change_rationale_recorded: bool | None = None
+    safety_scale: int | None = Field(None, description="The sanctioned analysis's safety scale (0-10), if any.")
 
     def key(self) -> str:
         return self.referral_id
@@ -280,6 +288,13 @@ def decision_fact(decision: DecisionView) -> DecisionFact:
         route=decision.route,
         within_timescale=decision.within_timescale,
         agencies_consulted=sorted(set(decision.agencies_consulted)),
+        decided_by=decision.decided_by,
+        suggested_rating=decision.suggested_rating,
+        screened_rating=decision.screened_rating,
+        screened_by=decision.screened_by,
+        screening_rationale_recorded=decision.screening_rationale_recorded,
+        rating_change_rationale_recorded=decision.rating_change_rationale_recorded,
+        safety_scale=decision.risk_analysis.safety_scale if decision.risk_analysis is not None else None,
     )
 
 

@@ -17,7 +17,7 @@ from mash_runtime.auth import Principal, require_roles
 from mash_runtime.http import DomainError
 from mash_runtime.roles import Role
 
-from mash_insight.domain import figures
+from mash_insight.domain import figures, thresholds
 from mash_insight.domain.periods import Grouping, Period
 from mash_insight.domain.rising_concern import RisingConcernReport
 from mash_insight.reports import PeriodRefused, Reports
@@ -82,6 +82,14 @@ def figure_routes(reports: Reports, audit: AuditLog, store: InsightStore | None 
         chosen = period(first, last)
         await audited(principal, "figures.federation", {"from": str(chosen.first), "to": str(chosen.last)})
         return await reports.federation(chosen)
+
+    @router.get("/figures/thresholds", summary="Threshold consistency: agreement, changes, step-up and step-down, "
+                "outcomes by rating and safety scale, drift; counts under 5 shown as <5")
+    async def threshold_figures(first: From = None, last: To = None, by: By = Grouping.WEEK,
+                                principal: Principal = reader) -> thresholds.ThresholdReport:
+        chosen = period(first, last)
+        await audited(principal, "figures.thresholds", {"from": str(chosen.first), "to": str(chosen.last)})
+        return await reports.thresholds(chosen, by)
 
     @router.get("/figures/rising-concern", summary="Families whose low-level contacts add up (a prompt to look)")
     async def rising(as_of: Annotated[date | None, Query(description="The day looked back from; default today.")]

@@ -11,7 +11,7 @@ class InsightApiClient(ServiceClient):
     """The hub's figures."""
 
     async def figures(self, token: str, name: str, params: dict[str, str]) -> dict[str, Any]:
-        """One of insight's reports: performance, agencies, areas, consultations or rising-concern."""
+        """One of insight's reports: performance, agencies, areas, consultations, thresholds or rising-concern."""
         return await self.json_object("GET", f"/figures/{segment(name)}", token, params=params)
 
     async def commissioners_csv(self, token: str, params: dict[str, str]) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""The hub's figures for analysts and managers: performance, agencies, areas, rising concern, the export.
+"""The hub's figures for analysts and managers: performance, agencies, areas, thresholds, rising concern, the export.
 
 Every page reads from insight as the signed-in person (insight checks the role and audits the read). Tables
 always; the contacts per day also as a small bar chart drawn here as SVG, with the same numbers in the table.
@@ -86,6 +86,18 @@ async def areas(request: Request, pages: PagesDep, by: str | None = None) -> Res
     params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "month")
     return await page(pages, request, "insight/areas.html", "Areas", "areas", {"report": ("areas", params)},
                       chosen=params)
+
+
+BREAKDOWNS = [("all", "All decided contacts"), ("source", "By contact source (the referrer's sector)"),
+              ("screener", "By screener"), ("manager", "By manager (who decided)"), ("period", "Over time")]
+
+
+@router.get("/insight/thresholds")
+async def thresholds(request: Request, pages: PagesDep, by: str | None = None) -> Response:
+    """Threshold consistency: insight has already shown every count under 5 as "<5"; the page shows it as given."""
+    params = _period(request.query_params.get("from"), request.query_params.get("to"), by, "week")
+    return await page(pages, request, "insight/thresholds.html", "Threshold consistency", "thresholds",
+                      {"report": ("thresholds", params)}, chosen=params, breakdowns=BREAKDOWNS)
 
 
 @router.get("/insight/rising-concern")
