@@ -62,7 +62,7 @@ DEFAULT_AUDIENCE = "mash-hub"
 DEFAULT_TOKEN_MAX_AGE = 3600
 DEFAULT_LOGOUT_AUDIENCE = "mash-workspace"
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-HUB_ROLES = frozenset({"screener", "manager", "agency", "analyst", "referrer", "operations"})
+HUB_ROLES = frozenset({"screener", "manager", "agency", "analyst", "referrer", "operations", "practice_lead"})
 PEOPLE_CLAIMS = ("name", "email")
 
 log = logging.getLogger("mash.oidc")

@@ -18,3 +18,5 @@ class Role(StrEnum):
     ANALYST = "analyst"
     REFERRER = "referrer"
     OPERATIONS = "operations"
+    # Audits the weekly dip sample of decided cases (issue 23): sees only the cases drawn, grades the practice.
+    PRACTICE_LEAD = "practice_lead"

@@ -66,6 +66,7 @@ from mash_schemas.practice import (
     Views,
     ViewsNotKnown,
 )
+from mash_schemas.quality import PracticeGrade, QualityAudit, QualityAuditRecorded
 from mash_schemas.referral import (
     Concern,
     Referral,
@@ -123,6 +124,9 @@ __all__ = [
     "PoliceNotification",
     "PoliceNotificationReceived",
     "PoliceRouting",
+    "PracticeGrade",
+    "QualityAudit",
+    "QualityAuditRecorded",
     "Referral",
     "ReferralAmended",
     "ReferralAmendment",

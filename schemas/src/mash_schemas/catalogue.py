@@ -12,6 +12,7 @@ from mash_schemas.federation import ContactTransferred, TransferSent
 from mash_schemas.governance import LegalHoldChanged, SubjectErased
 from mash_schemas.notification import NotificationFailed, NotificationSent
 from mash_schemas.police import PoliceNotificationReceived
+from mash_schemas.quality import QualityAuditRecorded
 from mash_schemas.referral import ReferralAmended, ReferralReceived
 from mash_schemas.subject_access import (
     SubjectAccessPartAnswered,
@@ -45,6 +46,7 @@ EVENTS: dict[str, type[EventEnvelope]] = {  # type: ignore[type-arg]
     "subject-access.permission-answered": SubjectAccessPermissionAnswered,
     "contact.transferred": ContactTransferred,
     "transfer.sent": TransferSent,
+    "quality.audit.recorded": QualityAuditRecorded,
 }
 
 
@@ -81,6 +83,7 @@ PRODUCERS: dict[str, str] = {
     "subject-access.permission-answered": "enquiry (the agency portal, on the agency's behalf)",
     "contact.transferred": "decision (of the sending hub, on the receiving hub's topic)",
     "transfer.sent": "decision",
+    "quality.audit.recorded": "decision (a practice lead's audit of a case in the dip sample)",
 }
 """Who writes each event (for the AsyncAPI document's send operations)."""
 
@@ -110,6 +113,7 @@ CONSUMER_GROUPS: dict[str, tuple[str, ...]] = {
     "subject-access.permission-answered": ("decision.subject-access-permissions",),
     "contact.transferred": ("intake.transfers-in",),
     "transfer.sent": ("notify.transfers", "intake.transfers-out", "insight.{generation}.transfers-out"),
+    "quality.audit.recorded": ("insight.{generation}.quality-audits",),
 }
 """The consumer groups that read each event inside the hub and its agencies' kits (before any namespace).
 

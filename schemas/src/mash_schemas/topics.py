@@ -51,3 +51,7 @@ SUBJECT_ACCESS_PERMISSION_ANSWERED = "mash.subject-access.permission-answered"
 # intake reads it, other hubs' decision services may only write it. The sending hub keeps its own notice.
 FEDERATION_TRANSFER = "mash.federation.transfer"
 TRANSFER_SENT = "mash.transfer.sent"
+
+# Quality assurance (issue 23): a practice lead's audit of a case drawn in the week's dip sample. Counts only travel
+# (agreement, grade, outcome, week); the practice lead's learning stays in decision.
+QUALITY_AUDIT_RECORDED = "mash.quality.audit.recorded"

@@ -21,6 +21,7 @@ from mash_runtime.transit import TransitOpener
 from mash_schemas.topics import (
     DECISION_MADE,
     ENQUIRY_OPENED,
+    QUALITY_AUDIT_RECORDED,
     SUBJECT_ACCESS_PERMISSION_REQUESTED,
     SUBJECT_ACCESS_REQUESTED,
     TIMESCALE_ALERT,
@@ -32,12 +33,14 @@ from mash_decision import config
 from mash_decision.desk import ManagersDesk
 from mash_decision.domain.timescales import Timescales
 from mash_decision.governance import govern
-from mash_decision.handlers import governance_http, http, kafka
+from mash_decision.handlers import governance_http, http, kafka, quality_http
 from mash_decision.neighbour import NeighbourResponder
+from mash_decision.quality_assurance import QualityAssurance
 from mash_decision.settings import DecisionSettings
 from mash_decision.store import (
     DecisionStore,
     NeighbourAnswerStore,
+    QualityAuditStore,
     SubjectAccessStore,
 )
 from mash_decision.subject_access_desk import SubjectAccessDesk
@@ -53,6 +56,7 @@ class DecisionService:
     store: DecisionStore
     governance: Governance
     subject_access: SubjectAccessDesk
+    quality: QualityAssurance
     neighbour_responder: NeighbourResponder | None = None
 
 
@@ -81,8 +85,12 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     kafka.subscribe_all(runtime, desk)
     runtime.every(settings.clock_check_seconds, desk.watch_clock)
     requests = SubjectAccessStore(runtime.store("subject_access_requests"), runtime.cipher)
-    subject_access = SubjectAccessDesk(settings, requests, case_files=store, audit=runtime.audit, clock=runtime.clock)
-    governance = govern(runtime, store, requests, subject_access)
+    # Issue 23: the practice leads' audits of the weekly dip sample, erased with their case files and part of a
+    # subject access request's answer.
+    audits = QualityAuditStore(runtime.store("quality_audits"), runtime.cipher)
+    subject_access = SubjectAccessDesk(settings, requests, case_files=store, audit=runtime.audit, clock=runtime.clock,
+                                       quality_audits=audits)
+    governance = govern(runtime, store, requests, subject_access, audits)
     app = runtime.http_app("MASH decision", "The MASH manager's desk: screening, enquiries, decisions, timescales.")
     http.install_routes(app, desk, runtime.audit)
     runtime.topic(SUBJECT_ACCESS_REQUESTED)
@@ -90,6 +98,12 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     kafka.subscribe_subject_access_parts(runtime, subject_access)
     governance_http.install_hold_routes(app, governance, runtime.clock)
     governance_http.install_subject_access_routes(app, subject_access)
+    # Issue 23: the weekly dip sample of decided cases and the practice lead's audits.
+    runtime.on_startup(audits.ensure_indexes)
+    runtime.topic(QUALITY_AUDIT_RECORDED)
+    quality = QualityAssurance(settings, store, audits, config.dip_sample_rules(settings.dip_sample_file),
+                               audit=runtime.audit, clock=runtime.clock)
+    quality_http.install_quality_routes(app, quality)
     install_audit_report(app, runtime.audit)
     responder = None
     if region is not None:
@@ -100,4 +114,4 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
             audit=runtime.audit, clock=runtime.clock)
         kafka.subscribe_neighbour_requests(runtime, responder)
         http.install_neighbour_routes(app, responder)
-    return DecisionService(runtime, app, desk, store, governance, subject_access, responder)
+    return DecisionService(runtime, app, desk, store, governance, subject_access, quality, responder)

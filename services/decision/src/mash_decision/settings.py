@@ -26,6 +26,8 @@ class DecisionSettings(HubSettings):
     http_port: int = 8002
     timescales_file: Path | None = Field(None, description="Targets per rating and working hours; packaged default.")
     recommendation_file: Path | None = Field(None, description="Escalation and outcome rules; packaged default.")
+    dip_sample_file: Path | None = Field(
+        None, description="The weekly quality-assurance dip sample's size per outcome; packaged default.")
     route_allocated_automatically: bool = Field(
         True, description="Send a contact about a child with an allocated social worker straight to that worker."
     )

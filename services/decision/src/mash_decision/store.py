@@ -29,6 +29,7 @@ from mash_schemas.governance import RecordKind
 
 from mash_decision.domain.case_file import CaseFile
 from mash_decision.domain.neighbour_answer import case_subject_keys
+from mash_decision.domain.quality_audit import QualityAuditRecord
 from mash_decision.domain.subject_access import SubjectAccessCase
 
 OPEN_STATES = ["awaiting_screening", "enquiry_open", "awaiting_decision"]
@@ -39,6 +40,9 @@ CaseFileDecision = Callable[[CaseFile | None], tuple[CaseFile, list[OutboxEntry]
 # The same for a subject access request.
 SubjectAccessCaseDecision = Callable[
     [SubjectAccessCase | None], tuple[SubjectAccessCase, list[OutboxEntry]] | None]
+# The same for a practice lead's audit of a sampled case.
+QualityAuditDecision = Callable[
+    [QualityAuditRecord | None], tuple[QualityAuditRecord, list[OutboxEntry]] | None]
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class DecisionStore:
             "rating": case.rating.value,
             "received_at": case.referral.received_at,
             "due_at": case.decision_deadline.due_at,
+            # When the case was decided, in clear (a time, no case content): the week's dip sample is drawn from it.
+            "decided_at": case.decision.decided_at if case.decision is not None else None,
             "sealed_case": self._cipher.seal(json.dumps(case.to_document(), default=str)),
             # Hashed subject keys: how a neighbouring hub's enquiry finds the case without opening every one.
             "subject_keys": case_subject_keys(case),
@@ -151,9 +157,15 @@ class DecisionStore:
         cursor = self.aggregates.collection.find({})
         return [self._case_of(doc) async for doc in cursor]
 
+    async def decided_between(self, start: datetime, end: datetime) -> list[CaseFile]:
+        """The case files decided from `start` up to (not including) `end`: a week's dip sample is drawn from them."""
+        cursor = self.aggregates.collection.find({"decided_at": {"$gte": start, "$lt": end}})
+        return [self._case_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+
     async def ensure_indexes(self) -> None:
-        """The queue filters by state; a neighbour's enquiry by subject key."""
+        """The queue filters by state; a neighbour's enquiry by subject key; the dip sample by decision time."""
         await self.aggregates.collection.create_index("state")
+        await self.aggregates.collection.create_index("decided_at")
         await self.aggregates.collection.create_index("subject_keys")
 
 
@@ -204,9 +216,10 @@ class RetainedCaseFiles:
 
     kind = RecordKind.CONTACT
 
-    def __init__(self, store: DecisionStore) -> None:
+    def __init__(self, store: DecisionStore, audits: QualityAuditStore | None = None) -> None:
         self._store = store
         self._collection = store.aggregates.collection
+        self._audits = audits
 
     async def retained(self, received_before: datetime, after: str | None, limit: int) -> list[RetainedRecord]:
         """Case files of referrals received before `received_before`, in referral order after `after`.
@@ -228,8 +241,11 @@ class RetainedCaseFiles:
         return found
 
     async def erase(self, referral_id: str) -> int:
-        """The case file goes whole: the sealed case, its queue fields and its outbox."""
-        return (await self._collection.delete_many({"_id": referral_id})).deleted_count
+        """The case file goes whole: the sealed case, its queue fields and its outbox, and its quality audit."""
+        erased = (await self._collection.delete_many({"_id": referral_id})).deleted_count
+        if self._audits is not None:
+            erased += await self._audits.erase(referral_id)
+        return erased
 
     async def anonymise(self, referral_id: str) -> int:
         """Decision keeps no figures: as erase."""
@@ -315,3 +331,54 @@ class RetainedSubjectAccessRequests:
         """A request keeps no figures: as erase."""
         return await self.erase(referral_id)
 
+
+
+class QualityAuditStore:
+    """Practice leads' audits of the dip sample's cases, one per case, sealed at rest like the case file.
+
+    The referral, week and time of the audit stay in clear, for the week's list and the case page; the judgement and
+    the learning are sealed.
+    """
+
+    def __init__(self, aggregates: AggregateStore, cipher: AtRestCipher) -> None:
+        self.aggregates = aggregates
+        self._cipher = cipher
+
+    def _document(self, audit: QualityAuditRecord) -> dict[str, Any]:
+        """The document state for `audit`: the sealed audit plus the fields it is found by."""
+        return {"referral_id": audit.referral_id, "week": audit.week, "audited_at": audit.audited_at,
+                "sealed_audit": self._cipher.seal(audit.model_dump_json())}
+
+    def _audit_of(self, state: dict[str, Any]) -> QualityAuditRecord:
+        """The audit in a stored state."""
+        return QualityAuditRecord.model_validate_json(self._cipher.open(state["sealed_audit"]))
+
+    async def change_audit(self, audit_id: str, decide: QualityAuditDecision) -> bool:
+        """Run `decide` on the audit and store its result with its events in one write; False if unchanged."""
+
+        def on_state(current: dict[str, Any] | None) -> Change | None:
+            decided = decide(self._audit_of(current) if current is not None else None)
+            if decided is None:
+                return None
+            audit, events = decided
+            return Change(state=self._document(audit), events=events)
+
+        return await self.aggregates.apply(audit_id, on_state)
+
+    async def get(self, audit_id: str) -> QualityAuditRecord | None:
+        """One audit, or None."""
+        state = await self.aggregates.get(audit_id)
+        return self._audit_of(state) if state else None
+
+    async def of_week(self, week: str) -> list[QualityAuditRecord]:
+        """The audits of one week's sample, oldest first."""
+        cursor = self.aggregates.collection.find({"week": week}).sort("audited_at", 1)
+        return [self._audit_of(self.aggregates.loaded_state(doc)) async for doc in cursor]
+
+    async def erase(self, referral_id: str) -> int:
+        """The audit of a case goes with its case file (the retention sweep and erasure call this)."""
+        return (await self.aggregates.collection.delete_many({"referral_id": referral_id})).deleted_count
+
+    async def ensure_indexes(self) -> None:
+        """A week's audits are listed together."""
+        await self.aggregates.collection.create_index("week")

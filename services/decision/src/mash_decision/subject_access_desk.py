@@ -39,13 +39,14 @@ from mash_schemas.subject_access import (
 from mash_schemas.topics import SUBJECT_ACCESS_PERMISSION_REQUESTED, SUBJECT_ACCESS_REQUESTED
 
 from mash_decision.domain.case_file import CaseFile
+from mash_decision.domain.quality_audit import QualityAuditRecord
 from mash_decision.domain.subject_access import (
     ExtensionNeedsReason,
     SubjectAccessCase,
     SubjectAccessError,
     one_calendar_month,
 )
-from mash_decision.store import DecisionStore, SubjectAccessStore
+from mash_decision.store import DecisionStore, QualityAuditStore, SubjectAccessStore
 
 TEXT_LIMIT = 3_900
 
@@ -132,20 +133,39 @@ def case_file_part(cases: list[CaseFile], request: SubjectAccessRequest) -> tupl
     return items, withheld
 
 
+def quality_audit_item(audit: QualityAuditRecord) -> HeldItem:
+    """A practice lead's audit of a case in the dip sample, as the person may be given it after review."""
+    agreed = "agrees" if audit.agrees_with_decision else "disagrees"
+    return HeldItem(
+        item_id=f"{audit.referral_id}/quality-audit", kind="quality assurance audit", referral_id=audit.referral_id,
+        recorded_at=audit.audited_at,
+        summary=f"Audited in the dip sample of {audit.week}: the practice lead {agreed} with the decision and graded "
+                f"the practice {audit.grade.value.replace('_', ' ')}: {audit.learning}"[:TEXT_LIMIT])
+
+
 class SubjectAccessDesk:
     """Subject access requests: start, parts, list and export."""
 
     def __init__(self, settings: HubSettings, requests: SubjectAccessStore, *, case_files: DecisionStore,
-                 audit: AuditLog, clock: Clock = utc_now) -> None:
+                 audit: AuditLog, clock: Clock = utc_now, quality_audits: QualityAuditStore | None = None) -> None:
         self._settings = settings
         self._requests = requests
         self._case_files = case_files
         self._audit = audit
         self._clock = clock
+        self._quality_audits = quality_audits
 
     async def find_own_part(self, request: SubjectAccessRequest) -> tuple[list[HeldItem], list[WithheldItem]]:
-        """Decision's own part, from its own case files (answered like every other service's)."""
-        return case_file_part(await self._case_files.every_case_file(), request)
+        """Decision's own part, from its own case files and their quality audits (answered like every other
+        service's)."""
+        items, withheld = case_file_part(await self._case_files.every_case_file(), request)
+        if self._quality_audits is not None:
+            # A practice lead's audit of the person's case is about them too (issue 23): judgement and learning.
+            for referral_id in sorted({item.referral_id for item in items if item.referral_id}):
+                audit = await self._quality_audits.get(f"QA-{referral_id}")
+                if audit is not None:
+                    items.append(quality_audit_item(audit))
+        return items, withheld
 
     async def start(self, principal: Principal, person: PersonIdentifiers, reason: str) -> SubjectAccessCase:
         """Keep the request with its deadline and publish it for every service to answer its part."""

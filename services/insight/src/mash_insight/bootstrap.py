@@ -18,10 +18,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from mash_insight.config import load_rising_concern_rule
 from mash_insight.fact_recording import FactRecorder
 from mash_insight.governance import govern
-from mash_insight.handlers import http, kafka
+from mash_insight.handlers import http, kafka, quality_http
+from mash_insight.quality_assurance import QualityAssuranceFigures
 from mash_insight.reports import Reports
 from mash_insight.settings import InsightSettings
-from mash_insight.store import InsightStore
+from mash_insight.store import InsightStore, QualityAuditFacts
 
 
 @dataclass
@@ -33,6 +34,7 @@ class InsightService:
     reports: Reports
     store: InsightStore
     governance: Governance
+    quality: QualityAssuranceFigures
 
 
 def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, Any]] | None = None,
@@ -52,5 +54,9 @@ def bootstrap(settings: InsightSettings, *, database: AsyncDatabase[dict[str, An
     )
     http.install_routes(app, reports, runtime.audit, store)
     app.state.insight_store = store
+    # Issue 23: practice leads' audits of the dip sample, counted apart from the other figures.
+    quality = QualityAssuranceFigures(QualityAuditFacts(runtime.db))
+    kafka.subscribe_quality_audits(runtime, quality, settings.generation)
+    quality_http.install_quality_routes(app, reports, quality, runtime.audit)
     install_audit_report(app, runtime.audit)
-    return InsightService(runtime, app, reports, store, governance)
+    return InsightService(runtime, app, reports, store, governance, quality)

@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from mash_insight.domain.facts import FACT_MODELS, Fact, FactKind, kind_of
 from mash_insight.domain.figures import Facts
+from mash_insight.domain.quality_assurance import QualityAuditFact
 
 log = logging.getLogger(__name__)
 EVENT_ID = "_event_id"
@@ -167,3 +168,28 @@ class RetainedConsultationFigures:
     async def anonymise(self, referral_id: str) -> int:
         """As erase: RetainedFigures does it."""
         return 0
+
+
+class QualityAuditFacts:
+    """The facts of practice leads' audits (issue 23), in a collection of their own: kept once, never updated.
+
+    They name no referral (the audit's id is all), so retention and subject access have nothing to find here.
+    """
+
+    COLLECTION = "quality_audits"
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self._collection = db[self.COLLECTION]
+
+    async def record(self, fact: QualityAuditFact, event_id: str) -> bool:
+        """Insert the fact under its key; a key already taken means it was applied before."""
+        try:
+            await self._collection.insert_one({"_id": fact.key(), **fact.model_dump(mode="python"), EVENT_ID: event_id})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def all(self) -> list[QualityAuditFact]:
+        """Every audit's fact."""
+        return [QualityAuditFact.model_validate({k: v for k, v in doc.items() if k not in ("_id", EVENT_ID)})
+                async for doc in self._collection.find({})]

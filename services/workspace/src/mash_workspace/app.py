@@ -25,7 +25,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mash_workspace.clients import ServiceClients
 from mash_workspace.errors import TITLE, UnexpectedErrorPage
 from mash_workspace.logout import LogoutTokens
-from mash_workspace.pages import concern, governance, insight, portal, portal_permissions, sessions, staff
+from mash_workspace.pages import (
+    concern,
+    governance,
+    insight,
+    portal,
+    portal_permissions,
+    quality_assurance,
+    sessions,
+    staff,
+)
 from mash_workspace.pages.signin import home_for, signin_routes
 from mash_workspace.security import SecurityHeadersMiddleware
 from mash_workspace.session import ServerSessionMiddleware, SessionStore
@@ -107,7 +116,7 @@ def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClient
     app.state.sessions = session_store
     pages.templates.env.globals.update(insight.TEMPLATE_GLOBALS)
     app.include_router(signin_routes(pages, settings, verifier.verify, session_store, logout_tokens))
-    for area in (sessions, staff, concern, portal, insight, governance, portal_permissions):
+    for area in (sessions, staff, concern, portal, insight, governance, portal_permissions, quality_assurance):
         app.include_router(area.router)
 
     async def on_not_signed_in(request: Request, _: Exception) -> Response:

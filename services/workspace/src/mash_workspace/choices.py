@@ -12,6 +12,7 @@ from typing import Final, TypeVar, get_args
 from mash_schemas.agency import AgencyResponse, Sensitivity
 from mash_schemas.common import BragRating, ConcernCategory, ConsentStatus, SubjectKind
 from mash_schemas.decision import Outcome
+from mash_schemas.quality import PracticeGrade
 
 Choice = tuple[str, str]
 """(value the service takes, words on the page): what a radio, checkbox or select offers."""
@@ -67,3 +68,11 @@ if (INFORMATION_HELD, NOTHING_KNOWN) != ANSWER_OUTCOMES:
 AGENCY_ANSWERS: Final = _offered({INFORMATION_HELD: "Yes, we hold information",
                                   NOTHING_KNOWN: "No, nothing is known to us"})
 SENSITIVITIES: Final = frozenset(str(value) for value in Sensitivity)
+
+# Quality assurance (issue 23): the practice lead's grade of the practice on an audited case, best first.
+PRACTICE_GRADES: Final = _offered({
+    PracticeGrade.OUTSTANDING: "Outstanding", PracticeGrade.GOOD: "Good",
+    PracticeGrade.REQUIRES_IMPROVEMENT: "Requires improvement", PracticeGrade.INADEQUATE: "Inadequate"})
+# Whether the practice lead agrees with the threshold decision (the service takes true or false).
+AGREEMENT: Final = [("true", "Yes, I agree with the threshold decision"),
+                    ("false", "No, I disagree with the threshold decision")]

@@ -15,12 +15,15 @@ from mash_schemas.topics import (
     ENQUIRY_COMPLETED,
     ENQUIRY_OPENED,
     POLICE_NOTIFICATION,
+    QUALITY_AUDIT_RECORDED,
     REFERRAL_RECEIVED,
     TIMESCALE_ALERT,
     TRANSFER_SENT,
 )
 
 from mash_insight.fact_recording import FactRecorder
+from mash_insight.quality_assurance import QualityAssuranceFigures
+from mash_insight.quality_readers import QualityAuditRecordedView
 from mash_insight.readers import (
     ConsultationRecordedView,
     DecisionMadeView,
@@ -52,3 +55,9 @@ def subscribe_all(runtime: ServiceRuntime, recorder: FactRecorder, generation: s
     runtime.subscribe(POLICE_NOTIFICATION, PoliceNotificationView, group("police-feed"),
                       recorder.on_police_notification)
     runtime.subscribe(TRANSFER_SENT, TransferSentView, group("transfers-out"), recorder.on_transfer_out)
+
+
+def subscribe_quality_audits(runtime: ServiceRuntime, figures: QualityAssuranceFigures, generation: str) -> None:
+    """The practice leads' audits of the dip sample (issue 23), in a group of this generation like the others."""
+    runtime.subscribe(QUALITY_AUDIT_RECORDED, QualityAuditRecordedView, f"insight.{generation}.quality-audits",
+                      figures.on_audit)

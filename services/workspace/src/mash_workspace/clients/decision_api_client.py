@@ -1,11 +1,11 @@
 """Decision's API as the pages use it: the desk (queue, case file, screening, routing, enquiry, decision and its
-preview, transfer) and subject access requests."""
+preview, transfer), subject access requests, and quality assurance (the weekly dip sample and its audits)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mash_workspace.clients.base import ServiceClient, segment
+from mash_workspace.clients.base import ApiError, ServiceClient, segment
 
 
 class DecisionApiClient(ServiceClient):
@@ -77,3 +77,29 @@ class DecisionApiClient(ServiceClient):
         found = await self.json_object("GET", f"/people/{segment(person_ref)}/referrals", token,
                                        params={"reason": reason})
         return [str(referral_id) for referral_id in found.get("referral_ids", [])]
+
+    # --- quality assurance (issue 23): the weekly dip sample of decided cases and the practice lead's audits ---
+
+    async def dip_sample(self, token: str, week: str | None = None) -> dict[str, Any]:
+        """The week's dip sample (this week's by default), each case marked audited or not (practice leads)."""
+        return await self.json_object("GET", "/quality-assurance/dip-sample", token,
+                                      params={"week": week} if week else None)
+
+    async def sampled_case(self, token: str, referral_id: str, reason: str) -> dict[str, Any]:
+        """A sampled case as the practice lead reads it to audit it (decision audits the read with `reason`)."""
+        return await self.json_object("GET", f"/quality-assurance/cases/{segment(referral_id)}", token,
+                                      params={"reason": reason})
+
+    async def record_quality_audit(self, token: str, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Record the practice lead's audit of a sampled case."""
+        return await self.json_object("POST", f"/quality-assurance/cases/{segment(referral_id)}/audit", token,
+                                      json=body)
+
+    async def quality_audit(self, token: str, referral_id: str) -> dict[str, Any] | None:
+        """The audit of a case, or None when it has none (managers and practice leads; decision audits the read)."""
+        try:
+            return await self.json_object("GET", f"/quality-assurance/cases/{segment(referral_id)}/audit", token)
+        except ApiError as error:
+            if error.status == 404:  # the case has no audit
+                return None
+            raise

@@ -56,6 +56,8 @@ def home_for(roles: frozenset[Role] | set[Role]) -> str:
         return "/queue"
     if Role.AGENCY in roles:
         return "/portal"
+    if Role.PRACTICE_LEAD in roles:
+        return "/dip-sample"
     return "/"
 
 

@@ -63,6 +63,9 @@ async def case_page(pages: Pages, request: Request, user: SignedIn, referral_id:
     try:
         view = await pages.clients.decision.case_file(user.access_token, referral_id, VIEW_REASON)
         trail = await pages.clients.decision.audit_trail(user.access_token, referral_id) if user.is_manager else None
+        # Issue 23: the practice lead's audit of a case drawn in the dip sample, for the manager who decided.
+        quality_audit = (await pages.clients.decision.quality_audit(user.access_token, referral_id)
+                         if user.is_manager and view["case_file"].get("decision") else None)
         progress = None
         enquiry = view["case_file"].get("enquiry")
         if enquiry and user.may_screen:
@@ -72,6 +75,7 @@ async def case_page(pages: Pages, request: Request, user: SignedIn, referral_id:
     # The reasoning inputs as typed, else as the case stands (the analysis the manager is to sanction).
     extra.setdefault("reasoning_form", reasoning.from_view(view))
     return pages.render(request, template, view=view, case=view["case_file"], trail=trail, progress=progress,
+                        quality_audit=quality_audit,
                         referral_id=referral_id, ratings=RATINGS, outcomes=OUTCOMES, consent_checks=CONSENT_CHECKS,
                         **reasoning.template_context(), **extra)
 
