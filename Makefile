@@ -32,8 +32,11 @@ install: ## Install uv, the Python workspace (locked versions), the workspace's 
 up: ## Start Kafka and mongo-java-server natively on 127.0.0.1 (fetches their jars once); BROKERS=3 for a cluster
 	@$(if $(BROKERS),MASH_KAFKA_BROKERS=$(BROKERS) )bash infra/stack.sh up
 
-down: ## Stop what `up` started (by pid); `make down PURGE=1` also deletes their data
+down: ## Stop what `up` started (by pid), and the fault suite's own stacks if a run left them; PURGE=1 also deletes their data
 	@bash infra/stack.sh down $(if $(PURGE),--purge,)
+	@for own in cluster faults-broker; do \
+	  if [ -d .cache/$$own/run ]; then MASH_CACHE_DIR=$(CURDIR)/.cache/$$own bash infra/stack.sh down $(if $(PURGE),--purge,) >/dev/null 2>&1; fi; \
+	done
 
 status: ## Show whether Kafka and mongo-java-server are running
 	@bash infra/stack.sh status
