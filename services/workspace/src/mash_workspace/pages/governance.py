@@ -172,7 +172,11 @@ def checked(chosen: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-async def report(pages: Pages, request: Request) -> tuple[dict[str, str], list[dict[str, Any]] | None]:
+Report = tuple[dict[str, str], list[dict[str, Any]] | None]
+"""What was asked (the form's fields) and the audit records found."""
+
+
+async def report(pages: Pages, request: Request) -> Report:
     user = require(request, *ROLES)
     chosen = _chosen_of(request)
     if not (chosen["referral_id"] or chosen["person_ref"]):
@@ -196,10 +200,11 @@ def report_page(pages: Pages, request: Request, chosen: dict[str, str], records:
                         errors=errors or {})
 
 
-@router.get("/who-looked")
-async def who_looked(request: Request, pages: PagesDep) -> Response:
+async def _report_or_form(pages: Pages, request: Request) -> Report | Response:
+    """The report asked for, or the form again with what is wrong (or the service's refusal page): the page and
+    its exports answer a bad request the same way."""
     try:
-        chosen, records = await report(pages, request)
+        return await report(pages, request)
     except NotAsked as refused:
         return report_page(pages, request, refused.chosen, None, refused.errors)
     except ApiError as error:
@@ -208,19 +213,23 @@ async def who_looked(request: Request, pages: PagesDep) -> Response:
         # Every service checks the reason (at least 3 characters): its refusal is the field's message.
         return report_page(pages, request, _chosen_of(request), None,
                            field_errors(error, WHO_LOOKED_LABELS, "reason"))
+
+
+@router.get("/who-looked")
+async def who_looked(request: Request, pages: PagesDep) -> Response:
+    found = await _report_or_form(pages, request)
+    if isinstance(found, Response):
+        return found
+    chosen, records = found
     return report_page(pages, request, chosen, records)
 
 
 @router.get("/who-looked/export.{form}")
 async def who_looked_export(request: Request, pages: PagesDep, form: Literal["csv", "json"]) -> Response:
-    try:
-        chosen, records = await report(pages, request)
-    except NotAsked as refused:
-        return report_page(pages, request, refused.chosen, None, refused.errors)
-    except ApiError as error:
-        if not on_the_form(error):
-            return pages.refused(request, error)
-        return report_page(pages, request, _chosen_of(request), None, field_errors(error, WHO_LOOKED_LABELS, "reason"))
+    found = await _report_or_form(pages, request)
+    if isinstance(found, Response):
+        return found
+    chosen, records = found
     name = f"who-looked-{chosen['referral_id'] or chosen['person_ref'] or 'none'}"
     if form == "csv":
         return Response(audit_csv(records or []), media_type="text/csv; charset=utf-8",
