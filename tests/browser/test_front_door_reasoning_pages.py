@@ -58,7 +58,6 @@ async def error_summary_links_to(page: Page, target: str) -> None:
 
 async def screen_with_the_analysis_and_the_childs_voice(screener: Page, hub: Hub, referral_id: str) -> None:
     await visit(screener, f"{hub.workspace_url}/cases/{referral_id}")
-    await screener.check("input[name='rating'][value='green']")
     await screener.fill("#danger_statements", DANGER)
     await screener.fill("#strengths", STRENGTHS)
     await screener.fill("#next_steps", NEXT_STEPS)
