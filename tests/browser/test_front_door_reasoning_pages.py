@@ -1,7 +1,8 @@
 """The front door's reasoning in a real browser (issue 23): the screener records the Signs of Safety analysis and the
 child's voice beside the rating, the MASH manager moves the safety scale with a rationale, the hand-off preview shows
 the analysis, and the decision keeps the screener's version on the case file. axe-core checks every page, the error
-summaries included (a scale not chosen at screening; a changed scale without a reason at the decision).
+summaries included (a scale not chosen at screening; a changed scale without a reason at the decision; a decision
+without the child's voice, which the hub refuses as every deployment does).
 
 The contact arrives through intake's API, as in test_quality_assurance_pages.py: what this test is about is the
 screening and decision pages.
@@ -29,19 +30,24 @@ CHILDS_WORDS = "Maisie says she likes school and wants her mum to be less tired.
 WHY_CHANGED = "The school told us this morning there has been no food at home for two days."
 
 
-async def a_contact_at_the_desk(hub: Hub) -> str:
-    """Scenario 5's contact, sent to intake and waiting for screening."""
+async def a_contact_at_the_desk(hub: Hub, *, screened_as: str | None = None) -> str:
+    """Scenario 5's contact, sent to intake and waiting for screening; or, given `screened_as`, screened with that
+    rating and nothing else (no analysis, no child's voice), as a script written before issue 23 screens."""
     client = HubClient(hub)
     try:
         sent = await client.submit_contact(CONTACT, idempotency_key=f"reasoning-{uuid.uuid4()}")
         sent.raise_for_status()
         referral_id: str = sent.json()["referral_id"]
 
-        async def at_the_desk() -> bool | None:
+        async def in_state(state: str) -> bool | None:
             case = await client.case(referral_id)
-            return True if case and case["case_file"]["state"] == "awaiting_screening" else None
+            return True if case and case["case_file"]["state"] == state else None
 
-        await eventually(at_the_desk, timeout=60, what=f"{referral_id} at the desk")
+        await eventually(lambda: in_state("awaiting_screening"), timeout=60, what=f"{referral_id} at the desk")
+        if screened_as:
+            screened = await client.desk(referral_id, "screening", {"rating": screened_as}, as_=client.screener)
+            screened.raise_for_status()
+            await eventually(lambda: in_state("awaiting_decision"), timeout=60, what=f"{referral_id} screened")
         return referral_id
     finally:
         await client.close()
@@ -121,3 +127,32 @@ async def test_screening_reasoning_the_managers_change_of_scale_and_the_hand_off
         await screeners.locator("summary").click()
         assert "Safety scale: 6 out of 10" in await screeners.inner_text(), "the screener's version is kept"
         assert CHILDS_WORDS in await manager.get_by_test_id("childs-voice").inner_text()
+
+
+async def test_a_decision_without_the_childs_voice_is_refused_until_the_manager_answers(
+    hub: Hub, browser: Browser
+) -> None:
+    referral_id = await a_contact_at_the_desk(hub, screened_as="green")
+    async with new_page(browser) as manager:
+        await sign_in(manager, hub, "morgan.manager")
+        await visit(manager, f"{hub.workspace_url}/cases/{referral_id}/decision")
+        await manager.check("input[name='outcome'][value='early_help']")
+        await manager.fill("#rationale", "Early help: a key worker for the family.")
+        await manager.click("button:has-text('Preview what will be sent')")  # nobody recorded the child's voice
+        await error_summary_links_to(manager, "child_known")
+        await manager.check("input[name='child_known'][value='no']")
+        await manager.check("input[name='child_not_known_because'][value='not_yet_possible']")
+        await manager.fill("#child_detail", "Maisie is to be seen at school tomorrow.")
+        await manager.check("input[name='parents_known'][value='yes']")
+        await manager.fill("#parents_views", "Her mother says she wants help with the mornings.")
+        await manager.click("button:has-text('Preview what will be sent')")
+        assert "Check what will be sent" in await manager.inner_text("h1")
+        await check_accessibility(manager)
+        handoff = "\n".join([await message.inner_text()
+                             for message in await manager.get_by_test_id("preview-message").all()])
+        assert "Maisie is to be seen at school tomorrow." in handoff, "the hand-off says why it is not known"
+        await manager.click("button:has-text('Confirm and send')")
+        assert "Decision recorded" in await manager.inner_text("main")
+        await check_accessibility(manager)
+        assert "Her mother says she wants help with the mornings." in (
+            await manager.get_by_test_id("childs-voice").inner_text())
