@@ -163,6 +163,10 @@ def hub_services(region: Region, index: int, hub: RegionHub) -> dict[str, dict[s
             "ports": [host_port(index, port)],
             "healthcheck": _healthcheck(f"http://127.0.0.1:{port}/health"),
         }
+        if service == "decision":
+            # Issue 23: no decision without the child's voice (docs/decision.md). The code's default stays off
+            # while older callers are brought up to date; every deployment turns it on.
+            environment |= {"MASH_DECISION_REQUIRE_CHILDS_VOICE": "true"}
         if service == "notify":
             environment |= {"MASH_NOTIFY_SMTP_HOST": "mailpit", "MASH_NOTIFY_SMTP_PORT": "1025",
                             "MASH_NOTIFY_RECIPIENTS_FILE": "/etc/mash/recipients.yaml"}

@@ -45,8 +45,12 @@ async def postbox() -> AsyncIterator[Postbox]:
 async def hub(
     infrastructure: Infrastructure, postbox: Postbox, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Hub]:
-    """The whole hub with its pages: police answer on the portal, education and health with the kit."""
+    """The whole hub with its pages: police answer on the portal, education and health with the kit; decision
+    requires the child's voice, as every deployment does."""
     workdir: Path = tmp_path_factory.mktemp("people")
+    service_env = fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS)
+    # As every deployment: no decision without the child's voice (issue 23; docs/deploy.md).
+    service_env["decision"]["MASH_DECISION_REQUIRE_CHILDS_VOICE"] = "true"
     config = HubConfig(
         kafka_bootstrap=infrastructure.kafka_bootstrap,
         mongo_url=infrastructure.mongo_url,
@@ -54,7 +58,7 @@ async def hub(
         workdir=workdir,
         agencies={"education": AgencyOptions(), "health": AgencyOptions()},
         people=True,
-        service_env=fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS),
+        service_env=service_env,
     )
     running = Hub(config)
     try:

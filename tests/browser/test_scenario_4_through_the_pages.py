@@ -135,6 +135,11 @@ async def test_scenario_4_through_the_pages(hub: Hub, postbox: Postbox, browser:
         for box in await manager.locator("input[name='handoff_item_ids'][value^='education:']").all():
             await box.check()
         await manager.fill("#rationale", "Strategy discussion today: a child lives where the man will visit.")
+        # Nobody has recorded the child's voice yet; a decision cannot be made without it (issue 23).
+        await manager.check("input[name='child_known'][value='no']")
+        await manager.check("input[name='child_not_known_because'][value='would_put_child_at_risk']")
+        await manager.check("input[name='parents_known'][value='no']")
+        await manager.check("input[name='parents_not_known_because'][value='would_put_child_at_risk']")
         await manager.click("button:has-text('Preview what will be sent')")
         await check_accessibility(manager)
         previews = [await p.inner_text() for p in await manager.get_by_test_id("preview-message").all()]
