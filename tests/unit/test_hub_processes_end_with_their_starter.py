@@ -36,14 +36,14 @@ def _alive(pid: int) -> bool:
 
 async def test_a_service_process_ends_when_its_starter_is_killed(tmp_path: Path) -> None:
     starter_script = textwrap.dedent(f"""
-        import sys, time
+        import signal, sys
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
         from demo.hub import HubProcess
-        child = HubProcess("sleeper", ["-c", "import time; time.sleep(600)"], {{}}, Path({str(tmp_path / "s.log")!r}))
+        child = HubProcess("sleeper", ["-c", "import signal; signal.pause()"], {{}}, Path({str(tmp_path / "s.log")!r}))
         child.start()
         print(child.proc.pid, flush=True)
-        time.sleep(600)
+        signal.pause()  # alive until the test kills it
     """)
     starter = await asyncio.create_subprocess_exec(sys.executable, "-c", starter_script, stdout=asyncio.subprocess.PIPE)
     try:
