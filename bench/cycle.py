@@ -25,7 +25,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from bench.tap import Tap
 from demo.client import HubClient
-from demo.scenarios import PROCEED_WITHOUT_CONSENT, Scenario
+from demo.scenarios import NOT_YET_SOUGHT, PROCEED_WITHOUT_CONSENT, Scenario
 
 TIMEOUT = 600.0  # seconds any one step may take before the run is called failed
 
@@ -85,7 +85,8 @@ async def machine_cycle(
     case = await client.case(referral_id, as_=client.screener)
     assert case is not None
     rating = case["case_file"]["referral"]["suggested_rating"]["rating"]
-    (await client.desk(referral_id, "screening", {"rating": rating}, as_=client.screener)).raise_for_status()
+    (await client.desk(referral_id, "screening", {"rating": rating, "childs_voice": NOT_YET_SOUGHT},
+                       as_=client.screener)).raise_for_status()
     enquiry: dict[str, Any] = {"agencies": scenario.agencies, "questions": ["What do you know of this family?"]}
     if scenario.contact["consent"]["status"] == "given":
         enquiry["consent_check"] = "given"

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from demo.client import HubClient
+from demo.scenarios import NOT_YET_SOUGHT
 
 RETRY_PAUSE = 0.3  # between polls of a case, and before a retry after an error: a client's pace, not a wait
 QUESTIONS = ["What do you know of this family?"]
@@ -82,7 +83,7 @@ async def _step(client: HubClient, carried: Carried, case: dict[str, Any], agenc
     step, as_ = "", client.manager
     if state == "awaiting_screening":
         step, as_ = "screening", client.screener
-        body = {"rating": document["referral"]["suggested_rating"]["rating"]}
+        body = {"rating": document["referral"]["suggested_rating"]["rating"], "childs_voice": NOT_YET_SOUGHT}
     elif state == "awaiting_decision" and document.get("enquiry") is None:
         step = "enquiry"
         body = {"agencies": agencies, "questions": QUESTIONS, "consent_check": "given"}

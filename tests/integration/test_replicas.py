@@ -35,7 +35,7 @@ from pymongo import AsyncMongoClient
 from demo.client import HubClient
 from demo.hub import AgencyOptions, Hub, HubConfig
 from demo.postbox import Postbox
-from demo.scenarios import PROCEED_WITHOUT_CONSENT, CarriedCase, Scenario, carry, load_scenarios
+from demo.scenarios import NOT_YET_SOUGHT, PROCEED_WITHOUT_CONSENT, CarriedCase, Scenario, carry, load_scenarios
 from tests.support.fast_hub import fast_service_env
 from tests.support.infrastructure import Infrastructure
 from tests.support.topics import Recorded, TopicRecorder
@@ -277,7 +277,8 @@ async def _two_managers_decide_at_once(client: HubClient, hub: Hub, scenario: Sc
 
     case = await eventually(lambda: in_state("awaiting_screening"), timeout=120, interval=0.5, what="case open")
     rating = case["case_file"]["referral"]["suggested_rating"]["rating"]
-    (await client.desk(referral_id, "screening", {"rating": rating}, as_=client.screener)).raise_for_status()
+    (await client.desk(referral_id, "screening", {"rating": rating, "childs_voice": NOT_YET_SOUGHT},
+                       as_=client.screener)).raise_for_status()
     enquiry: dict[str, Any] = {"agencies": scenario.agencies, "questions": ["What do you know of this family?"]}
     if scenario.contact["consent"]["status"] == "given":
         enquiry["consent_check"] = "given"

@@ -37,6 +37,7 @@ from mash_schemas.topics import SUBJECT_ERASED
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from demo.scenarios import NOT_YET_SOUGHT
 from tests.support.insight_events import MARKER
 from tests.support.retention_scenarios import erased_elsewhere, what_remains
 from tests.support.service_harness import MONDAY_MORNING
@@ -125,7 +126,8 @@ async def a_contact_decided_no_further_action(hub: Running, family: str, *, with
 
         await eventually(awaiting, timeout=60)
     decided = await decision.post(f"/cases/{rid}/decision", json={
-        "outcome": "no_further_action", "rationale": "Information only; the school continues to support."},
+        "outcome": "no_further_action", "rationale": "Information only; the school continues to support.",
+        "childs_voice": NOT_YET_SOUGHT},
         headers=hub.staff(Role.MANAGER))
     assert decided.status_code == 202, decided.text
     await eventually(lambda: found(hub.databases["notify"], "deliveries", {"referral_id": rid}), timeout=60)

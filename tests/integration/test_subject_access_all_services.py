@@ -33,6 +33,7 @@ from mash_runtime.settings import HubSettings
 from mash_schemas.topics import SUBJECT_ACCESS_PART
 from pymongo import AsyncMongoClient
 
+from demo.scenarios import NOT_YET_SOUGHT
 from tests.support.infrastructure import Infrastructure
 from tests.support.topics import TopicRecorder
 from tests.support.waiting import eventually
@@ -117,7 +118,8 @@ async def test_a_subject_access_request_gathers_a_part_from_every_service(
                                            json=answer, headers=police), 202)
         await eventually(lambda: case("awaiting_decision"), timeout=60)
         await ok(await hub["decision"].post(f"/cases/{rid}/decision", json={
-            "outcome": "early_help", "rationale": "Support for Mia and her mother."}, headers=manager), 202)
+            "outcome": "early_help", "rationale": "Support for Mia and her mother.", "childs_voice": NOT_YET_SOUGHT},
+            headers=manager), 202)
 
 
         async def handoff_queued() -> bool:

@@ -22,6 +22,7 @@ from mash_schemas.envelope import derived_event_id
 from mash_schemas.topics import DECISION_MADE, REFERRAL_RECEIVED
 
 from demo.hub import Hub, HubConfig
+from demo.scenarios import NOT_YET_SOUGHT
 from tests.integration.decision.desk_harness import (
     desk_over_http,
     desk_settings,
@@ -48,7 +49,8 @@ async def test_a_decision_stored_before_a_crash_is_published_once_after_restart(
             rid = quiet_worry.referral_id
             await desk.publish(REFERRAL_RECEIVED, referral_received(quiet_worry))
             await desk.case_in(rid, "awaiting_screening")
-            assert (await desk.step(rid, "screening", {"rating": "green"}, as_=desk.screener)).status_code == 200
+            assert (await desk.step(rid, "screening", {"rating": "green", "childs_voice": NOT_YET_SOUGHT},
+                                         as_=desk.screener)).status_code == 200
 
             # restart with the fault: the decision is the first event this process would publish
             hub.services["decision"].stop()

@@ -16,6 +16,7 @@ from mash_schemas import AgencyFindings, BragRating, SealedItem
 from mash_schemas.envelope import derived_event_id
 from mash_schemas.topics import DECISION_MADE, ENQUIRY_COMPLETED, ENQUIRY_OPENED, REFERRAL_RECEIVED
 
+from demo.scenarios import NOT_YET_SOUGHT
 from tests.integration.decision.desk_harness import (
     Desk,
     desk_settings,
@@ -65,7 +66,8 @@ async def test_a_referral_goes_from_screening_through_an_enquiry_to_one_decision
     assert {f["field"] for f in malformed.json()["fields"]} == {"rating", "note"}
     assert (await desk.case(rid)).json()["case_file"]["state"] == "awaiting_screening"
 
-    screened = await desk.step(rid, "screening", {"rating": "green"}, as_=desk.screener)
+    screened = await desk.step(rid, "screening", {"rating": "green", "childs_voice": NOT_YET_SOUGHT},
+                               as_=desk.screener)
     assert screened.status_code == 200, screened.text
     again = await desk.step(rid, "screening", {"rating": "green"}, as_=desk.screener)
     assert again.status_code == 409

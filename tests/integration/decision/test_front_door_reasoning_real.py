@@ -14,18 +14,11 @@ from tests.unit.decision.test_front_door_reasoning import ChildsVoiceRequiredSce
 pytestmark = pytest.mark.integration
 
 
-class TestReasoningOnTheRealStack(OnTheRealStack[DecisionService], ReasoningScenarios):
-    """The reasoning scenarios on the native Kafka broker and store."""
+class TestReasoningOnTheRealStack(OnTheRealStack[DecisionService], ReasoningScenarios,
+                                 ChildsVoiceRequiredScenarios):
+    """The reasoning scenarios, with `require_childs_voice` as every hub runs it (the default), on the native
+    Kafka broker and store."""
 
     bootstrap = staticmethod(bootstrap)
     settings_class = DecisionSettings
-    outputs = OUTPUTS
-
-
-class TestChildsVoiceRequiredOnTheRealStack(OnTheRealStack[DecisionService], ChildsVoiceRequiredScenarios):
-    """`require_childs_voice` on, on the native Kafka broker and store."""
-
-    bootstrap = staticmethod(bootstrap)
-    settings_class = DecisionSettings
-    settings_overrides = {"require_childs_voice": True}
     outputs = OUTPUTS

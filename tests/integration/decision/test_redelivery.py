@@ -11,6 +11,7 @@ import pytest
 from mash_schemas import AgencyFindings, BragRating, SealedItem
 from mash_schemas.topics import DEAD_LETTER, DECISION_MADE, ENQUIRY_COMPLETED, ENQUIRY_OPENED, REFERRAL_RECEIVED
 
+from demo.scenarios import NOT_YET_SOUGHT
 from tests.integration.decision.desk_harness import (
     ENQUIRY_OUTCOMES_GROUP,
     REFERRALS_GROUP,
@@ -60,7 +61,8 @@ async def test_a_redelivered_referral_or_enquiry_outcome_changes_nothing(desk: D
     assert await _snapshot(desk, rid) == opened
 
     # screening and an enquiry, then the research desk's outcome, delivered twice
-    assert (await desk.step(rid, "screening", {"rating": "green"}, as_=desk.screener)).status_code == 200
+    assert (await desk.step(rid, "screening", {"rating": "green", "childs_voice": NOT_YET_SOUGHT},
+                            as_=desk.screener)).status_code == 200
     enquiry = await desk.step(rid, "enquiry", {"agencies": ["health", "police"], "consent_check": "given"})
     assert enquiry.status_code == 202, enquiry.text
     now = datetime.now(UTC)
@@ -126,7 +128,8 @@ async def test_an_event_the_desk_refuses_is_dead_lettered_at_once_and_the_partit
     assert after["case_file"] == before["case_file"]
 
     # the referral's next outcome, on the same partition, is applied
-    assert (await desk.step(rid, "screening", {"rating": "amber"}, as_=desk.screener)).status_code == 200
+    assert (await desk.step(rid, "screening", {"rating": "amber", "childs_voice": NOT_YET_SOUGHT},
+                            as_=desk.screener)).status_code == 200
     opened = await desk.step(rid, "enquiry", {"agencies": ["police"], "consent_check": "given"})
     assert opened.status_code == 202, opened.text
     answered = enquiry_completed(rid, opened.json()["enquiry_id"], findings=[

@@ -30,6 +30,9 @@ from tests.unit.decision.casebook import item, referral
 Hub = RunningService[DecisionService]
 SECRET = "Police intelligence: the mother's partner is on bail for a violent offence."
 OUTPUTS = (ENQUIRY_OPENED, DECISION_MADE, CASE_TIMESCALE, DEAD_LETTER)
+# Every hub refuses a decision that does not say whether the child's and the parents' views are known (issue 23).
+CHILDS_VOICE = {"child": {"known": True, "views": "Kai says he feels safe at his nan's."},
+                "parents": {"known": True, "views": "His mother wants help with her partner."}}
 # A hub's own timescales file (settings.timescales_file), read by the bootstrap instead of the packaged one.
 RED_IN_TWO_HOURS = Path(__file__).with_name("timescales-red-in-two-hours.yaml")
 
@@ -147,7 +150,7 @@ class DecisionScenarios:
         assert SECRET in str(awaiting)
 
         decision = {"outcome": "statutory_assessment", "rationale": "Assessment for Kai and his mother.",
-                    "handoff_item_ids": ["health:gp-1"]}
+                    "handoff_item_ids": ["health:gp-1"], "childs_voice": CHILDS_VOICE}
         assert (await step(hub, rid, "decision", decision, Role.SCREENER))[0] == 403
         refused, problem = await step(hub, rid, "decision", {**decision, "handoff_item_ids": ["police:pol-1"]},
                                       Role.MANAGER)

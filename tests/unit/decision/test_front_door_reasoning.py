@@ -3,7 +3,7 @@
 Screening records the Signs of Safety analysis (three columns and a safety scale) and the child's voice beside
 the BRAG rating; the manager sanctions the analysis with the decision, or changes it with a rationale (422 without), and the
 screener's version stays on file; the decision carries both, without an agency's sealed words; with the hub's
-`require_childs_voice` on, a decision that does not say whether the child's and the parents' views are known
+`require_childs_voice` on (the default), a decision that does not say whether the child's and the parents' views are known
 (or why not) is refused with a 422 naming `childs_voice`. For insight's threshold figures (item 3) decision.made
 also carries the suggested and screened ratings, who screened, and whether each change had a rationale.
 """
@@ -142,20 +142,13 @@ class ReasoningScenarios:
         assert status == 422, problem
         assert any(f["field"].startswith("childs_voice.child") for f in problem["fields"]), problem
 
-    async def test_without_the_setting_a_decision_without_the_childs_voice_is_taken_as_before(self, hub: Hub) -> None:
-        rid = "MASH-SOS-5"
-        await screened(hub, rid, {})
-        assert (await step(hub, rid, "decision", DECISION, Role.MANAGER))[0] == 202
-        [decided] = await hub.eventually(lambda: about(hub, DECISION_MADE, rid))
-        assert decided["payload"]["childs_voice"] is None and decided["payload"]["risk_analysis"] is None
-
     async def test_the_decision_carries_the_ratings_on_the_way_for_insight_whether_not_the_rationale(
             self, hub: Hub) -> None:
         """Issue 23 item 3: suggested, screened and decided ratings, who screened, and only whether each change
         had a rationale (the words stay on the case file), with the sanctioned safety scale."""
         rid = "MASH-SOS-8"
         why = "Nan is caring for Kai; lower than intake thought."
-        await screened(hub, rid, {"rating": "green", "rationale": why, "risk_analysis": ANALYSIS})
+        await screened(hub, rid, {"rating": "green", "rationale": why, "risk_analysis": ANALYSIS, "childs_voice": VOICE})
         status, made = await step(hub, rid, "decision", {**DECISION, "rating": "amber"}, Role.MANAGER)
         assert status == 202, made
         [decided] = await hub.eventually(lambda: about(hub, DECISION_MADE, rid))
@@ -170,7 +163,7 @@ class ReasoningScenarios:
 
     async def test_a_rating_kept_at_every_step_has_no_change_to_explain(self, hub: Hub) -> None:
         rid = "MASH-SOS-9"
-        await screened(hub, rid, {})
+        await screened(hub, rid, {"childs_voice": VOICE})
         assert (await step(hub, rid, "decision", DECISION, Role.MANAGER))[0] == 202
         [decided] = await hub.eventually(lambda: about(hub, DECISION_MADE, rid))
         payload = decided["payload"]
@@ -180,7 +173,7 @@ class ReasoningScenarios:
 
 
 class ChildsVoiceRequiredScenarios:
-    """The hub's `require_childs_voice` on: no decision without the child's voice."""
+    """The hub's `require_childs_voice`, on by default: no decision without the child's voice."""
 
     async def test_a_decision_needs_the_childs_voice_from_screening_or_with_it(self, hub: Hub) -> None:
         rid = "MASH-SOS-6"
@@ -214,9 +207,25 @@ class TestReasoningInMemory(InMemory[DecisionService], ReasoningScenarios):
 
 
 class TestChildsVoiceRequiredInMemory(InMemory[DecisionService], ChildsVoiceRequiredScenarios):
-    """`require_childs_voice` on, in memory."""
+    """`require_childs_voice` as every hub runs it (the default), in memory."""
 
     bootstrap = staticmethod(bootstrap)
     settings_class = DecisionSettings
-    settings_overrides = {"require_childs_voice": True}
     outputs = OUTPUTS
+
+
+class TestChildsVoiceNotRequiredInMemory(InMemory[DecisionService]):
+    """A hub that turns `require_childs_voice` off (one replaying decisions recorded before the hub asked for
+    the child's voice) takes a decision without it, as before issue 23."""
+
+    bootstrap = staticmethod(bootstrap)
+    settings_class = DecisionSettings
+    settings_overrides = {"require_childs_voice": False}
+    outputs = OUTPUTS
+
+    async def test_a_decision_without_the_childs_voice_is_taken_as_before(self, hub: Hub) -> None:
+        rid = "MASH-SOS-5"
+        await screened(hub, rid, {})
+        assert (await step(hub, rid, "decision", DECISION, Role.MANAGER))[0] == 202
+        [decided] = await hub.eventually(lambda: about(hub, DECISION_MADE, rid))
+        assert decided["payload"]["childs_voice"] is None and decided["payload"]["risk_analysis"] is None

@@ -98,6 +98,10 @@ async def eastshire(tmp_path: Path) -> AsyncIterator[Eastshire]:
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=service.app), base_url="http://east") as http):
         yield Eastshire(region, service, http, broker, answers)
 
+# Eastshire's decisions say what Kai and his parents think, as every hub requires (issue 23).
+VOICE = {"child": {"known": True, "views": "Kai wants to stay with his mum."},
+         "parents": {"known": True, "views": "Mum accepts help from early help."}}
+
 
 async def test_eastshire_answers_from_its_records_once_and_its_manager_sees_every_answer(
         eastshire: Eastshire) -> None:
@@ -109,14 +113,15 @@ async def test_eastshire_answers_from_its_records_once_and_its_manager_sees_ever
     assert (await eastshire.http.post("/cases/EAST-OLD/screening", json={"rating": "red", "rationale": "bruising"},
                                       headers=manager)).status_code == 200
     decided = await eastshire.http.post("/cases/EAST-OLD/decision", headers=manager, json={
-        "outcome": "child_protection", "rationale": "Unexplained bruising; strategy discussion held."})
+        "outcome": "child_protection", "rationale": "Unexplained bruising; strategy discussion held.",
+        "childs_voice": VOICE})
     assert decided.status_code == 202, decided.text
 
     # long ago and closed: outside the twelve months (an open case would be reported however old)
     assert (await eastshire.http.post("/cases/EAST-LONG-AGO/screening", json={"rating": "amber"},
                                       headers=manager)).status_code == 200
     assert (await eastshire.http.post("/cases/EAST-LONG-AGO/decision", headers=manager, json={
-        "outcome": "no_further_action", "rationale": "Information only."})).status_code == 202
+        "outcome": "no_further_action", "rationale": "Information only.", "childs_voice": VOICE})).status_code == 202
 
     request_id = f"REQ-{uuid.uuid4().hex[:8]}"
     await eastshire.ask(westshire_request(request_id))

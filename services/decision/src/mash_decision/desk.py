@@ -147,7 +147,7 @@ class ManagersDesk:
         transit: TransitOpener,
         clock: Clock = utc_now,
         region: Region | None = None,
-        require_childs_voice: bool = False,
+        require_childs_voice: bool = True,
     ) -> None:
         self._settings = settings
         self._cases = cases

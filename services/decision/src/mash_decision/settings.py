@@ -32,9 +32,9 @@ class DecisionSettings(HubSettings):
         True, description="Send a contact about a child with an allocated social worker straight to that worker."
     )
     require_childs_voice: bool = Field(
-        False, description="Refuse a decision (422 naming childs_voice) that does not record whether the child's "
-        "wishes and feelings and the parents' views are known, what they are, or why not. Off by default while "
-        "callers that predate issue 23 (the workspace's decision page, older scripts) are brought up to date.",
+        True, description="Refuse a decision (422 naming childs_voice) that does not record whether the child's "
+        "wishes and feelings and the parents' views are known, what they are, or why not (Working Together). On by "
+        "default; off only for a hub replaying decisions recorded before the hub asked for it.",
     )
     clock_check_seconds: float = Field(30.0, gt=0, description="How often near-breaches and breaches are checked.")
     kafka_metadata_max_age_ms: int = Field(
