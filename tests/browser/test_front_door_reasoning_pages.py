@@ -10,19 +10,16 @@ screening and decision pages.
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from playwright.async_api import Browser, Page
 
 from demo.client import HubClient
 from demo.hub import Hub
-from demo.scenarios import DEMO_DIR
 from tests.browser.conftest import sign_in, visit
+from tests.browser.desk_steps import at_the_desk, in_state
 from tests.support.browser import check_accessibility, new_page
-from tests.support.waiting import eventually
 
-CONTACT = json.loads((DEMO_DIR / "contacts" / "scenario-5-quiet-worry.json").read_text(encoding="utf-8"))
 DANGER = "We are worried that Maisie may go without food and warm clothes if nothing changes."
 STRENGTHS = "Maisie's mother walks her to school every day and talks with her teacher."
 NEXT_STEPS = "Early help to offer the family a key worker this week."
@@ -35,19 +32,11 @@ async def a_contact_at_the_desk(hub: Hub, *, screened_as: str | None = None) -> 
     rating and nothing else (no analysis, no child's voice), as a script written before issue 23 screens."""
     client = HubClient(hub)
     try:
-        sent = await client.submit_contact(CONTACT, idempotency_key=f"reasoning-{uuid.uuid4()}")
-        sent.raise_for_status()
-        referral_id: str = sent.json()["referral_id"]
-
-        async def in_state(state: str) -> bool | None:
-            case = await client.case(referral_id)
-            return True if case and case["case_file"]["state"] == state else None
-
-        await eventually(lambda: in_state("awaiting_screening"), timeout=60, what=f"{referral_id} at the desk")
+        referral_id = await at_the_desk(client, f"reasoning-{uuid.uuid4()}")
         if screened_as:
             screened = await client.desk(referral_id, "screening", {"rating": screened_as}, as_=client.screener)
             screened.raise_for_status()
-            await eventually(lambda: in_state("awaiting_decision"), timeout=60, what=f"{referral_id} screened")
+            await in_state(client, referral_id, "awaiting_decision")
         return referral_id
     finally:
         await client.close()

@@ -9,19 +9,17 @@ early-help decision of the week always is), else the first case drawn that is no
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from playwright.async_api import Browser
 
 from demo.client import HubClient
 from demo.hub import Hub
-from demo.scenarios import DEMO_DIR, screening_reasoning
+from demo.scenarios import screening_reasoning
 from tests.browser.conftest import sign_in, visit
+from tests.browser.desk_steps import CONTACT, at_the_desk, in_state
 from tests.support.browser import check_accessibility, new_page
-from tests.support.waiting import eventually
 
-CONTACT = json.loads((DEMO_DIR / "contacts" / "scenario-5-quiet-worry.json").read_text(encoding="utf-8"))
 LEARNING = "Browser test: the threshold was right; the school's worry could have been explored sooner."
 
 
@@ -29,22 +27,14 @@ async def a_decided_case(hub: Hub) -> str:
     """Scenario 5's contact, screened and decided early help by a MASH manager through decision's API."""
     client = HubClient(hub)
     try:
-        sent = await client.submit_contact(CONTACT, idempotency_key=f"qa-{uuid.uuid4()}")
-        sent.raise_for_status()
-        referral_id: str = sent.json()["referral_id"]
-
-        async def in_state(state: str) -> bool | None:
-            case = await client.case(referral_id)
-            return True if case and case["case_file"]["state"] == state else None
-
-        await eventually(lambda: in_state("awaiting_screening"), timeout=60, what=f"{referral_id} at the desk")
+        referral_id = await at_the_desk(client, f"qa-{uuid.uuid4()}")
         screened = await client.desk(referral_id, "screening", {
             "rating": "green", **screening_reasoning("green", CONTACT["concern"]["categories"])}, as_=client.screener)
         screened.raise_for_status()
         decided = await client.desk(referral_id, "decision", {
             "outcome": "early_help", "rationale": "Early help: the school's worry is met by family support."})
         decided.raise_for_status()
-        await eventually(lambda: in_state("decided"), timeout=60, what=f"{referral_id} decided")
+        await in_state(client, referral_id, "decided")
         return referral_id
     finally:
         await client.close()

@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from mash_decision.config import default_recommendation_rules, dip_sample_rules
@@ -149,3 +150,27 @@ def test_weeks_are_iso_weeks() -> None:
     for impossible in ("2025-W53", "0000-W01", "9999-W52", "2026-W"):  # 2025 has 52 weeks; the calendar's ends
         with pytest.raises(ValueError):
             IsoWeek.parse(impossible)
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def test_a_week_runs_from_monday_midnight_on_the_hubs_calendar() -> None:
+    """Monday 00:30 in British Summer Time is still Sunday in UTC: on the hub's calendar it is the new week."""
+    just_after_midnight = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)
+    assert str(IsoWeek.of(just_after_midnight, LONDON)) == "2026-W23"
+    assert str(IsoWeek.of(just_after_midnight)) == "2026-W22"
+    week = IsoWeek.of(just_after_midnight, LONDON)
+    assert week.monday().isoformat() == "2026-06-01"
+    assert (week.starts(), week.ends()) == (datetime(2026, 5, 31, 23, tzinfo=UTC), datetime(2026, 6, 7, 23, tzinfo=UTC))
+    assert week == IsoWeek(2026, 23)  # the zone is not part of the week's name, so not of its seed either
+    assert dip_seed(HUB, week) == dip_seed(HUB, IsoWeek(2026, 23))
+
+
+def test_the_week_the_clocks_go_forward_ends_at_the_next_local_midnight() -> None:
+    """British Summer Time began at 01:00 UTC on Sunday 29 March 2026: that week is an hour short in UTC."""
+    week = IsoWeek.parse("2026-W13", LONDON)
+    assert week.starts() == datetime(2026, 3, 23, tzinfo=UTC)
+    assert week.ends() == datetime(2026, 3, 29, 23, tzinfo=UTC)
+    assert IsoWeek.of(week.ends() - timedelta(seconds=1), LONDON) == week
+    assert IsoWeek.of(week.ends(), LONDON) == IsoWeek(2026, 14)

@@ -6,6 +6,7 @@ manager who decided reads the audit. Every look is in the audit log; the event c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,9 +26,9 @@ LEARNING = "The decision was sound; the child's voice was recorded well."
 WORKER = AllocatedWorker(name="Ruth Hale", team="Exeter North", email="ruth.hale@example.org")
 
 
-async def decided_cases(hub: Hub, count: int) -> list[str]:
+async def decided_cases(hub: Hub, count: int, prefix: str = "MASH-QA") -> list[str]:
     """`count` referrals routed to their allocated worker, so decided this week."""
-    ids = [f"MASH-QA-{n}" for n in range(count)]
+    ids = [f"{prefix}-{n}" for n in range(count)]
     for rid in ids:
         await hub.publish(received(a_referral(rid, allocated_worker=WORKER)), REFERRAL_RECEIVED)
     for rid in ids:
@@ -93,6 +94,20 @@ class QualityAssuranceScenarios:
         assert ("view_case_file", "practice_lead") in actions
         assert ("quality.record_audit", "practice_lead") in actions
         assert ("quality.view_audit", "manager") in actions
+
+    async def test_the_week_starts_at_midnight_on_the_hubs_own_calendar(self, hub: Hub) -> None:
+        """Monday 1 June 2026, 00:30 in British Summer Time, is still Sunday in UTC: the case decided then is in
+        the week that starts that Monday (2026-W23), as the hub counts its weeks, not in the week before."""
+        hub.clock.set(datetime(2026, 5, 31, 23, 30, tzinfo=UTC))
+        [rid] = await decided_cases(hub, 1, prefix="MASH-QA-BST")
+        status, week = await sample(hub)
+        assert status == 200, week
+        assert (week["week"], week["starts"]) == ("2026-W23", "2026-06-01")
+        assert [case["referral_id"] for case in week["cases"]] == [rid]
+        assert (await sample(hub, week="2026-W22"))[1]["decided_by_outcome"] == {}
+        viewed = await hub.http.get(f"/quality-assurance/cases/{rid}", params={"reason": "dip sample audit"},
+                                    headers=as_(hub, Role.PRACTICE_LEAD))
+        assert viewed.status_code == 200, viewed.text
 
     async def test_the_audit_is_part_of_a_subject_access_requests_answer(self, hub: Hub) -> None:
         [chosen] = await decided_cases(hub, 1)

@@ -67,9 +67,10 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
     store = DecisionStore(runtime.store("case_files"), runtime.cipher)
     region = load_region(settings.region_file) if settings.region_file is not None else None
+    timescales = Timescales(config.timescales(settings.timescales_file))
     desk = ManagersDesk(
         settings, store,
-        timescales=Timescales(config.timescales(settings.timescales_file)),
+        timescales=timescales,
         rules=config.recommendation_rules(settings.recommendation_file),
         audit=runtime.audit,
         route_allocated_automatically=settings.route_allocated_automatically,
@@ -102,7 +103,7 @@ def bootstrap(settings: DecisionSettings, *, database: AsyncDatabase[dict[str, A
     runtime.on_startup(audits.ensure_indexes)
     runtime.topic(QUALITY_AUDIT_RECORDED)
     quality = QualityAssurance(settings, store, audits, config.dip_sample_rules(settings.dip_sample_file),
-                               audit=runtime.audit, clock=runtime.clock)
+                               audit=runtime.audit, clock=runtime.clock, zone=timescales.working.zone)
     quality_http.install_quality_routes(app, quality)
     install_audit_report(app, runtime.audit)
     responder = None

@@ -10,6 +10,7 @@ no learning). Every look at the sample, at a sampled case and at an audit is in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from mash_runtime.audit import AuditLog
@@ -83,7 +84,7 @@ def week_of(text: str | None, now: IsoWeek) -> IsoWeek:
     if text is None:
         return now
     try:
-        return IsoWeek.parse(text)
+        return IsoWeek.parse(text, now.zone)
     except ValueError as exc:
         raise NoSuchWeek(f"{text} is not an ISO week such as {now}", field="week") from exc
 
@@ -103,19 +104,21 @@ class QualityAssurance:
     """The hub's weekly dip sample and its audits."""
 
     def __init__(self, settings: HubSettings, cases: DecisionStore, audits: QualityAuditStore, rules: DipSampleRules,
-                 *, audit: AuditLog, clock: Clock = utc_now) -> None:
+                 *, audit: AuditLog, clock: Clock = utc_now, zone: tzinfo = UTC) -> None:
         self._settings = settings
         self._cases = cases
         self._audits = audits
         self._rules = rules
         self._audit = audit
         self._clock = clock
+        # The hub's own calendar (its working hours' timezone): a week starts at Monday midnight there.
+        self._zone = zone
         # The seed names the hub: its namespace on a shared cluster, else the one hub of the deployment.
         self._hub = settings.topic_namespace or "hub"
 
     def this_week(self) -> IsoWeek:
         """The ISO week the desk's clock is in."""
-        return IsoWeek.of(self._clock())
+        return IsoWeek.of(self._clock(), self._zone)
 
     async def draw(self, week: IsoWeek) -> DipSample:
         """The week's sample, drawn from the cases decided in it (drawn again, the same)."""
@@ -133,7 +136,7 @@ class QualityAssurance:
         await self._audit.record(who=principal, action="quality.list_dip_sample", referral_id=None,
                                  why="quality assurance dip sample",
                                  what={"week": str(week), "referral_ids": [case.referral_id for case in cases]})
-        return {"week": str(week), "starts": week.starts().date().isoformat(),
+        return {"week": str(week), "starts": week.monday().isoformat(),
                 "decided_by_outcome": {outcome.value: n for outcome, n in drawn.decided_by_outcome.items()},
                 "cases": [case.__dict__ for case in cases]}
 
@@ -142,7 +145,7 @@ class QualityAssurance:
         case = await self._cases.get(referral_id)
         if case is None or case.decision is None:
             raise SampledCaseNotFound(f"no decided case {referral_id}", field="referral_id")
-        sample = await self.draw(IsoWeek.of(case.decision.decided_at))
+        sample = await self.draw(IsoWeek.of(case.decision.decided_at, self._zone))
         if not sample.holds(referral_id):
             raise SampledCaseNotFound(f"{referral_id} is not in the dip sample of {sample.week}", field="referral_id")
         return case, sample

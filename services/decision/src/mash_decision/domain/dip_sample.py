@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from mash_schemas.decision import Outcome
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -55,35 +55,51 @@ class DipSampleRules(BaseModel):
 
 @dataclass(frozen=True)
 class IsoWeek:
-    """An ISO week (Monday to Sunday, UTC), the dip sample's period: written 2026-W49."""
+    """An ISO week (Monday to Sunday) on the hub's own calendar, the dip sample's period: written 2026-W49.
+
+    The week runs from Monday 00:00 to the next in the hub's timezone (its working hours' zone, Europe/London by
+    default), as the practice counts a week: a case decided at 00:30 on a Monday in British Summer Time is that
+    week's, not the week before's, though it is still Sunday in UTC. The zone does not take part in equality or in
+    the week's name, so the seed of a week is the same whichever zone names it."""
 
     year: int
     week: int
+    zone: tzinfo = field(default=UTC, compare=False)
 
     @classmethod
-    def of(cls, moment: datetime) -> IsoWeek:
-        """The week `moment` falls in."""
-        calendar = moment.astimezone(UTC).isocalendar()
-        return cls(calendar.year, calendar.week)
+    def of(cls, moment: datetime, zone: tzinfo = UTC) -> IsoWeek:
+        """The week `moment` falls in, on the calendar of `zone`."""
+        calendar = moment.astimezone(zone).isocalendar()
+        return cls(calendar.year, calendar.week, zone)
 
     @classmethod
-    def parse(cls, text: str) -> IsoWeek:
+    def parse(cls, text: str, zone: tzinfo = UTC) -> IsoWeek:
         """`2026-W49` as a week; ValueError when it is no such week."""
         year, _, week = text.partition("-W")
-        chosen = cls(int(year), int(week))
+        chosen = cls(int(year), int(week), zone)
         try:
             chosen.ends()  # refuses week 53 of a year that has none, and a week running past year 9999
         except OverflowError as exc:
             raise ValueError(f"{text} ends after the calendar does") from exc
         return chosen
 
+    def monday(self) -> date:
+        """The week's first day, as the hub's calendar names it."""
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    def _monday(self, weeks_on: int) -> datetime:
+        """Monday 00:00 in the hub's zone, `weeks_on` weeks after this week's, as UTC (the clock in a week that
+        changes to or from summer time still starts the next week at local midnight)."""
+        monday = self.monday() + timedelta(weeks=weeks_on)
+        return datetime.combine(monday, time.min, self.zone).astimezone(UTC)
+
     def starts(self) -> datetime:
-        """Monday 00:00 UTC of the week."""
-        return datetime.combine(date.fromisocalendar(self.year, self.week, 1), datetime.min.time(), UTC)
+        """Monday 00:00 of the week, in the hub's zone (given in UTC)."""
+        return self._monday(0)
 
     def ends(self) -> datetime:
-        """The next Monday 00:00 UTC (not in the week)."""
-        return self.starts() + timedelta(days=7)
+        """The next Monday 00:00 in the hub's zone (not in the week)."""
+        return self._monday(1)
 
     def __str__(self) -> str:
         return f"{self.year}-W{self.week:02d}"

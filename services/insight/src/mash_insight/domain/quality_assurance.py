@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mash_schemas.quality import PracticeGrade
 from pydantic import AwareDatetime, BaseModel, Field
 
 from mash_insight.domain.facts import Fact
 from mash_insight.domain.periods import Period
 from mash_insight.quality_readers import QualityAuditView
 
-# The grades, in the order the practice gives them (the contract's PracticeGrade); a grade added later is counted
-# under its own name after these.
-GRADES = ("outstanding", "good", "requires_improvement", "inadequate")
+# The grades, in the order the practice gives them, taken from the contract so the two cannot drift; a grade an
+# event of a later contract version carries is counted under its own name after these.
+GRADES = tuple(grade.value for grade in PracticeGrade)
 
 
 class QualityAuditFact(Fact):
