@@ -1,21 +1,28 @@
 """The local OpenID Connect provider: `oidc-provider-mock` with the hub's demo users and JWT access tokens.
 
     .venv/bin/python infra/oidc/provider.py --host 127.0.0.1 --port 9400 [--users infra/oidc/users.yaml]
-        [--audience mash-hub] [--token-max-age 3600]
+        [--audience mash-hub] [--token-max-age 3600] [--refresh-token-max-age 28800]
 
 What it serves (the mock's own endpoints): discovery at /.well-known/openid-configuration, the sign-in
 page at /oauth2/authorize (type a user name in the `sub` field, or press one of the demo users' buttons),
 /oauth2/token, /userinfo, /jwks (one RSA key, made afresh at every start), /oauth2/end_session, and
 PUT /users/<sub> to add or replace a user's claims.
 
-Four things it adds to the mock, for the hub:
+Five things it adds to the mock, for the hub:
 - the demo users from users.yaml are loaded into the provider before its port opens, so there is no moment
   at which a sign-in finds them missing (and the sign-in page offers them as one-click buttons);
 - access tokens are RS256 JWTs (RFC 9068 shape: header typ `at+jwt` with the key's `kid`; claims iss, sub,
   aud = --audience, iat, nbf, exp, jti, client_id, scope, and the user's claims: roles, agency, name,
   email), signed with the key the provider publishes in its JWKS. The mock on its own hands out opaque
   access tokens that only its /userinfo understands; a council's identity provider gives an API a JWT
-  access token for its audience, and this is what the hub's services verify;
+  access token for its audience, and this is what the hub's services verify. A user whose claims carry
+  `token_max_age` (seconds; PUT /users/<sub>) gets access tokens that short-lived, and the claim is not put
+  in the token: the tests use it to have a token expire during a session without shortening everyone's;
+- refresh tokens that end: the mock issues one with every sign-in and takes it at /oauth2/token
+  (grant_type=refresh_token, the same refresh token again, a new access token each time) but never lets
+  it expire. Here it is refused (400 invalid_grant) --refresh-token-max-age seconds after it was issued,
+  as a council's provider ends a sign-in after a working day; `POST /users/<sub>/revoke-tokens` (the
+  mock's) revokes a user's refresh tokens at once;
 - RP-initiated logout without the mock's confirmation page: /oauth2/end_session with a
   `post_logout_redirect_uri` sends the browser straight back there (with `state`), as a council's provider
   does for a client it knows;
@@ -38,7 +45,7 @@ import secrets
 import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +67,8 @@ with warnings.catch_warnings():
 DEFAULT_USERS = Path(__file__).with_name("users.yaml")
 DEFAULT_AUDIENCE = "mash-hub"
 DEFAULT_TOKEN_MAX_AGE = 3600
+DEFAULT_REFRESH_TOKEN_MAX_AGE = 8 * 3600  # the workspace's absolute session limit: a working day
+TOKEN_MAX_AGE_CLAIM = "token_max_age"  # noqa: S105 - a claim name: a user's access-token lifetime (tests)
 DEFAULT_LOGOUT_AUDIENCE = "mash-workspace"
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 HUB_ROLES = frozenset({"screener", "manager", "agency", "analyst", "referrer", "operations", "practice_lead"})
@@ -99,24 +108,31 @@ def build_app(
     *,
     audience: str = DEFAULT_AUDIENCE,
     token_max_age: int = DEFAULT_TOKEN_MAX_AGE,
+    refresh_token_max_age: int = DEFAULT_REFRESH_TOKEN_MAX_AGE,
     backchannel_logout_uris: Sequence[str] = (),
     logout_audience: str = DEFAULT_LOGOUT_AUDIENCE,
+    now: Callable[[], float] = time.time,
 ) -> flask.Flask:
-    """The provider as a WSGI app: the mock's endpoints, the users preloaded, JWT access tokens, logout."""
+    """The provider as a WSGI app: the mock's endpoints, the users preloaded, JWT access tokens, refresh, logout.
+
+    `now` is the provider's time in seconds (tests move it to pass the refresh token's end).
+    """
+    refresh_issued: dict[str, float] = {}  # refresh token -> when it was issued (the mock keeps no such time)
 
     def access_token(client: Any, grant_type: str, user: Any, scope: str) -> str:
         # Called by authlib inside the token request: the issuer is the one the mock's discovery and ID
         # tokens name, and the key is the one its /jwks publishes (0.3.x keeps it on flask.g).
         key = flask.g.oidc_provider_mock_storage.jwk
-        now = int(time.time())
+        issued = int(now())
+        lifetime = user.claims.get(TOKEN_MAX_AGE_CLAIM, token_max_age)
         claims: dict[str, Any] = {
-            **user.claims,
+            **{name: value for name, value in user.claims.items() if name != TOKEN_MAX_AGE_CLAIM},
             "iss": flask.request.host_url.rstrip("/"),
             "sub": user.sub,
             "aud": audience,
-            "iat": now,
-            "nbf": now,
-            "exp": now + token_max_age,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + int(lifetime),
             "jti": secrets.token_urlsafe(16),
             "client_id": client.get_client_id(),
             "scope": scope or "",
@@ -135,6 +151,23 @@ def build_app(
     app.secret_key = secrets.token_bytes(32)
 
     @app.before_request
+    def refuse_an_old_refresh_token() -> Any:
+        if flask.request.path != "/oauth2/token" or flask.request.form.get("grant_type") != "refresh_token":
+            return None
+        issued = refresh_issued.get(flask.request.form.get("refresh_token") or "")
+        if issued is None or now() - issued < refresh_token_max_age:
+            return None  # unknown here (revoked, or from before a restart): the mock refuses it as invalid
+        return flask.jsonify({"error": "invalid_grant", "error_description": "the refresh token has expired"}), 400
+
+    @app.after_request
+    def note_refresh_tokens(response: flask.Response) -> flask.Response:
+        if flask.request.path == "/oauth2/token" and response.status_code == 200 and response.is_json:
+            refresh_token = (response.get_json(silent=True) or {}).get("refresh_token")
+            if isinstance(refresh_token, str):
+                refresh_issued.setdefault(refresh_token, now())
+        return response
+
+    @app.before_request
     def end_session_at_once() -> Any:
         # RP-initiated logout: the mock shows a confirmation page first; a council's provider sends a known
         # client's user straight back. Nothing else to end: the mock keeps no sign-in session of its own.
@@ -150,12 +183,13 @@ def build_app(
     @app.post("/users/<sub>/logout")
     def backchannel_logout(sub: str) -> Any:
         key = flask.g.oidc_provider_mock_storage.jwk
-        now = int(time.time())
-        claims = {"iss": flask.request.host_url.rstrip("/"), "aud": logout_audience, "iat": now, "exp": now + 120,
+        issued = int(now())
+        claims = {"iss": flask.request.host_url.rstrip("/"), "aud": logout_audience, "iat": issued,
+                  "exp": issued + 120,
                   "jti": secrets.token_urlsafe(16), "sub": sub, "events": {BACKCHANNEL_EVENT: {}}}
         token = jwt.encode(claims, key.as_pem(is_private=True), algorithm="RS256",
                            headers={"kid": key.thumbprint(), "typ": "logout+jwt"})
-        delivered = {}
+        delivered: dict[str, int | str] = {}
         for uri in backchannel_logout_uris:
             try:
                 answer = httpx.post(uri, data={"logout_token": token}, timeout=5.0)
@@ -177,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="`aud` of the access tokens (the services' MASH_OIDC_AUDIENCE)")
     parser.add_argument("--token-max-age", type=int, default=DEFAULT_TOKEN_MAX_AGE,
                         help="seconds until access and ID tokens expire")
+    parser.add_argument("--refresh-token-max-age", type=int, default=DEFAULT_REFRESH_TOKEN_MAX_AGE,
+                        help="seconds after which a refresh token is refused (default 8 hours)")
     parser.add_argument("--backchannel-logout-uri", action="append", default=[],
                         help="where to POST logout tokens (the workspace's /auth/backchannel-logout); repeatable")
     parser.add_argument("--logout-audience", default=DEFAULT_LOGOUT_AUDIENCE,
@@ -192,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("cannot load the demo users: %s", exc)
         return 2
     app = build_app(users, audience=args.audience, token_max_age=args.token_max_age,
+                    refresh_token_max_age=args.refresh_token_max_age,
                     backchannel_logout_uris=args.backchannel_logout_uri, logout_audience=args.logout_audience)
     config = uvicorn.Config(app, interface="wsgi", host=args.host, port=args.port, log_config=None,
                             access_log=False)

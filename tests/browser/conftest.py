@@ -51,6 +51,8 @@ async def hub(
     service_env = fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS)
     # As every deployment: no decision without the child's voice (issue 23; docs/deploy.md).
     service_env["decision"]["MASH_DECISION_REQUIRE_CHILDS_VOICE"] = "true"
+    # Unlike any deployment: a workspace clock the tests can move (mash_workspace.moved_clock; 0 until one does).
+    service_env.setdefault("workspace", {})["MASH_WORKSPACE_TEST_CLOCK_OFFSET_FILE"] = str(clock_offset_file(workdir))
     config = HubConfig(
         kafka_bootstrap=infrastructure.kafka_bootstrap,
         mongo_url=infrastructure.mongo_url,
@@ -66,6 +68,11 @@ async def hub(
         yield running
     finally:
         running.stop()
+
+
+def clock_offset_file(workdir: Path) -> Path:
+    """The file of seconds the browser hub's workspace adds to its clock (MASH_WORKSPACE_TEST_CLOCK_OFFSET_FILE)."""
+    return workdir / "workspace-clock-offset"
 
 
 async def sign_in(page: Page, hub: Hub, user: str) -> None:

@@ -3,8 +3,9 @@
 The whole hub with its pages and the local identity provider as processes. A cookie copied before sign-out
 opens nothing after it; the provider's back-channel logout ends a person's session; a control character in a
 path is the 404 page with every security header; "ok" as the reason on "who looked" is the field's error.
-(The idle and absolute limits are measured with a moved clock in tests/unit/workspace/test_workspace_sessions.py:
-a process's clock cannot be moved from here.)
+The idle limit with the workspace process's clock moved, and a token refreshed or a form kept when the
+sign-in ends, are in tests/browser/test_sessions_refresh_and_idle.py; both limits with an injected clock in
+tests/unit/workspace/test_workspace_sessions.py.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ class RunningIntake:
 
     settings: IntakeSettings
     http: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport  # to the app, for another client (the workspace's) to reach it
 
 
 @contextlib.asynccontextmanager
@@ -50,7 +51,7 @@ async def running_intake(settings: IntakeSettings) -> AsyncIterator[RunningIntak
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake.test", timeout=15.0) as http:
-            yield RunningIntake(settings=settings, http=http)
+            yield RunningIntake(settings=settings, http=http, transport=transport)
 
 
 @pytest.fixture

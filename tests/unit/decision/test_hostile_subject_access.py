@@ -23,12 +23,9 @@ HOSTILE = [(name, value) for name in ("family_name", "given_name", "person_ref")
            for value in (" ", "\u00a0", "\t \u00a0", "Tur\x00ner", "Tur\x1bner")]
 
 
-class TestHostileSubjectAccess(InMemory[DecisionService]):
-    """The real decision bootstrap on a MemoryDatabase and TestKafkaBroker."""
-
-    bootstrap = staticmethod(bootstrap)
-    settings_class = DecisionSettings
-    outputs = OUTPUTS
+class HostileSubjectAccessScenarios:
+    """The scenarios, run in memory here and on the real broker and store in
+    tests/integration/decision/test_hostile_subject_access_real.py."""
 
     @pytest.mark.parametrize(("field", "value"), HOSTILE)
     async def test_a_blank_or_control_character_identifier_is_a_422_naming_it(
@@ -53,3 +50,11 @@ class TestHostileSubjectAccess(InMemory[DecisionService]):
         [requested] = await hub.eventually(lambda: [e for e in hub.published(SUBJECT_ACCESS_REQUESTED)
                                                     if e["payload"]["request_id"] == request_id])
         assert requested["payload"]["person"]["family_name"] == "Turner"
+
+
+class TestHostileSubjectAccess(InMemory[DecisionService], HostileSubjectAccessScenarios):
+    """The real decision bootstrap on a MemoryDatabase and TestKafkaBroker."""
+
+    bootstrap = staticmethod(bootstrap)
+    settings_class = DecisionSettings
+    outputs = OUTPUTS

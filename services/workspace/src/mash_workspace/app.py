@@ -10,13 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from mash_runtime.auth import TokenVerifier
 from mash_runtime.clock import Clock, utc_now
 from mash_runtime.logs import configure_logging
+from mash_runtime.sealing import AtRestCipher
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 from starlette import status
@@ -24,9 +25,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mash_workspace.clients import ServiceClients
 from mash_workspace.errors import TITLE, UnexpectedErrorPage
+from mash_workspace.kept_form import KEPT_PAGE, KeptForms, SignInToSend, fresh_access_token
 from mash_workspace.logout import LogoutTokens
 from mash_workspace.pages import (
     concern,
+    form_kept,
     governance,
     insight,
     portal,
@@ -39,6 +42,7 @@ from mash_workspace.pages.signin import home_for, signin_routes
 from mash_workspace.security import SecurityHeadersMiddleware
 from mash_workspace.session import ServerSessionMiddleware, SessionStore
 from mash_workspace.settings import WorkspaceSettings
+from mash_workspace.tokens import AccessTokens
 from mash_workspace.web import HERE, Forbidden, NotSignedIn, Pages, sign_in_url, signed_in
 
 GOVUK_ASSETS = HERE / "static" / "govuk"
@@ -50,15 +54,16 @@ def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClient
     """The workspace as an ASGI app.
 
     `database` is where sessions are kept (a MemoryDatabase in tests; by default the MongoDB of the settings),
-    `clock` is what the idle and absolute limits are measured with, and `oidc_transport` reaches the identity
-    provider for back-channel logout keys (tests pass the provider's app itself).
+    `clock` is what the idle and absolute limits and the access token's end are measured with, and
+    `oidc_transport` reaches the identity provider for its keys and token endpoint (tests pass the provider's
+    app itself).
     """
     settings = settings or WorkspaceSettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_file)
     if not (GOVUK_ASSETS / "application.css").exists():
         raise RuntimeError(f"GOV.UK Frontend assets are missing in {GOVUK_ASSETS}: run `bash infra/assets.sh`")
     clients = clients or ServiceClients.from_settings(settings)
-    verifier = TokenVerifier.from_settings(settings)
+    verifier = TokenVerifier.from_settings(settings, transport=oidc_transport)
     pages = Pages(settings, clients)
     mongo: AsyncMongoClient[dict[str, Any]] | None = None
     if database is None:
@@ -68,6 +73,11 @@ def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClient
                             absolute=timedelta(hours=settings.session_hours))
     issuer = (settings.oidc_issuer or "").rstrip("/")
     logout_tokens = LogoutTokens(issuer, settings.oidc_client_id, transport=oidc_transport) if issuer else None
+    cipher = AtRestCipher.from_settings(settings)  # seals the refresh token and a kept form in the session
+    access_tokens = AccessTokens(
+        issuer=issuer, client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret.get_secret_value(),
+        verify=verifier.verify, cipher=cipher, clock=clock, transport=oidc_transport,
+        timeout_seconds=settings.api_timeout_seconds) if issuer else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -80,7 +90,9 @@ def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClient
         if mongo is not None:
             await mongo.close()
 
-    app = FastAPI(title="MASH workspace", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    # Every page first refreshes an access token about to end (or keeps the form being sent: kept_form).
+    app = FastAPI(title="MASH workspace", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+                  dependencies=[Depends(fresh_access_token)])
 
     def problem_page(request: Request, reference: str) -> Response:
         return pages.render(request, "error.html", status_code=500, title=TITLE, message="Try again later.",
@@ -114,13 +126,20 @@ def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClient
     # The areas' routers are module-level; what they need per app is in app.state (web.PagesDep, sessions.SessionsDep).
     app.state.pages = pages
     app.state.sessions = session_store
+    app.state.access_tokens = access_tokens
+    app.state.kept_forms = KeptForms(cipher, clock)
     pages.templates.env.globals.update(insight.TEMPLATE_GLOBALS)
-    app.include_router(signin_routes(pages, settings, verifier.verify, session_store, logout_tokens))
-    for area in (sessions, staff, concern, portal, insight, governance, portal_permissions, quality_assurance):
+    app.include_router(signin_routes(pages, settings, verifier.verify, session_store, logout_tokens, access_tokens,
+                                     transport=oidc_transport))
+    for area in (sessions, staff, concern, portal, insight, governance, portal_permissions, quality_assurance,
+                 form_kept):
         app.include_router(area.router)
 
     async def on_not_signed_in(request: Request, _: Exception) -> Response:
         return RedirectResponse(sign_in_url(request), status.HTTP_303_SEE_OTHER)
+
+    async def on_sign_in_to_send(request: Request, _: Exception) -> Response:
+        return RedirectResponse(f"/sign-in?next={KEPT_PAGE}", status.HTTP_303_SEE_OTHER)
 
     async def on_forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Forbidden)
@@ -142,6 +161,7 @@ def create_app(settings: WorkspaceSettings | None = None, clients: ServiceClient
 
     app.add_exception_handler(RequestValidationError, on_bad_path)
     app.add_exception_handler(NotSignedIn, on_not_signed_in)
+    app.add_exception_handler(SignInToSend, on_sign_in_to_send)
     app.add_exception_handler(Forbidden, on_forbidden)
     app.add_exception_handler(StarletteHTTPException, on_http)
     return app

@@ -88,7 +88,8 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def _checked_form(request: Request) -> FormData:
+async def checked_form(request: Request) -> FormData:
+    """The POSTed form, once its CSRF token is the session's; 403 otherwise."""
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
@@ -98,4 +99,4 @@ async def _checked_form(request: Request) -> FormData:
     return form
 
 
-csrf_form = Annotated[FormData, Depends(_checked_form)]
+csrf_form = Annotated[FormData, Depends(checked_form)]

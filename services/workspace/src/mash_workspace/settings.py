@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 
 from mash_runtime.settings import HubSettings
@@ -44,6 +45,10 @@ class WorkspaceSettings(HubSettings):
     session_idle_minutes: float = Field(30.0, gt=0, le=24 * 60,
                                         description="A session ends after this long without a request.")
     mongo_database: str = Field("mash_workspace", description="The workspace's own database: sessions only.")
+    test_clock_offset_file: Path | None = Field(
+        None, description="Tests only, refused in production: a file of seconds added to the workspace's clock, so "
+                          "that a browser test can move the process past the session's idle limit "
+                          "(mash_workspace.moved_clock).")
     cookie_secure: bool = Field(True, description="Send the session cookie over HTTPS only (browsers treat "
                                                   "127.0.0.1 as secure, so this stays on locally).")
 
@@ -56,6 +61,8 @@ class WorkspaceSettings(HubSettings):
                 raise ValueError("oidc_client_secret: the development secret may not be used in production")
             if not self.cookie_secure:
                 raise ValueError("cookie_secure must stay on in production")
+            if self.test_clock_offset_file is not None:
+                raise ValueError("test_clock_offset_file: a moved clock is for tests only, never in production")
         return self
 
     def session_keys(self) -> list[str]:

@@ -26,10 +26,12 @@ from mash_runtime.auth import Principal
 from mash_runtime.roles import Role
 from starlette import status
 
+from mash_workspace.kept_form import carry_over
 from mash_workspace.logout import LogoutTokenRefused, LogoutTokens
 from mash_workspace.security import csrf_form
 from mash_workspace.session import ROTATE, SessionStore
 from mash_workspace.settings import WorkspaceSettings
+from mash_workspace.tokens import AccessTokens
 from mash_workspace.web import HUB_ROLES, Pages, signed_in
 
 VerifyToken = Callable[[str], Awaitable[Principal]]
@@ -62,8 +64,12 @@ def home_for(roles: frozenset[Role] | set[Role]) -> str:
 
 
 def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken, sessions: SessionStore,
-                  logout_tokens: LogoutTokens | None) -> APIRouter:
-    """/sign-in, the provider's callback, /sign-out and the provider's back-channel logout."""
+                  logout_tokens: LogoutTokens | None, access_tokens: AccessTokens | None = None,
+                  transport: httpx.AsyncBaseTransport | None = None) -> APIRouter:
+    """/sign-in, the provider's callback, /sign-out and the provider's back-channel logout.
+
+    `transport` reaches the provider (tests pass the provider's app itself, so a sign-in runs in memory).
+    """
     router = APIRouter()
     oauth = OAuth()
     issuer = (settings.oidc_issuer or "").rstrip("/")
@@ -72,7 +78,8 @@ def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken
         server_metadata_url=f"{issuer}/.well-known/openid-configuration",
         client_id=settings.oidc_client_id,
         client_secret=settings.oidc_client_secret.get_secret_value(),
-        client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256"},
+        client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256",
+                       **({"transport": transport} if transport is not None else {})},
     )
     client: Any = oauth.create_client("hub")
     callback = f"{settings.public_url.rstrip('/')}/auth/callback"
@@ -104,12 +111,16 @@ def signin_routes(pages: Pages, settings: WorkspaceSettings, verify: VerifyToken
         userinfo = token.get("userinfo") or {}
         roles = sorted(role.value for role in principal.roles)  # the session keeps names; signed_in() reads Roles
         target = request.session.pop("next", None)
-        request.session.clear()  # nothing of the signed-out visit carries over, and the id changes
+        kept = carry_over(request.session, principal.subject)  # a form the same person was sending (kept_form)
+        request.session.clear()  # nothing else of the signed-out visit carries over, and the id changes
         request.scope[ROTATE] = True
+        request.session.update(kept)
         request.session["user"] = {
             "sub": principal.subject, "name": principal.name or userinfo.get("name") or principal.subject,
             "roles": roles, "agency": principal.agency, "access_token": token["access_token"],
         }
+        if access_tokens is not None:  # the token's end, and the refresh token (sealed), for a silent refresh
+            access_tokens.remember(request.session, dict(token))
         if isinstance(token.get("id_token"), str):
             request.session["id_token"] = token["id_token"]
         if isinstance(userinfo.get("sid"), str):
