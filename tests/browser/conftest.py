@@ -49,8 +49,11 @@ async def hub(
     requires the child's voice, as every deployment does."""
     workdir: Path = tmp_path_factory.mktemp("people")
     service_env = fast_service_env(workdir, postbox, enquiry_window_seconds=ENQUIRY_WINDOW_SECONDS)
-    # As every deployment: no decision without the child's voice (issue 23; docs/deploy.md).
+    # As every deployment (and decision's default): no decision without the child's voice (issue 23; docs/deploy.md).
     service_env["decision"]["MASH_DECISION_REQUIRE_CHILDS_VOICE"] = "true"
+    # Every process here reads one machine's clock, so decision needs none of the 30 s it allows for skew between
+    # machines: with 2 s, a token of the sessions tests' 5 s is refused 7 s after it was issued, not 35.
+    service_env["decision"]["MASH_OIDC_LEEWAY_SECONDS"] = "2"
     # Unlike any deployment: a workspace clock the tests can move (mash_workspace.moved_clock; 0 until one does).
     service_env.setdefault("workspace", {})["MASH_WORKSPACE_TEST_CLOCK_OFFSET_FILE"] = str(clock_offset_file(workdir))
     config = HubConfig(
