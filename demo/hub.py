@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 from mash_runtime.region import Region, load_region
 
+from demo.forkserver import FORK_SERVER_SWITCH, ForkedChild, fork_server
 from demo.kafka_access import KafkaAccess
 from demo.waiting import eventually
 
@@ -71,7 +72,12 @@ def _ended_with_its_starter() -> Callable[[], None] | None:
 
 
 class HubProcess:
-    """One running `python -m <module> ...` with its own environment and log file."""
+    """One running `python -m <module> ...` with its own environment and log file.
+
+    Started with a plain exec, or forked from this process's fork server (demo.forkserver) when the environment
+    says `MASH_HUB_FORK_SERVER=1`, as the tests do: either way a child of this process's main thread's making,
+    ending when it ends, and stopped, killed and waited for alike.
+    """
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path, port: int | None = None):
         self.name = name
@@ -79,18 +85,24 @@ class HubProcess:
         self.env = env
         self.log_path = log_path
         self.port = port
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | ForkedChild | None = None
         self.log_start = 0
 
     def start(self) -> HubProcess:
         """Start the process, appending its output to the log file."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0  # this run's output begins here
+        env = {**os.environ, **self.env}
+        forking = os.environ.get(FORK_SERVER_SWITCH) == "1" and fork_server().usable(env)
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-                [sys.executable, *self.argv], env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_ended_with_its_starter() if threading.current_thread() is threading.main_thread() else None,
-            )
+            if forking:
+                self.proc = fork_server().start(self.argv, env, log.fileno())
+            else:
+                self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+                    [sys.executable, *self.argv], env=env, stdout=log, stderr=subprocess.STDOUT,
+                    preexec_fn=_ended_with_its_starter() if threading.current_thread() is threading.main_thread()
+                    else None,
+                )
         return self
 
     @property

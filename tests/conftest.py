@@ -8,6 +8,7 @@ their own principals, with ACLs on the test's namespace, exactly as deployed.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -16,10 +17,15 @@ from typing import Any
 
 import pytest
 
+from demo.forkserver import FORK_SERVER_SWITCH
 from demo.kafka_access import ADMIN, KafkaAccess, authenticate_raw_clients
 from tests.support.infrastructure import Infrastructure, locate
 
 KAFKA_ACCESS = KafkaAccess.from_environment()
+# The tests start hundreds of service and agency-kit processes: fork them from a parent that has imported the
+# libraries (demo.forkserver) instead of paying 2.5 to 3.3 CPU-seconds of imports for each on two cores.
+# `MASH_HUB_FORK_SERVER=0 pytest ...` starts them with a plain exec, as the demo and deployments do.
+os.environ.setdefault(FORK_SERVER_SWITCH, "1")
 # Under pytest-xdist, the end-to-end and browser packages run as one unit on one worker, one test after another as
 # in a serial run: the browser modules share one package-scoped hub, and both packages run whole hubs whose
 # tests allow the simulated agencies a bounded window to answer (20 s), which two hubs starting at once on two
