@@ -22,9 +22,11 @@ import hashlib
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
@@ -34,8 +36,11 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from mash_schemas.deadletter import DeadLetter, DeadLetterRecord
 from mash_schemas.envelope import EventEnvelope
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from mash_runtime import metrics
+from mash_runtime.batching import StoreBatch
 from mash_runtime.screening import Refusal, screen
 from mash_runtime.settings import HubSettings
 
@@ -44,6 +49,8 @@ EventT = TypeVar("EventT", bound=EventEnvelope[Any])
 log = logging.getLogger(__name__)
 
 KEY_LIMIT = 256  # characters of a record's key kept on its dead letter
+SETTLED_MEMORY = 10_000  # records of failed batches remembered as settled, per subscription
+tracer = trace.get_tracer(__name__)
 
 
 class MessageRejected(Exception):
@@ -52,6 +59,10 @@ class MessageRejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class BatchIncomplete(Exception):
+    """Some records of a batch failed and will be redelivered with it (the others are skipped then)."""
 
 
 class DeadLetterFailed(Exception):
@@ -145,6 +156,7 @@ def subscribe(
     dead_letters: DeadLetters,
     workers: int = 1,
     until_it_exists: bool = False,
+    batch: int = 1,
 ) -> None:
     """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
 
@@ -157,6 +169,16 @@ def subscribe(
     one referral (one key, one partition) are still applied in order and an offset is still committed only
     after its handler returned, while records on other partitions are applied meanwhile. More workers than
     the topic has partitions would sit idle.
+
+    `batch` > 1 takes up to that many records at once (faststream's batch subscriber, aiokafka's `getmany`;
+    `workers` is then not used). Each record is screened and handled as above, by the same handler; the
+    records of one key (one referral) run in offset order as one task and the keys side by side, inside a
+    `StoreBatch` that sends the tasks' aggregate reads as one query and their writes as one bulk write
+    (mash_runtime.batching). Poison is set aside alone and the rest goes on. Offsets are committed only after
+    the whole batch returned. A record whose handler fails stops its key's task (its later records must wait
+    for it); the batch is then redelivered after a pause, and what this attempt settled (applied or set
+    aside) is skipped, so nothing is dead-lettered twice and each record counts its own attempts towards
+    `consumer_max_attempts`, as one by one.
     """
     consumer_name = f"{settings.service_name}/{group_id}"
     failures: dict[tuple[str, int, int], int] = {}
@@ -224,7 +246,86 @@ def subscribe(
         metrics.consumer_lag(settings.service_name, group_id, message.consumer, origin.topic, origin.partition,
                              origin.offset)
 
+    # Records of a batch that a failed attempt of it settled (applied or set aside): its redelivery skips them.
+    settled: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+
+    async def run_key(records: list[tuple[MessageOrigin, bytes | None, dict[str, str]]]) -> int:
+        """One key's records of a batch, in offset order; returns the failures of its first unsettled one (0: none)."""
+        for origin, raw, headers in records:
+            where = (origin.topic, origin.partition, origin.offset)
+            if where in settled:
+                continue
+            started = time.perf_counter()
+            try:
+                # The record's own trace, as the one-record path has it: a referral's trace stays whole.
+                with tracer.start_as_current_span(f"{origin.topic} process", context=propagate.extract(headers),
+                                                  kind=SpanKind.CONSUMER):
+                    await attempt(origin, raw)
+            except Exception as exc:
+                failures[where] = failures.get(where, 0) + 1
+                if failures[where] < settings.consumer_max_attempts:
+                    log.warning("consuming a message of a batch failed; the batch will be redelivered",
+                                extra={"fields": {"topic": origin.topic, "partition": origin.partition,
+                                                  "offset": origin.offset, "attempt": failures[where],
+                                                  "error": f"{type(exc).__name__}: {exc}"[:300]}})
+                    return failures[where]  # this key's later records wait for the redelivery, in order
+                failures.pop(where, None)
+                log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
+                try:
+                    await give_up(origin, raw, exc)
+                except Exception:
+                    log.exception("dead letter refused; the batch will be redelivered")
+                    return settings.consumer_max_attempts
+            failures.pop(where, None)
+            _remember(settled, where)
+            metrics.consumed(settings.service_name, group_id, origin.topic, time.perf_counter() - started)
+        return 0
+
+    async def consume_batch(message: KafkaMessage) -> None:
+        records = message.raw_message
+        assert isinstance(records, tuple)  # a batch subscriber
+        by_key: dict[tuple[str, int, str | None], list[tuple[MessageOrigin, bytes | None, dict[str, str]]]] = {}
+        last: dict[tuple[str, int], int] = {}
+        for record in records:  # one partition's records in offset order, partition after partition
+            key = record.key.decode("utf-8", "replace") if isinstance(record.key, bytes) else None
+            origin = MessageOrigin(topic=record.topic, partition=record.partition, offset=record.offset, key=key)
+            headers = {name: value.decode("latin-1") for name, value in record.headers or ()}
+            by_key.setdefault((record.topic, record.partition, key), []).append((origin, record.value, headers))
+            last[(record.topic, record.partition)] = record.offset
+        metrics.batch_taken(settings.service_name, group_id, len(records))
+        outcomes = await StoreBatch().run([partial(run_key, each) for each in by_key.values()])
+        worst = max((settings.consumer_max_attempts if isinstance(o, BaseException) else o for o in outcomes),
+                    default=0)
+        if worst:
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    log.error("a batch's key failed unexpectedly", exc_info=outcome)
+            # Back off before the redelivery (a seek back to each partition's first record of the batch), so a
+            # store or broker blip is ridden out, not hammered; what this attempt settled is skipped then.
+            await asyncio.sleep(min(0.2 * 2 ** worst, 10.0))
+            raise BatchIncomplete(f"{sum(1 for o in outcomes if o)} of {len(outcomes)} keys of the batch failed")
+        for record in records:
+            settled.pop((record.topic, record.partition, record.offset), None)
+        for (topic_name, partition), offset in last.items():
+            metrics.consumer_lag(settings.service_name, group_id, message.consumer, topic_name, partition, offset)
+
     where: dict[str, Any] = {"pattern": f"^{re.escape(topic)}$"} if until_it_exists else {}
+    if batch > 1:
+        # Offsets are committed after the whole batch returns (every record applied or set aside); a failure
+        # seeks each partition back to its first record of the batch (faststream's nack of a batch).
+        broker.subscriber(
+            *(() if until_it_exists else (topic,)),
+            **where,
+            group_id=group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_poll_interval_ms=300_000,
+            batch=True,
+            max_records=batch,
+            batch_timeout_ms=settings.consumer_batch_linger_ms,
+            decoder=_undecoded,
+        )(consume_batch)
+        return
     broker.subscriber(
         *(() if until_it_exists else (topic,)),
         **where,
@@ -235,3 +336,9 @@ def subscribe(
         max_workers=workers,
         decoder=_undecoded,
     )(consume)
+
+
+def _remember(settled: OrderedDict[tuple[str, int, int], None], where: tuple[str, int, int]) -> None:
+    settled[where] = None
+    if len(settled) > SETTLED_MEMORY:
+        settled.popitem(last=False)
