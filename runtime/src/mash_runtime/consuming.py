@@ -145,41 +145,29 @@ class DeadLetters:
         )
 
 
-def subscribe(
-    broker: KafkaBroker,
+@dataclass(frozen=True)
+class Consumers:
+    """A subscription's two ways to consume: one record (`one`) or a batch (`batch`), as faststream calls them."""
+
+    one: Callable[[KafkaMessage], Awaitable[None]]
+    batch: Callable[[KafkaMessage], Awaitable[None]]
+
+
+async def pause_before_redelivery(attempt: int) -> None:
+    """Back off before a record (or batch) is redelivered, so a store or broker blip is ridden out, not hammered."""
+    await asyncio.sleep(min(0.2 * 2 ** attempt, 10.0))
+
+
+def consumers(
     settings: HubSettings,
     *,
-    topic: str,
     event_model: type[EventT],
     group_id: str,
     handler: Handler[EventT],
     dead_letters: DeadLetters,
-    workers: int = 1,
-    until_it_exists: bool = False,
-    batch: int = 1,
-) -> None:
-    """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
-
-    `until_it_exists`: subscribe to `topic` by an exact pattern, so a topic another party creates (another
-    hub's, in a region) may be missing or not yet readable when this service starts: it is picked up when
-    the client's metadata next shows it, instead of failing the start.
-
-    `workers` > 1 runs that many consumers of the group in this process (faststream's concurrency between
-    partitions): each is assigned its own partitions and handles them one record at a time, so records of
-    one referral (one key, one partition) are still applied in order and an offset is still committed only
-    after its handler returned, while records on other partitions are applied meanwhile. More workers than
-    the topic has partitions would sit idle.
-
-    `batch` > 1 takes up to that many records at once (faststream's batch subscriber, aiokafka's `getmany`;
-    `workers` is then not used). Each record is screened and handled as above, by the same handler; the
-    records of one key (one referral) run in offset order as one task and the keys side by side, inside a
-    `StoreBatch` that sends the tasks' aggregate reads as one query and their writes as one bulk write
-    (mash_runtime.batching). Poison is set aside alone and the rest goes on. Offsets are committed only after
-    the whole batch returned. A record whose handler fails stops its key's task (its later records must wait
-    for it); the batch is then redelivered after a pause, and what this attempt settled (applied or set
-    aside) is skipped, so nothing is dead-lettered twice and each record counts its own attempts towards
-    `consumer_max_attempts`, as one by one.
-    """
+    pause: Callable[[int], Awaitable[None]] = pause_before_redelivery,
+) -> Consumers:
+    """What `subscribe` registers, built apart so a test can hand it records as the broker would."""
     consumer_name = f"{settings.service_name}/{group_id}"
     failures: dict[tuple[str, int, int], int] = {}
 
@@ -235,8 +223,7 @@ def subscribe(
                             extra={"fields": {"topic": origin.topic, "partition": origin.partition,
                                               "offset": origin.offset, "attempt": failures[where],
                                               "error": f"{type(exc).__name__}: {exc}"[:300]}})
-                # Back off before the redelivery so a store or broker blip is ridden out, not hammered.
-                await asyncio.sleep(min(0.2 * 2 ** failures[where], 10.0))
+                await pause(failures[where])
                 raise
             failures.pop(where, None)
             log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
@@ -300,15 +287,55 @@ def subscribe(
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     log.error("a batch's key failed unexpectedly", exc_info=outcome)
-            # Back off before the redelivery (a seek back to each partition's first record of the batch), so a
-            # store or broker blip is ridden out, not hammered; what this attempt settled is skipped then.
-            await asyncio.sleep(min(0.2 * 2 ** worst, 10.0))
+            # Redelivered (a seek back to each partition's first record of the batch) after a pause; what this
+            # attempt settled is skipped then.
+            await pause(worst)
             raise BatchIncomplete(f"{sum(1 for o in outcomes if o)} of {len(outcomes)} keys of the batch failed")
         for record in records:
             settled.pop((record.topic, record.partition, record.offset), None)
         for (topic_name, partition), offset in last.items():
             metrics.consumer_lag(settings.service_name, group_id, message.consumer, topic_name, partition, offset)
 
+    return Consumers(one=consume, batch=consume_batch)
+
+
+def subscribe(
+    broker: KafkaBroker,
+    settings: HubSettings,
+    *,
+    topic: str,
+    event_model: type[EventT],
+    group_id: str,
+    handler: Handler[EventT],
+    dead_letters: DeadLetters,
+    workers: int = 1,
+    until_it_exists: bool = False,
+    batch: int = 1,
+) -> None:
+    """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
+
+    `until_it_exists`: subscribe to `topic` by an exact pattern, so a topic another party creates (another
+    hub's, in a region) may be missing or not yet readable when this service starts: it is picked up when
+    the client's metadata next shows it, instead of failing the start.
+
+    `workers` > 1 runs that many consumers of the group in this process (faststream's concurrency between
+    partitions): each is assigned its own partitions and handles them one record at a time, so records of
+    one referral (one key, one partition) are still applied in order and an offset is still committed only
+    after its handler returned, while records on other partitions are applied meanwhile. More workers than
+    the topic has partitions would sit idle.
+
+    `batch` > 1 takes up to that many records at once (faststream's batch subscriber, aiokafka's `getmany`;
+    `workers` is then not used). Each record is screened and handled as above, by the same handler; the
+    records of one key (one referral) run in offset order as one task and the keys side by side, inside a
+    `StoreBatch` that sends the tasks' aggregate reads as one query and their writes as one bulk write
+    (mash_runtime.batching). Poison is set aside alone and the rest goes on. Offsets are committed only after
+    the whole batch returned. A record whose handler fails stops its key's task (its later records must wait
+    for it); the batch is then redelivered after a pause, and what this attempt settled (applied or set
+    aside) is skipped, so nothing is dead-lettered twice and each record counts its own attempts towards
+    `consumer_max_attempts`, as one by one.
+    """
+    consuming = consumers(settings, event_model=event_model, group_id=group_id, handler=handler,
+                          dead_letters=dead_letters)
     where: dict[str, Any] = {"pattern": f"^{re.escape(topic)}$"} if until_it_exists else {}
     if batch > 1:
         # Offsets are committed after the whole batch returns (every record applied or set aside); a failure
@@ -324,7 +351,7 @@ def subscribe(
             max_records=batch,
             batch_timeout_ms=settings.consumer_batch_linger_ms,
             decoder=_undecoded,
-        )(consume_batch)
+        )(consuming.batch)
         return
     broker.subscriber(
         *(() if until_it_exists else (topic,)),
@@ -335,7 +362,7 @@ def subscribe(
         max_poll_interval_ms=300_000,
         max_workers=workers,
         decoder=_undecoded,
-    )(consume)
+    )(consuming.one)
 
 
 def _remember(settled: OrderedDict[tuple[str, int, int], None], where: tuple[str, int, int]) -> None:
