@@ -310,7 +310,7 @@ def subscribe(
     dead_letters: DeadLetters,
     workers: int = 1,
     until_it_exists: bool = False,
-    batch: int = 1,
+    batch: int | None = None,
 ) -> None:
     """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
 
@@ -324,8 +324,8 @@ def subscribe(
     after its handler returned, while records on other partitions are applied meanwhile. More workers than
     the topic has partitions would sit idle.
 
-    `batch` > 1 takes up to that many records at once (faststream's batch subscriber, aiokafka's `getmany`;
-    `workers` is then not used). Each record is screened and handled as above, by the same handler; the
+    `batch` (default: `consumer_batch` from the settings, 1 unless set) > 1 takes up to that many records at
+    once (faststream's batch subscriber, aiokafka's `getmany`; `workers` is then not used). Each record is screened and handled as above, by the same handler; the
     records of one key (one referral) run in offset order as one task and the keys side by side, inside a
     `StoreBatch` that sends the tasks' aggregate reads as one query and their writes as one bulk write
     (mash_runtime.batching). Poison is set aside alone and the rest goes on. Offsets are committed only after
@@ -337,6 +337,7 @@ def subscribe(
     consuming = consumers(settings, event_model=event_model, group_id=group_id, handler=handler,
                           dead_letters=dead_letters)
     where: dict[str, Any] = {"pattern": f"^{re.escape(topic)}$"} if until_it_exists else {}
+    batch = batch or settings.consumer_batch
     if batch > 1:
         # Offsets are committed after the whole batch returns (every record applied or set aside); a failure
         # seeks each partition back to its first record of the batch (faststream's nack of a batch).

@@ -122,7 +122,7 @@ class ServiceRuntime:
             handler=handler,
             dead_letters=self.dead_letters,
             workers=workers or self.settings.consumer_workers,
-            batch=batch or self.settings.consumer_batch,
+            batch=batch,
         )
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
