@@ -324,14 +324,14 @@ def subscribe(
     after its handler returned, while records on other partitions are applied meanwhile. More workers than
     the topic has partitions would sit idle.
 
-    `batch` (default: `consumer_batch` from the settings, 1 unless set) > 1 takes up to that many records at
-    once (faststream's batch subscriber, aiokafka's `getmany`; `workers` is then not used). Each record is screened and handled as above, by the same handler; the
-    records of one key (one referral) run in offset order as one task and the keys side by side, inside a
-    `StoreBatch` that sends the tasks' aggregate reads as one query and their writes as one bulk write
-    (mash_runtime.batching). Poison is set aside alone and the rest goes on. Offsets are committed only after
-    the whole batch returned. A record whose handler fails stops its key's task (its later records must wait
-    for it); the batch is then redelivered after a pause, and what this attempt settled (applied or set
-    aside) is skipped, so nothing is dead-lettered twice and each record counts its own attempts towards
+    `batch` (default: `consumer_batch` from the settings, 1 unless set) > 1 takes up to that many records at once
+    (faststream's batch subscriber, aiokafka's `getmany`; `workers` is then not used). Each record is screened and
+    handled as above, by the same handler; the records of one key (one referral) run in offset order as one task and
+    the keys side by side, inside a `StoreBatch` that sends the tasks' aggregate reads as one query and their writes
+    as one bulk write (mash_runtime.batching). Poison is set aside alone and the rest goes on. Offsets are committed
+    only after the whole batch returned. A record whose handler fails stops its key's task (its later records must
+    wait for it); the batch is then redelivered after a pause, and what this attempt settled (applied or set aside)
+    is skipped, so nothing is dead-lettered twice and each record counts its own attempts towards
     `consumer_max_attempts`, as one by one.
     """
     consuming = consumers(settings, event_model=event_model, group_id=group_id, handler=handler,
