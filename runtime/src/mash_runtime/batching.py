@@ -20,15 +20,21 @@ were sent, the written aggregates are read again (their inbox and version): a re
 aggregate's inbox was applied; one whose event is not lost to another writer and is reported as a conflict,
 so that `apply` falls back to the one-by-one path for that record (a fresh read, a pause, its own write). An
 insert refused on its `_id` (another writer created the aggregate) is a conflict in the same way. Only writes
-that mark an event are gathered (an `event_id`): that mark is what tells a lost write from a won one.
+that mark an event are gathered (an `event_id`): that mark is what tells a lost write from a won one. An
+insert needs no mark (the bulk write's error names it), which is what the front door's group commit uses:
+requests arriving together join one open-ended gathering (`joined`), sent `flush_after` after its first
+write or when `most` have joined, so contacts arriving together are inserted with one bulk write and each
+request is answered once its own contact (and the outbox entry in it) is durable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import copy
-from collections.abc import Awaitable, Callable, Sequence
+import math
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -62,7 +68,7 @@ class _Load:
 class _Write:
     aggregate_id: str
     operation: InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]]
-    event_id: str
+    event_id: str | None
     done: asyncio.Future[bool]
 
 
@@ -78,9 +84,12 @@ class _Gathering:
 class StoreBatch:
     """Gathers the store requests of one consumed batch's tasks; see the module's docstring."""
 
-    def __init__(self, flush_after: float = FLUSH_AFTER) -> None:
+    def __init__(self, flush_after: float = FLUSH_AFTER, *, most: int | None = None) -> None:
         self._flush_after = flush_after
-        self._live = 0
+        # Tasks of the batch still running (`run`); a gathering that tasks join as they come (`joined`, a front
+        # door's group commit) has no end: it is sent `flush_after` after its first request, or at `most`.
+        self._live: float = math.inf if most is not None else 0
+        self._most = most
         self._requests = 0  # gathered and not yet sent
         self._pending: dict[int, _Gathering] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -101,6 +110,15 @@ class StoreBatch:
 
         return await asyncio.gather(*(member(each) for each in work), return_exceptions=True)
 
+    @contextlib.contextmanager
+    def joined(self) -> Iterator[None]:
+        """The running task's aggregate writes, while in this block, go with whoever else joined meanwhile."""
+        token = _CURRENT.set(self)
+        try:
+            yield
+        finally:
+            _CURRENT.reset(token)
+
     async def load(self, collection: Collection, aggregate_id: str) -> dict[str, Any] | None:
         """The aggregate's document (or None), read together with the batch's other reads."""
         done: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
@@ -109,9 +127,14 @@ class StoreBatch:
 
     async def write(
         self, collection: Collection, aggregate_id: str,
-        operation: InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]], event_id: str,
+        operation: InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]], event_id: str | None,
     ) -> bool:
-        """Send the write with the batch's others: True if it was stored, False if another writer won."""
+        """Send the write with the batch's others: True if it was stored, False if another writer won.
+
+        A replace needs the `event_id` it marks (see the module's docstring); an insert does not.
+        """
+        if event_id is None and isinstance(operation, ReplaceOne):
+            raise ValueError("a gathered replace must mark an event, or a lost race could not be told")
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._gathering(collection).writes.append(_Write(aggregate_id, operation, event_id, done))
         return await self._wait(done)
@@ -128,7 +151,7 @@ class StoreBatch:
         """Flush now if every live task waits on this gathering; otherwise soon, if anything waits at all."""
         if not self._pending:
             return
-        if self._requests >= self._live:
+        if self._requests >= min(self._live, self._most or math.inf):
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._flush_after, self._flush)

@@ -65,9 +65,11 @@ class HubSettings(BaseSettings):
         "(mash_runtime.consuming, mash_runtime.batching). Replaces consumer_workers when above 1.",
     )
     consumer_batch_linger_ms: int = Field(
-        5, ge=1, le=1000,
-        description="How long a batch subscription waits for company once a record is there (Kafka's getmany "
-        "timeout): the latency a lone record pays for batching.",
+        10, ge=1, le=1000,
+        description="An idle batch subscription's poll wait (aiokafka's getmany timeout; faststream then pauses as "
+        "long before it polls again): a batch is taken as soon as records are there, and a record arriving in the "
+        "pause waits up to this long. Measured with ten idle subscriptions: 5 ms costs 5.0% of a core, 20 ms 3.1%, "
+        "100 ms 1.6% (one record at a time: 1.6%).",
     )
     consumer_max_value_bytes: int = Field(
         768 * 1024, ge=1024,

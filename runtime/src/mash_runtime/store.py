@@ -194,8 +194,8 @@ class AggregateStore:
             OUTBOX: outbox,
             OUTBOX_PENDING: bool(outbox),
         }
-        if batch is not None and event_id is not None:
-            # Gathered with the batch's other writes; only writes that mark an event can tell a lost race.
+        if batch is not None and (event_id is not None or doc is None):
+            # Gathered with the batch's other writes; a replace must mark an event to tell a lost race.
             version = doc[VERSION] + 1 if doc else 1
             operation: InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]] = (
                 InsertOne({"_id": aggregate_id, VERSION: 1, **body}) if doc is None
