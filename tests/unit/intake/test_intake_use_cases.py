@@ -206,7 +206,7 @@ class GroupCommitScenarios(IntakeScenarios):
     async def test_contacts_arriving_together_are_stored_together_and_each_answered_once_stored(
         self, hub: RunningService[IntakeService]
     ) -> None:
-        contacts = hub.service.runtime.db["contacts"]
+        contacts = hub.service.store.contacts.collection  # the store's own (a database hands out a new one each time)
         writes: list[int] = []
         bulk_write = contacts.bulk_write
 
