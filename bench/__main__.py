@@ -212,7 +212,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             kafka_bootstrap=kafka, mongo_url=mongo_url, namespace=namespace, workdir=workdir,
             agencies={name: AgencyOptions(delay="0-0") for name in scenario.agencies},
             ready_timeout=300.0,  # five services start at once; on a crowded machine that takes minutes
-            service_env={service: {"MASH_CONSUMER_WORKERS": str(args.consumer_workers), **env} for service, env in {
+            service_env={service: {"MASH_CONSUMER_WORKERS": str(args.consumer_workers),
+                                   "MASH_CONSUMER_BATCH": str(args.consumer_batch),
+                                   "MASH_CONSUMER_BATCH_LINGER_MS": str(args.consumer_batch_linger_ms),
+                                   **env} for service, env in {
                 # One client address sends every contact: lift the front door's per-client rate limit.
                 "intake": {"MASH_INTAKE_CONTACTS_PER_MINUTE": "1000000", "MASH_INTAKE_CONTACTS_BURST": "100000"},
                 "decision": {"MASH_DECISION_TIMESCALES_FILE": str(write_timescales(workdir / "t.yaml", 300))},
@@ -419,6 +422,10 @@ def main() -> None:
     parser.add_argument("--notify-sweep", type=float, default=0.1, help="notify's delivery sweep, seconds")
     parser.add_argument("--consumer-workers", type=int, default=1,
                         help="consumers per subscription in each service (MASH_CONSUMER_WORKERS; up to partitions)")
+    parser.add_argument("--consumer-batch", type=int, default=1,
+                        help="records each subscription takes at once (MASH_CONSUMER_BATCH; 1: one at a time)")
+    parser.add_argument("--consumer-batch-linger-ms", type=int, default=10,
+                        help="an idle batch subscription's poll wait (MASH_CONSUMER_BATCH_LINGER_MS)")
     parser.add_argument("--store-ops", type=int, default=500,
                         help="bare store: insert_one and version-conditional update_one operations, each")
     parser.add_argument("--store-bulk-sizes", type=lambda text: [int(n) for n in text.split(",")],

@@ -107,7 +107,11 @@ async def test_a_failed_handler_gets_the_message_again_and_applies_it_once(setti
     await _send(settings, _event("R-after"))
     consumer = Consumer(settings, fail_times={"R-flaky": 2})
     async with consumer.running():
-        await eventually(lambda: _true(consumer.applied == ["R-flaky", "R-after"]), what="both applied in order")
+        if settings.consumer_batch == 1:
+            await eventually(lambda: _true(consumer.applied == ["R-flaky", "R-after"]), what="both applied in order")
+        else:
+            # In batches only one referral's records keep their order: R-after does not wait for R-flaky's retries.
+            await eventually(lambda: _true(sorted(consumer.applied) == ["R-after", "R-flaky"]), what="both applied")
     assert consumer.calls["R-flaky"] == 3
 
 

@@ -22,9 +22,11 @@ import hashlib
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from aiokafka import ConsumerRecord
@@ -34,8 +36,11 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from mash_schemas.deadletter import DeadLetter, DeadLetterRecord
 from mash_schemas.envelope import EventEnvelope
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from mash_runtime import metrics
+from mash_runtime.batching import StoreBatch
 from mash_runtime.screening import Refusal, screen
 from mash_runtime.settings import HubSettings
 
@@ -44,6 +49,8 @@ EventT = TypeVar("EventT", bound=EventEnvelope[Any])
 log = logging.getLogger(__name__)
 
 KEY_LIMIT = 256  # characters of a record's key kept on its dead letter
+SETTLED_MEMORY = 10_000  # records of failed batches remembered as settled, per subscription
+tracer = trace.get_tracer(__name__)
 
 
 class MessageRejected(Exception):
@@ -52,6 +59,10 @@ class MessageRejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class BatchIncomplete(Exception):
+    """Some records of a batch failed and will be redelivered with it (the others are skipped then)."""
 
 
 class DeadLetterFailed(Exception):
@@ -134,30 +145,29 @@ class DeadLetters:
         )
 
 
-def subscribe(
-    broker: KafkaBroker,
+@dataclass(frozen=True)
+class Consumers:
+    """A subscription's two ways to consume: one record (`one`) or a batch (`batch`), as faststream calls them."""
+
+    one: Callable[[KafkaMessage], Awaitable[None]]
+    batch: Callable[[KafkaMessage], Awaitable[None]]
+
+
+async def pause_before_redelivery(attempt: int) -> None:
+    """Back off before a record (or batch) is redelivered, so a store or broker blip is ridden out, not hammered."""
+    await asyncio.sleep(min(0.2 * 2 ** attempt, 10.0))
+
+
+def consumers(
     settings: HubSettings,
     *,
-    topic: str,
     event_model: type[EventT],
     group_id: str,
     handler: Handler[EventT],
     dead_letters: DeadLetters,
-    workers: int = 1,
-    until_it_exists: bool = False,
-) -> None:
-    """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
-
-    `until_it_exists`: subscribe to `topic` by an exact pattern, so a topic another party creates (another
-    hub's, in a region) may be missing or not yet readable when this service starts: it is picked up when
-    the client's metadata next shows it, instead of failing the start.
-
-    `workers` > 1 runs that many consumers of the group in this process (faststream's concurrency between
-    partitions): each is assigned its own partitions and handles them one record at a time, so records of
-    one referral (one key, one partition) are still applied in order and an offset is still committed only
-    after its handler returned, while records on other partitions are applied meanwhile. More workers than
-    the topic has partitions would sit idle.
-    """
+    pause: Callable[[int], Awaitable[None]] = pause_before_redelivery,
+) -> Consumers:
+    """What `subscribe` registers, built apart so a test can hand it records as the broker would."""
     consumer_name = f"{settings.service_name}/{group_id}"
     failures: dict[tuple[str, int, int], int] = {}
 
@@ -213,8 +223,7 @@ def subscribe(
                             extra={"fields": {"topic": origin.topic, "partition": origin.partition,
                                               "offset": origin.offset, "attempt": failures[where],
                                               "error": f"{type(exc).__name__}: {exc}"[:300]}})
-                # Back off before the redelivery so a store or broker blip is ridden out, not hammered.
-                await asyncio.sleep(min(0.2 * 2 ** failures[where], 10.0))
+                await pause(failures[where])
                 raise
             failures.pop(where, None)
             log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
@@ -224,7 +233,127 @@ def subscribe(
         metrics.consumer_lag(settings.service_name, group_id, message.consumer, origin.topic, origin.partition,
                              origin.offset)
 
+    # Records of a batch that a failed attempt of it settled (applied or set aside): its redelivery skips them.
+    settled: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+
+    async def run_key(records: list[tuple[MessageOrigin, bytes | None, dict[str, str]]]) -> int:
+        """One key's records of a batch, in offset order; returns the failures of its first unsettled one (0: none)."""
+        for origin, raw, headers in records:
+            where = (origin.topic, origin.partition, origin.offset)
+            if where in settled:
+                continue
+            started = time.perf_counter()
+            try:
+                # The record's own trace, as the one-record path has it: a referral's trace stays whole.
+                with tracer.start_as_current_span(f"{origin.topic} process", context=propagate.extract(headers),
+                                                  kind=SpanKind.CONSUMER):
+                    await attempt(origin, raw)
+            except Exception as exc:
+                failures[where] = failures.get(where, 0) + 1
+                if failures[where] < settings.consumer_max_attempts:
+                    log.warning("consuming a message of a batch failed; the batch will be redelivered",
+                                extra={"fields": {"topic": origin.topic, "partition": origin.partition,
+                                                  "offset": origin.offset, "attempt": failures[where],
+                                                  "error": f"{type(exc).__name__}: {exc}"[:300]}})
+                    return failures[where]  # this key's later records wait for the redelivery, in order
+                failures.pop(where, None)
+                log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
+                try:
+                    await give_up(origin, raw, exc)
+                except Exception:
+                    log.exception("dead letter refused; the batch will be redelivered")
+                    return settings.consumer_max_attempts
+            failures.pop(where, None)
+            _remember(settled, where)
+            metrics.consumed(settings.service_name, group_id, origin.topic, time.perf_counter() - started)
+        return 0
+
+    async def consume_batch(message: KafkaMessage) -> None:
+        records = message.raw_message
+        assert isinstance(records, tuple | list)  # a batch subscriber (faststream's test broker hands a list)
+        by_key: dict[tuple[str, int, str | None], list[tuple[MessageOrigin, bytes | None, dict[str, str]]]] = {}
+        last: dict[tuple[str, int], int] = {}
+        for record in records:  # one partition's records in offset order, partition after partition
+            key = record.key.decode("utf-8", "replace") if isinstance(record.key, bytes) else None
+            origin = MessageOrigin(topic=record.topic, partition=record.partition, offset=record.offset, key=key)
+            headers = {name: value.decode("latin-1") for name, value in record.headers or ()}
+            by_key.setdefault((record.topic, record.partition, key), []).append((origin, record.value, headers))
+            last[(record.topic, record.partition)] = record.offset
+        metrics.batch_taken(settings.service_name, group_id, len(records))
+        outcomes = await StoreBatch().run([partial(run_key, each) for each in by_key.values()])
+        worst = max((settings.consumer_max_attempts if isinstance(o, BaseException) else o for o in outcomes),
+                    default=0)
+        if worst:
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    log.error("a batch's key failed unexpectedly", exc_info=outcome)
+            # Redelivered (a seek back to each partition's first record of the batch) after a pause; what this
+            # attempt settled is skipped then.
+            await pause(worst)
+            raise BatchIncomplete(f"{sum(1 for o in outcomes if o)} of {len(outcomes)} keys of the batch failed")
+        for record in records:
+            settled.pop((record.topic, record.partition, record.offset), None)
+        for (topic_name, partition), offset in last.items():
+            metrics.consumer_lag(settings.service_name, group_id, message.consumer, topic_name, partition, offset)
+
+    return Consumers(one=consume, batch=consume_batch)
+
+
+def subscribe(
+    broker: KafkaBroker,
+    settings: HubSettings,
+    *,
+    topic: str,
+    event_model: type[EventT],
+    group_id: str,
+    handler: Handler[EventT],
+    dead_letters: DeadLetters,
+    workers: int = 1,
+    until_it_exists: bool = False,
+    batch: int | None = None,
+) -> None:
+    """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
+
+    `until_it_exists`: subscribe to `topic` by an exact pattern, so a topic another party creates (another
+    hub's, in a region) may be missing or not yet readable when this service starts: it is picked up when
+    the client's metadata next shows it, instead of failing the start.
+
+    `workers` > 1 runs that many consumers of the group in this process (faststream's concurrency between
+    partitions): each is assigned its own partitions and handles them one record at a time, so records of
+    one referral (one key, one partition) are still applied in order and an offset is still committed only
+    after its handler returned, while records on other partitions are applied meanwhile. More workers than
+    the topic has partitions would sit idle.
+
+    `batch` (default: `consumer_batch` from the settings, 1 unless set) > 1 takes up to that many records at once
+    (faststream's batch subscriber, aiokafka's `getmany`; `workers` is then not used). Each record is screened and
+    handled as above, by the same handler; the records of one key (one referral) run in offset order as one task and
+    the keys side by side, inside a `StoreBatch` that sends the tasks' aggregate reads as one query and their writes
+    as one bulk write (mash_runtime.batching). Poison is set aside alone and the rest goes on. Offsets are committed
+    only after the whole batch returned. A record whose handler fails stops its key's task (its later records must
+    wait for it); the batch is then redelivered after a pause, and what this attempt settled (applied or set aside)
+    is skipped, so nothing is dead-lettered twice and each record counts its own attempts towards
+    `consumer_max_attempts`, as one by one.
+    """
+    consuming = consumers(settings, event_model=event_model, group_id=group_id, handler=handler,
+                          dead_letters=dead_letters)
     where: dict[str, Any] = {"pattern": f"^{re.escape(topic)}$"} if until_it_exists else {}
+    batch = batch or settings.consumer_batch
+    if batch > 1:
+        # Offsets are committed after the whole batch returns (every record applied or set aside); a failure
+        # seeks each partition back to its first record of the batch (faststream's nack of a batch).
+        broker.subscriber(
+            *(() if until_it_exists else (topic,)),
+            **where,
+            group_id=group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_poll_interval_ms=300_000,
+            batch=True,
+            max_records=batch,
+            batch_timeout_ms=settings.consumer_batch_linger_ms,
+            decoder=_undecoded,
+        )(consuming.batch)
+        return
     broker.subscriber(
         *(() if until_it_exists else (topic,)),
         **where,
@@ -234,4 +363,10 @@ def subscribe(
         max_poll_interval_ms=300_000,
         max_workers=workers,
         decoder=_undecoded,
-    )(consume)
+    )(consuming.one)
+
+
+def _remember(settled: OrderedDict[tuple[str, int, int], None], where: tuple[str, int, int]) -> None:
+    settled[where] = None
+    if len(settled) > SETTLED_MEMORY:
+        settled.popitem(last=False)

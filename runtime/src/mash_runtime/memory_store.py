@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from bson import ObjectId
 from pymongo import DeleteOne, InsertOne, ReplaceOne, UpdateOne
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import BulkWriteResult, DeleteResult, InsertOneResult, UpdateResult
 
 from mash_runtime.store import AggregateStore
@@ -342,22 +342,37 @@ class MemoryCollection:
         return self._delete(filter, many=True)
 
     async def bulk_write(self, requests: Iterable[Any], *args: Any, **kwargs: Any) -> BulkWriteResult:
-        """Apply InsertOne/ReplaceOne/UpdateOne/DeleteOne in order (each atomic, the batch not)."""
+        """Apply InsertOne/ReplaceOne/UpdateOne/DeleteOne in order (each atomic, the batch not).
+
+        As on MongoDB, a write refused on a unique key is reported in a BulkWriteError (its `writeErrors`
+        name the operation's index and code 11000, beside the counts of what was done); `ordered=False`
+        goes on past it, the default stops there.
+        """
         self._no_options("bulk_write", args, kwargs)
+        ordered = bool(kwargs.get("ordered", True))
         await asyncio.sleep(0)
-        counts = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
-        for request in requests:
-            if isinstance(request, InsertOne):
-                self._insert(request._doc)
-                counts["nInserted"] += 1
+        counts: dict[str, Any] = {"nInserted": 0, "nMatched": 0, "nModified": 0, "nRemoved": 0, "nUpserted": 0}
+        errors: list[dict[str, Any]] = []
+        for index, request in enumerate(requests):
+            try:
+                if isinstance(request, InsertOne):
+                    self._insert(request._doc)
+                    counts["nInserted"] += 1
+                    continue
+                if isinstance(request, DeleteOne):
+                    counts["nRemoved"] += self._delete(request._filter, many=False).deleted_count
+                    continue
+                result = self._bulk_one(request)
+            except DuplicateKeyError as exc:
+                errors.append({"index": index, "code": exc.code, "errmsg": str(exc)})
+                if ordered:
+                    break
                 continue
-            if isinstance(request, DeleteOne):
-                counts["nRemoved"] += self._delete(request._filter, many=False).deleted_count
-                continue
-            result = self._bulk_one(request)
             counts["nMatched"] += result.matched_count
             counts["nModified"] += result.modified_count
             counts["nUpserted"] += int(result.upserted_id is not None)
+        if errors:
+            raise BulkWriteError({**counts, "writeErrors": errors, "writeConcernErrors": [], "upserted": []})
         return BulkWriteResult(counts, acknowledged=True)
 
     def _bulk_one(self, request: Any) -> UpdateResult:

@@ -33,6 +33,10 @@ HANDLER_SECONDS = Histogram(
     "mash_handler_seconds", "Time from taking a record to finishing with it (validation, handler, store).",
     ["service", "group", "topic"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+BATCH_RECORDS = Histogram(
+    "mash_consumer_batch_records", "Records a batch subscription took at once (MASH_CONSUMER_BATCH above 1).",
+    ["service", "group"], buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
 CONSUMER_LAG = Gauge(
     "mash_consumer_lag", "Records on the partition after the one just finished (high water mark - offset - 1).",
     ["service", "group", "topic", "partition"],
@@ -56,6 +60,11 @@ def consumed(service: str, group: str, topic: str, seconds: float) -> None:
     """A consumer finished with a record after `seconds`."""
     CONSUMED.labels(service, group, topic).inc()
     HANDLER_SECONDS.labels(service, group, topic).observe(seconds)
+
+
+def batch_taken(service: str, group: str, records: int) -> None:
+    """A batch subscription took `records` records at once."""
+    BATCH_RECORDS.labels(service, group).observe(records)
 
 
 def consumer_lag(service: str, group: str, consumer: Any, topic: str, partition: int, offset: int) -> None:

@@ -160,7 +160,7 @@ class OutboxRelay:
         )
         outcomes = [failed.get(n, outcome) for n, outcome in enumerate(outcomes)]
         count = 0
-        clears = []
+        clears: dict[int, tuple[AggregateStore, list[tuple[dict[str, Any], set[str]]]]] = {}
         for each, outcome in zip(found, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 log.error("outbox relay: publishing failed; the entries stay and go again", exc_info=outcome,
@@ -172,9 +172,10 @@ class OutboxRelay:
                 self._remember(entry.event_id)
                 metrics.produced(self._settings.service_name, entry.topic, entry.event_type)
             count += len(fresh)
-            clears.append(each.store.clear_published(each.doc["_id"], {e.event_id for e in each.entries},
-                                                     seen=each.doc))
-        await asyncio.gather(*clears)
+            clears.setdefault(id(each.store), (each.store, []))[1].append(
+                (each.doc, {e.event_id for e in each.entries}))
+        # One write per store clears what the pass published (a batch's aggregates together).
+        await asyncio.gather(*(store.clear_published_together(cleared) for store, cleared in clears.values()))
         self.published += count
         return count
 

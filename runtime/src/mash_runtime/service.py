@@ -106,11 +106,12 @@ class ServiceRuntime:
         return name
 
     def subscribe(self, base_topic: str, event_model: type[EventT], group_id: str, handler: Handler[EventT],
-                  partitions: int | None = None, workers: int | None = None) -> None:
+                  partitions: int | None = None, workers: int | None = None, batch: int | None = None) -> None:
         """Consume `base_topic` durably in `group_id`, dead-lettering what cannot be applied.
 
         `workers` consumers of the group run in this process, one partition set each (default:
-        `consumer_workers` from the settings); see mash_runtime.consuming.subscribe.
+        `consumer_workers` from the settings); `batch` records are taken at once (default: `consumer_batch`,
+        1 unless set); see mash_runtime.consuming.subscribe.
         """
         subscribe(
             self.broker,
@@ -121,6 +122,7 @@ class ServiceRuntime:
             handler=handler,
             dead_letters=self.dead_letters,
             workers=workers or self.settings.consumer_workers,
+            batch=batch,
         )
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:

@@ -57,6 +57,20 @@ class HubSettings(BaseSettings):
         "kept, offsets committed after effects). Up to the topic's partitions; more replicas do the same across "
         "processes.",
     )
+    consumer_batch: int = Field(
+        1, ge=1, le=500,
+        description="Records a subscription takes at once (MASH_CONSUMER_BATCH). 1: one record at a time, as "
+        "always. Above 1: the batch's store reads go as one query and its writes as one unordered bulk write, "
+        "each referral's records still in offset order, offsets committed after the whole batch is stored "
+        "(mash_runtime.consuming, mash_runtime.batching). Replaces consumer_workers when above 1.",
+    )
+    consumer_batch_linger_ms: int = Field(
+        10, ge=1, le=1000,
+        description="An idle batch subscription's poll wait (aiokafka's getmany timeout; faststream then pauses as "
+        "long before it polls again): a batch is taken as soon as records are there, and a record arriving in the "
+        "pause waits up to this long. Measured with ten idle subscriptions: 5 ms costs 5.0% of a core, 20 ms 3.1%, "
+        "100 ms 1.6% (one record at a time: 1.6%).",
+    )
     consumer_max_value_bytes: int = Field(
         768 * 1024, ge=1024,
         description="A consumed value larger than this is dead-lettered unread: the contract's events are "

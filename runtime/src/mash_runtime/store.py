@@ -37,20 +37,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pymongo import InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import DuplicateKeyError
 
+from mash_runtime import batching
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.sealing import AtRestCipher
 from mash_runtime.upcasting import STORED_UPCASTERS, StoredUpcasters
 
 log = logging.getLogger(__name__)
 
-INBOX = "_inbox"
+INBOX = batching.INBOX  # "_inbox"
 OUTBOX = "_outbox"
 OUTBOX_PENDING = "_outbox_pending"
-VERSION = "_version"
+VERSION = batching.VERSION  # "_version"
 RECORD_VERSION = "_record_version"  # the shape of the aggregate's state (mash_runtime.upcasting); absent = 1
 INBOX_LIMIT = 500  # an aggregate sees tens of events; keep the marks bounded all the same
 CLEAR_ATTEMPTS = 20
@@ -142,11 +144,12 @@ class AggregateStore:
         the aggregate does exist, the insert fails on its `_id` and the next attempt reads it and decides
         again (at once: that was not a race), so the outcome is the same as reading first.
         """
+        batch = batching.current()  # within a consumed batch: read and write with its other records
         for attempt in range(attempts):
             blind = likely_new and attempt == 0
             if attempt and not (likely_new and attempt == 1):
                 await _back_off(attempt - 1 if likely_new else attempt)
-            doc = None if blind else await self.collection.find_one({"_id": aggregate_id})
+            doc = None if blind else await self._read(aggregate_id, batch)
             if doc is not None and event_id is not None and event_id in doc.get(INBOX, []):
                 return False
             current = self.loaded_state(doc) if doc else None
@@ -159,8 +162,9 @@ class AggregateStore:
                 else:
                     return False
             try:
-                written = await self._write(aggregate_id, doc, change, event_id)
+                written = await self._write(aggregate_id, doc, change, event_id, batch)
             except ConcurrencyConflict:
+                batch = None  # a lost race: this record goes on one by one, as outside a batch
                 continue
             if change.events and self.on_events is not None:
                 self._written[aggregate_id] = written
@@ -168,8 +172,14 @@ class AggregateStore:
             return True
         raise ConcurrencyConflict(f"{aggregate_id}: still contended after {attempts} attempts")
 
+    async def _read(self, aggregate_id: str, batch: batching.StoreBatch | None) -> dict[str, Any] | None:
+        if batch is None:
+            return await self.collection.find_one({"_id": aggregate_id})
+        return await batch.load(self.collection, aggregate_id)
+
     async def _write(
-        self, aggregate_id: str, doc: dict[str, Any] | None, change: Change, event_id: str | None
+        self, aggregate_id: str, doc: dict[str, Any] | None, change: Change, event_id: str | None,
+        batch: batching.StoreBatch | None = None,
     ) -> dict[str, Any]:
         """Store the change on the version read; returns the id, new version and outbox written."""
         inbox = list(doc.get(INBOX, [])) if doc else []
@@ -184,6 +194,15 @@ class AggregateStore:
             OUTBOX: outbox,
             OUTBOX_PENDING: bool(outbox),
         }
+        if batch is not None and (event_id is not None or doc is None):
+            # Gathered with the batch's other writes; a replace must mark an event to tell a lost race.
+            version = doc[VERSION] + 1 if doc else 1
+            operation: InsertOne[dict[str, Any]] | ReplaceOne[dict[str, Any]] = (
+                InsertOne({"_id": aggregate_id, VERSION: 1, **body}) if doc is None
+                else ReplaceOne({"_id": aggregate_id, VERSION: doc[VERSION]}, {VERSION: version, **body}))
+            if not await batch.write(self.collection, aggregate_id, operation, event_id):
+                raise ConcurrencyConflict(aggregate_id)
+            return {"_id": aggregate_id, VERSION: version, OUTBOX: outbox}
         if doc is None:
             try:
                 await self.collection.insert_one({"_id": aggregate_id, VERSION: 1, **body})
@@ -260,6 +279,33 @@ class AggregateStore:
                 conflicts += 1
                 await _back_off(conflicts)
         # Left pending: the next pass publishes again and consumers skip the repeat.
+
+    async def clear_published_together(self, cleared: Sequence[tuple[dict[str, Any], set[str]]]) -> None:
+        """Clear several aggregates' published entries with one write: (the document as the relay found it, ids).
+
+        One unordered bulk write of the version-checked updates `clear_published` would send one by one. If
+        fewer matched than were sent (someone wrote since the relay's view), the outboxes are read again and
+        each one still holding a published entry is cleared on its own, as `clear_published` does.
+        """
+        if len(cleared) < 2:
+            for seen, published in cleared:
+                await self.clear_published(seen["_id"], published, seen=seen)
+            return
+        updates = []
+        for seen, published in cleared:
+            remaining = [e for e in seen.get(OUTBOX, []) if e["event_id"] not in published]
+            updates.append(UpdateOne({"_id": seen["_id"], VERSION: seen[VERSION]},
+                                     {"$set": {OUTBOX: remaining, OUTBOX_PENDING: bool(remaining),
+                                               VERSION: seen[VERSION] + 1}}))
+        result = await self.collection.bulk_write(updates, ordered=False)
+        if result.matched_count == len(updates):
+            return
+        ids = [seen["_id"] for seen, _ in cleared]
+        now = {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": ids}}, {OUTBOX: 1, VERSION: 1})}
+        for seen, published in cleared:
+            doc = now.get(seen["_id"])
+            if doc is not None and any(e["event_id"] in published for e in doc.get(OUTBOX, [])):
+                await self.clear_published(seen["_id"], published, seen=doc)
 
     async def ensure_indexes(self) -> None:
         """Version-checked writes name `_id` and `_version`; the relay's periodic scan filters on the flag."""

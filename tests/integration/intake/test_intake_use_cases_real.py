@@ -8,7 +8,7 @@ from mash_intake.settings import IntakeSettings
 from mash_schemas.topics import REFERRAL_RECEIVED
 
 from tests.support.service_harness import OnTheRealStack
-from tests.unit.intake.test_intake_use_cases import DEMO, IntakeScenarios
+from tests.unit.intake.test_intake_use_cases import DEMO, GroupCommitScenarios, IntakeScenarios
 
 pytestmark = pytest.mark.integration
 
@@ -19,4 +19,13 @@ class TestIntakeOnTheRealStack(OnTheRealStack[IntakeService], IntakeScenarios):
     bootstrap = staticmethod(bootstrap)
     settings_class = IntakeSettings
     settings_overrides = {"register_file": DEMO / "register.csv"}
+    outputs = (REFERRAL_RECEIVED,)
+
+
+class TestIntakeOnTheRealStackWithGroupCommit(OnTheRealStack[IntakeService], GroupCommitScenarios):
+    """The same scenarios on the real stack, contacts arriving together stored with one bulk write."""
+
+    bootstrap = staticmethod(bootstrap)
+    settings_class = IntakeSettings
+    settings_overrides = {"register_file": DEMO / "register.csv", "group_commit_ms": 20.0}
     outputs = (REFERRAL_RECEIVED,)

@@ -7,6 +7,7 @@ event in one atomic write (the outbox), so an accepted contact is never lost bet
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mash_runtime.audit import AuditLog
+from mash_runtime.batching import StoreBatch
 from mash_runtime.clock import Clock
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
@@ -125,6 +127,9 @@ class FrontDoor:
         self._topic_received = settings.topic(REFERRAL_RECEIVED)
         self._topic_amended = settings.topic(REFERRAL_AMENDED)
         self._topic_consultation = settings.topic(CONSULTATION_RECORDED)
+        # Contacts arriving together inserted together (mash_runtime.batching), when the setting asks for it.
+        self._group_commit = (StoreBatch(settings.group_commit_ms / 1000, most=settings.group_commit_most)
+                              if settings.group_commit_ms > 0 else None)
 
     async def import_register_file(self, path: Path) -> int:
         """Import the local authority's known-people export (CSV or JSON); refuses a file with bad rows."""
@@ -181,7 +186,8 @@ class FrontDoor:
         def decide(current: Contact | None) -> tuple[Contact, list[OutboxEntry]] | None:
             return self._receive(current, contact, referral)
 
-        created = await self._store.change_contact(referral_id, decide, likely_new=True)
+        with self._group_commit.joined() if self._group_commit is not None else contextlib.nullcontext():
+            created = await self._store.change_contact(referral_id, decide, likely_new=True)
         if not created:
             existing = await self._store.contact(referral_id)
             if existing is not None and not existing.is_same_submission(fingerprint):

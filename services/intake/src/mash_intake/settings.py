@@ -34,3 +34,11 @@ class IntakeSettings(HubSettings):
         60.0, gt=0, description="POST /contacts per client address per minute, after the burst (429 beyond)."
     )
     contacts_burst: int = Field(30, ge=1, description="POST /contacts a client address may send at once.")
+    group_commit_ms: float = Field(
+        0.0, ge=0, le=100,
+        description="Group commit at the front door (MASH_INTAKE_GROUP_COMMIT_MS): contacts arriving within this "
+        "many milliseconds of each other are inserted with one bulk write, each request answered once its own "
+        "contact and outbox entry are stored. 0: each contact its own insert (the default).",
+    )
+    group_commit_most: int = Field(
+        50, ge=2, le=1000, description="Contacts one group commit gathers at most before it is sent.")
