@@ -102,7 +102,9 @@ async def test_a_form_sent_after_the_token_ends_goes_with_a_refreshed_token_and_
     assert sent.status_code == 303 and sent.headers["location"] == "/subject-access/SAR-2?started=1"
     call = signed.hub.called("decision", "POST", "/subject-access-requests")[0]
     assert call.bearer and call.bearer != first, "the service was called with a new access token"
-    assert _expires(call.bearer) > _expires(first)
+    # The provider stamps tokens with the real time, in whole seconds (only the workspace's clock was moved), so a
+    # token refreshed within the same second as the first ends with it: never earlier (a clean-clone run saw equal).
+    assert _expires(call.bearer) >= _expires(first)
     assert jwt.decode(call.bearer, options={"verify_signature": False})["sub"] == "morgan.manager"
     assert call.body == {name: value or None for name, value in TYPED.items()}, "nothing typed was lost"
 
