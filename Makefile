@@ -61,8 +61,8 @@ test-unit: install ## Only the fast in-memory tests (no servers), on every core 
 test-stack: install up ## The integration, end-to-end and browser tests on the running stack (HUB_WORKERS workers)
 	@$(STACK_ENV) $(PY) -m pytest -n $(HUB_WORKERS) --dist loadscope -m "not unit and not faults" $(PYTEST_ARGS)
 
-test-faults: install up ## The fault suite: its broker-stopping tests on stacks of their own, the rest on the running stack
-	@$(STACK_ENV) $(PY) -m pytest -m faults $(PYTEST_ARGS)
+test-faults: install up ## The fault suite: its broker-stopping tests on stacks of their own, the rest on the running stack (a worker per module)
+	@$(STACK_ENV) $(PY) -m pytest -n 3 --dist loadfile -m faults $(PYTEST_ARGS)
 
 test-chart: install ## The Helm chart's tests (they wait for the background build of helm and kubeconform)
 	@$(PY) -m pytest -m chart $(PYTEST_ARGS)

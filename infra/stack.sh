@@ -91,6 +91,13 @@ die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
 
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
 
+# Every JVM this script starts (brokers, mongo-java-server, Kafka's tools) runs beside the hub and its tests on a
+# developer's or CI's two cores, so it is tuned for little CPU, not peak throughput: C1 only (TieredStopAtLevel=1;
+# C2's compiler threads were most of a broker's CPU in a test run) and the serial collector (no GC threads
+# competing for the two cores; the heaps are small). Measured (docs/testing.md): a broker carrying the same four
+# test modules used 8.0 CPU-s instead of 18.6. MASH_JVM_OPTS replaces them (a space-separated list).
+read -r -a JVM_FLAGS <<<"${MASH_JVM_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
+
 for p in "$KAFKA_PORT" "$KAFKA_CTL_PORT" "$KAFKA_TLS_PORT" "$MONGO_PORT" "$TIMEOUT"; do
   [[ "$p" =~ ^[0-9]+$ ]] || die "ports/timeout must be integers, got '$p'"
 done
@@ -372,7 +379,7 @@ security_tool() {
   if [[ ! -f "$SECURITY_CLASSES/Security.class" || "$(cat "$SECURITY_CLASSES/stamp" 2>/dev/null)" != "$want" ]]; then
     need javac "a JDK (javac) compiles infra/kafka/Security.java"
     rm -rf "$SECURITY_CLASSES" && mkdir -p "$SECURITY_CLASSES"
-    javac -d "$SECURITY_CLASSES" -cp "$(kafka_classpath)" "$SECURITY_SOURCE" 9>&- \
+    javac "${JVM_FLAGS[@]/#/-J}" -d "$SECURITY_CLASSES" -cp "$(kafka_classpath)" "$SECURITY_SOURCE" 9>&- \
       || die "kafka: could not compile $SECURITY_SOURCE"
     printf '%s\n' "$want" >"$SECURITY_CLASSES/stamp"
   fi
@@ -394,7 +401,7 @@ acl_spec() {
 # run_security SPEC: create the users and ACLs in SPEC as admin.
 run_security() {
   security_tool
-  java -cp "$(kafka_classpath):$SECURITY_CLASSES" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  java "${JVM_FLAGS[@]}" -cp "$(kafka_classpath):$SECURITY_CLASSES" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -Dlog4j2.configurationFile="$KAFKA_LOG4J" Security "$(bootstrap_list)" admin "$ADMIN_PASSWORD_FILE" "$1" \
     >>"$LOG_DIR/kafka-security.log" 2>&1 9>&- \
     || { tail -n 20 "$LOG_DIR/kafka-security.log" >&2; die "kafka: could not create users and ACLs"; }
@@ -524,7 +531,7 @@ kafka_classpath() { printf '%s/*' "$KAFKA_LIBS"; }
 cluster_id() {
   if [[ ! -s "$KAFKA_CLUSTER_ID_FILE" ]]; then
     local id
-    id="$(java -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null 9>&- | tail -n 1)"
+    id="$(java "${JVM_FLAGS[@]}" -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null 9>&- | tail -n 1)"
     [[ -n "$id" ]] || die "kafka: StorageTool random-uuid printed nothing"
     printf '%s\n' "$id" >"$KAFKA_CLUSTER_ID_FILE"
   fi
@@ -541,7 +548,7 @@ format_kafka_storage() {
   mode="$(kafka_mode)"
   [[ "$mode" == sasl ]] && scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(admin_password)]")
   log "$(node_name "$n"): formatting $data (cluster id $id, $mode)"
-  java -cp "$(kafka_classpath)" kafka.tools.StorageTool format -t "$id" -c "$(node_props "$n")" ${scram[@]+"${scram[@]}"} \
+  java "${JVM_FLAGS[@]}" -cp "$(kafka_classpath)" kafka.tools.StorageTool format -t "$id" -c "$(node_props "$n")" ${scram[@]+"${scram[@]}"} \
     >>"$LOG_DIR/kafka-format.log" 2>&1 9>&- \
     || { tail -n 20 "$LOG_DIR/kafka-format.log" >&2; die "kafka: storage format failed"; }
   printf '%s\n' "$mode" >"$KAFKA_MODE_FILE"
@@ -597,7 +604,7 @@ start_kafka() {
       [[ -f "$logfile" ]] && mv -f "$logfile" "$logfile.1"
       log "$(node_name "$n"): starting on $HOST:$(node_port "$n") (controller $(node_ctl_port "$n"), node $n of $BROKERS)"
       launch "$(node_pidfile "$n")" "$logfile" \
-        java "-Xms$((HEAP_MB / 3))m" "-Xmx${HEAP_MB}m" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+        java "-Xms$((HEAP_MB / 3))m" "-Xmx${HEAP_MB}m" "${JVM_FLAGS[@]}" -XX:+ExitOnOutOfMemoryError \
         -Djava.awt.headless=true -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
         -cp "$(kafka_classpath)" kafka.Kafka "$(node_props "$n")"
     done
@@ -628,7 +635,7 @@ start_mongo() {
   MONGO_STARTED=$SECONDS
   # Launcher.java runs as a single source file (compiled in memory at start, no build step).
   launch "$MONGO_PID" "$MONGO_LOG" \
-    java -Xms64m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    java -Xms64m -Xmx512m "${JVM_FLAGS[@]}" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -cp "$MONGO_LIBS/*" "$MONGO_LAUNCHER" "$HOST" "$MONGO_PORT" "$MONGO_FILE"
 }
 

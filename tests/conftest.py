@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,37 @@ def infrastructure() -> Iterator[Infrastructure]:
 def namespace() -> str:
     """A topic namespace and database prefix of this test's own, so tests never see each other's events."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+# What the tests measured (the fault suite's counts and recovery times), printed in the run's summary.
+FIGURES = "figures"
+_figures: list[str] = []
+
+
+@pytest.fixture
+def figures(record_property: Callable[[str, object], None]) -> Callable[[str], None]:
+    """Record a line of figures this test measured, for the run's summary.
+
+    Not printed from the test: under pytest-xdist a test's own output is not shown; a report's user properties
+    travel to the controller, which prints them after the results (`pytest_terminal_summary` below).
+    """
+    def record(line: str) -> None:
+        record_property(FIGURES, line)
+    return record
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Keep the figures of each test's call, in the order the tests ended."""
+    if report.when == "call":
+        _figures.extend(str(value) for name, value in report.user_properties if name == FIGURES)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the figures the tests recorded."""
+    if _figures:
+        terminalreporter.section(FIGURES)
+        for line in _figures:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import base64
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -232,26 +232,25 @@ def _fuzz(base_url: str, examples: int, modes: tuple[GenerationMode, ...],
 
 
 async def test_generated_requests_against_every_services_openapi_get_no_server_error(
-    hub: Hub, capsys: pytest.CaptureFixture[str],
+    hub: Hub, figures: Callable[[str], None],
 ) -> None:
     found: dict[str, dict[str, tuple[Counter[int], Counter[str]]]] = {}
     for service in SERVICES:
         found[service] = await asyncio.to_thread(
             _fuzz, hub.url(service), EXAMPLES_PER_OPERATION, (GenerationMode.POSITIVE, GenerationMode.NEGATIVE))
-    with capsys.disabled():
-        requests = sum(sum(codes.values()) for ops in found.values() for codes, _ in ops.values())
-        operations = sum(len(ops) for ops in found.values())
-        print(f"\n[schemathesis] {requests} generated requests over {operations} operations (at most "
-              f"{EXAMPLES_PER_OPERATION} valid and {EXAMPLES_PER_OPERATION} invalid each), no 5xx")
-        for service, ops in found.items():
-            for name, (codes, _) in ops.items():
-                print(f"[schemathesis] {service} {name}: {dict(sorted(codes.items()))}")
+    requests = sum(sum(codes.values()) for ops in found.values() for codes, _ in ops.values())
+    operations = sum(len(ops) for ops in found.values())
+    figures(f"[schemathesis] {requests} generated requests over {operations} operations (at most "
+            f"{EXAMPLES_PER_OPERATION} valid and {EXAMPLES_PER_OPERATION} invalid each), no 5xx")
+    for service, ops in found.items():
+        for name, (codes, _) in ops.items():
+            figures(f"[schemathesis] {service} {name}: {dict(sorted(codes.items()))}")
     shut_out = [f"{service} {name}" for service, ops in found.items() for name, (codes, _) in ops.items()
                 if set(codes) == {401}]
     assert not shut_out, f"the generated requests never got past sign-in: {shut_out}"
 
 
-async def test_every_schema_valid_contact_is_accepted(hub: Hub, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_every_schema_valid_contact_is_accepted(hub: Hub, figures: Callable[[str], None]) -> None:
     found = await asyncio.to_thread(_fuzz, hub.url("intake"), CONTACT_EXAMPLES, (GenerationMode.POSITIVE,),
                                     ("/contacts", "POST"))
     codes, refusals = found["POST /contacts"]
@@ -260,8 +259,7 @@ async def test_every_schema_valid_contact_is_accepted(hub: Hub, capsys: pytest.C
     tolerated = ("subject_id must be unique within a contact", "special-use or reserved name",
                  "Idempotency-Key was already used")
     unexplained = {message: n for message, n in refusals.items() if not any(t in message for t in tolerated)}
-    with capsys.disabled():
-        print(f"\n[schemathesis] POST /contacts, {CONTACT_EXAMPLES} schema-valid contacts: "
-              f"{dict(sorted(codes.items()))}; refusals {dict(refusals)}")
+    figures(f"[schemathesis] POST /contacts, {CONTACT_EXAMPLES} schema-valid contacts: "
+            f"{dict(sorted(codes.items()))}; refusals {dict(refusals)}")
     assert not unexplained, unexplained
     assert codes[202] > 0

@@ -39,6 +39,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,7 @@ def _refused_sends(logs: Path, since: datetime, until: datetime) -> Counter[str]
 @pytest.mark.timeout(2400)  # about 4 minutes on a quiet two-core machine; far longer when it is shared
 async def test_nothing_lost_or_duplicated_when_brokers_of_a_three_broker_cluster_fail(
     kafka_cluster: OwnStack, on_cluster: KafkaAccess, postbox: Postbox, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    figures: Callable[[str], None],
 ) -> None:
     namespace = f"cluster{uuid.uuid4().hex[:8]}"
     bootstrap, mongo_url = kafka_cluster.bootstrap, kafka_cluster.mongo_url
@@ -261,21 +262,20 @@ async def test_nothing_lost_or_duplicated_when_brokers_of_a_three_broker_cluster
         await admin.close()
 
     found = count(landed, recorder, watched, postbox)
-    with capsys.disabled():
-        print(f"\n[cluster faults] contacts {len(landed.accepted)} accepted, {len(found.decided)} decided; "
-              f"lost {len(found.lost)}; duplicated {len(found.duplicated)}; repeats recognised by the receiver "
-              f"{found.repeats}; client retries {sum(c.retries for c in run.carried)}; "
-              f"{len(postbox.distinct_mail())} emails and {len(postbox.distinct_hooks())} webhook calls; "
-              f"run {time.monotonic() - started:.0f} s")
-        print("[cluster faults] time to recover (fault to the first decision of a contact accepted after it): "
-              + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in recovery(run).items()))
-        print("[cluster faults] back in every in-sync replica set after its start command: "
-              + ", ".join(f"{what} {seconds:.1f} s" for what, seconds in cluster.back_in_sync.items()))
-        print(f"[cluster faults] two down for {outage['ended'] - outage['began']:.1f} s: {len(outage['stored'])} "
-              f"contacts accepted and stored, outbox pending {sum(bool(d.get(OUTBOX)) for d in outage['stored'].values())}, "
-              f"published {len(outage['published'])}; decided {outage['flowed']:.1f} s after one returned; "
-              f"sends the brokers refused from two down until then, retried by the producers: "
-              f"{dict(outage['refused']) or 'none'}")
+    figures(f"[cluster faults] contacts {len(landed.accepted)} accepted, {len(found.decided)} decided; "
+            f"lost {len(found.lost)}; duplicated {len(found.duplicated)}; repeats recognised by the receiver "
+            f"{found.repeats}; client retries {sum(c.retries for c in run.carried)}; "
+            f"{len(postbox.distinct_mail())} emails and {len(postbox.distinct_hooks())} webhook calls; "
+            f"run {time.monotonic() - started:.0f} s")
+    figures("[cluster faults] time to recover (fault to the first decision of a contact accepted after it): "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in recovery(run).items()))
+    figures("[cluster faults] back in every in-sync replica set after its start command: "
+            + ", ".join(f"{what} {seconds:.1f} s" for what, seconds in cluster.back_in_sync.items()))
+    figures(f"[cluster faults] two down for {outage['ended'] - outage['began']:.1f} s: {len(outage['stored'])} "
+            f"contacts accepted and stored, outbox pending {sum(bool(d.get(OUTBOX)) for d in outage['stored'].values())}, "
+            f"published {len(outage['published'])}; decided {outage['flowed']:.1f} s after one returned; "
+            f"sends the brokers refused from two down until then, retried by the producers: "
+            f"{dict(outage['refused']) or 'none'}")
 
     # Two down: accepted, stored with the outbox entry pending, nothing published until one came back.
     assert set(outage["stored"]) == {c.referral_id for c in during}, outage["stored"].keys()

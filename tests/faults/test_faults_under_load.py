@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ from tests.support.topics import TopicRecorder
 @pytest.mark.timeout(2400)  # about 2 minutes on a quiet two-core machine; far longer when it is shared
 async def test_nothing_lost_or_duplicated_while_services_are_killed_and_the_broker_restarts(
     own_broker: OwnStack, on_own_broker: KafkaAccess, postbox: Postbox, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    figures: Callable[[str], None],
 ) -> None:
     bootstrap, mongo_url = own_broker.bootstrap, own_broker.mongo_url
     broker = own_broker.control()
@@ -70,16 +71,15 @@ async def test_nothing_lost_or_duplicated_while_services_are_killed_and_the_brok
         broker.start()
 
     found = count(landed, recorder, watched, postbox)
-    with capsys.disabled():
-        recovery = run.recovery()
-        print(f"\n[faults] contacts {len(landed.accepted)} accepted, {len(found.decided)} decided; "
-              f"kills {run.kills}; restarts {run.restarts} (broker 1); lost {len(found.lost)}; "
-              f"duplicated {len(found.duplicated)}; repeats recognised by the receiver {found.repeats}; "
-              f"client retries {sum(c.retries for c in run.carried)}; "
-              f"{len(postbox.distinct_mail())} emails and {len(postbox.distinct_hooks())} webhook calls; "
-              f"run {time.monotonic() - started:.0f} s")
-        print("[faults] time to recover (fault to the next decision): "
-              + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in recovery.items()))
+    recovery = run.recovery()
+    figures(f"[faults] contacts {len(landed.accepted)} accepted, {len(found.decided)} decided; "
+            f"kills {run.kills}; restarts {run.restarts} (broker 1); lost {len(found.lost)}; "
+            f"duplicated {len(found.duplicated)}; repeats recognised by the receiver {found.repeats}; "
+            f"client retries {sum(c.retries for c in run.carried)}; "
+            f"{len(postbox.distinct_mail())} emails and {len(postbox.distinct_hooks())} webhook calls; "
+            f"run {time.monotonic() - started:.0f} s")
+    figures("[faults] time to recover (fault to the next decision): "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in recovery.items()))
     assert not found.lost, found.lost
     assert not found.duplicated, found.duplicated
     assert found.decided == landed.accepted

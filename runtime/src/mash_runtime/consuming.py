@@ -348,6 +348,7 @@ def subscribe(
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             max_poll_interval_ms=300_000,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             batch=True,
             max_records=batch,
             batch_timeout_ms=settings.consumer_batch_linger_ms,
@@ -361,6 +362,7 @@ def subscribe(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=300_000,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_workers=workers,
         decoder=_undecoded,
     )(consuming.one)

@@ -48,6 +48,12 @@ class HubSettings(BaseSettings):
         description="How often the Kafka clients refresh the cluster's metadata (Kafka's metadata.max.age.ms); also "
         "how soon a topic subscribed until it exists (another hub's, in a region) is picked up once created.",
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        500, ge=1, le=30_000,
+        description="How long the broker may hold a consumer's fetch when nothing has arrived (Kafka's "
+        "fetch.max.wait.ms). A record that arrives is answered at once whatever this is; what it sets is how often "
+        "an idle consumer asks again, and how long a redelivery (a seek back) can wait for the fetch in flight.",
+    )
     topic_namespace: str = Field("", pattern=r"^[a-z0-9-]*$", description="Prefix for every topic name.")
     topic_partitions: int = Field(3, ge=1, le=64)
     consumer_max_attempts: int = Field(8, ge=1, description="Failures before a message is dead-lettered.")
