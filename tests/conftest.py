@@ -26,6 +26,13 @@ KAFKA_ACCESS = KafkaAccess.from_environment()
 # libraries (demo.forkserver) instead of paying 2.5 to 3.3 CPU-seconds of imports for each on two cores.
 # `MASH_HUB_FORK_SERVER=0 pytest ...` starts them with a plain exec, as the demo and deployments do.
 os.environ.setdefault(FORK_SERVER_SWITCH, "1")
+# The tests' hubs, services and kits idle most of their lives, on two cores shared with the brokers: an idle
+# consumer asks the broker again every fetch wait, so a longer one costs both sides less (an idle hub's services
+# measured 4.8 against 3.6 CPU-s a minute, and the broker 4.5 against 2.7 for it, at 500 and 3,000 ms). A record
+# that arrives is still fetched at once; a redelivery may wait up to this long. MASH_KAFKA_FETCH_MAX_WAIT_MS=500
+# runs them with Kafka's default (the deployments' default too).
+os.environ.setdefault("MASH_KAFKA_FETCH_MAX_WAIT_MS", "2000")
+os.environ.setdefault("MASH_AGENCY_FETCH_MAX_WAIT_MS", os.environ["MASH_KAFKA_FETCH_MAX_WAIT_MS"])
 # Under pytest-xdist, the end-to-end and browser packages run as one unit on one worker, one test after another as
 # in a serial run: the browser modules share one package-scoped hub, and both packages run whole hubs whose
 # tests allow the simulated agencies a bounded window to answer (20 s), which two hubs starting at once on two
@@ -121,7 +128,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling
 
     class SharedHubScheduling(LoadScopeScheduling):
-        """Loadscope, with the whole-hub packages as one unit."""
+        """Loadscope, with the whole-hub packages as one unit, and the units that start processes dealt first."""
+
+        ordered = False
 
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.startswith(WHOLE_HUB_PACKAGES):
@@ -130,4 +139,27 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
                 return "region packages"
             return super()._split_scope(nodeid)
 
+        def _assign_work_unit(self, node: Any) -> None:
+            if not self.ordered:
+                self.ordered = True
+                units = sorted(self.workqueue.items(), key=lambda unit: (_starts_processes(config.rootpath, unit[0]),
+                                                                       len(unit[1])), reverse=True)
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
+
     return SharedHubScheduling(config, log)
+
+
+def _starts_processes(root: Path, scope: str) -> bool:
+    """Whether a unit of work starts service processes (demo.hub), and so takes minutes rather than seconds.
+
+    xdist deals the units with the most tests first; a module with one test that starts a hub of processes
+    (test_replicas.py) came last and ran alone while the other workers had finished (measured: the last minutes
+    of the real-stack step at half the machine). Dealt first, it runs while the quick modules fill the gaps.
+    """
+    if scope in ("whole-hub packages", "region packages"):
+        return True
+    module = root / scope.split("::", 1)[0]
+    return any(path.is_file() and "demo.hub import" in path.read_text(encoding="utf-8")
+               for path in (module, module.parent / "conftest.py"))

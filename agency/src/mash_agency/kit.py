@@ -233,6 +233,7 @@ def _answer_requests(kit: AgencyKit, namespace: str | None, pause: Pause) -> Def
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=settings.workers,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         title=f"{settings.name} enquiry requests" + (f" from {namespace}" if namespace else ""),
     )
     # Not a batch subscriber, so always a DefaultSubscriber (or its concurrent form) at run time.

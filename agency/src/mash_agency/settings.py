@@ -78,6 +78,11 @@ class AgencySettings(BaseSettings):
     topic_partitions: int = Field(3, ge=1, description="Partitions of the request topic, if the kit creates it.")
     topic_replication: int = Field(1, ge=1, description="Replication factor, if the kit creates the topic.")
     workers: int = Field(1, ge=1, le=64, description="Partitions answered concurrently by one copy.")
+    fetch_max_wait_ms: int = Field(
+        500, ge=1, le=30_000,
+        description="How long the broker may hold the kit's fetch when no request has arrived (Kafka's "
+        "fetch.max.wait.ms): a request that arrives is read at once; longer means an idle kit asks less often.",
+    )
     retry_backoff: float = Field(5.0, ge=0, description="Seconds to wait before a failed request comes back.")
     never_answer: bool = Field(False, description="Simulations only: a silent agency that never reads or answers.")
 
