@@ -93,9 +93,9 @@ need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
 
 # Every JVM this script starts (brokers, mongo-java-server, Kafka's tools) runs beside the hub and its tests on a
 # developer's or CI's two cores, so it is tuned for little CPU, not peak throughput: C1 only (TieredStopAtLevel=1;
-# C2's compiler threads were most of a broker's CPU in a test run) and the serial collector (no GC threads
-# competing for the two cores; the heaps are small). Measured (docs/testing.md): a broker carrying the same four
-# test modules used 8.0 CPU-s instead of 18.6. MASH_JVM_OPTS replaces them (a space-separated list).
+# no C2 compilations, a broker's biggest saving) and the serial collector (no GC threads competing for the two
+# cores; the heaps are small). Measured (docs/testing.md): a broker carrying the same four test modules used 8.0
+# CPU-s instead of 18.6 (C1 only: 11.5; serial only: 14.4). MASH_JVM_OPTS replaces them (a space-separated list).
 read -r -a JVM_FLAGS <<<"${MASH_JVM_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
 
 for p in "$KAFKA_PORT" "$KAFKA_CTL_PORT" "$KAFKA_TLS_PORT" "$MONGO_PORT" "$TIMEOUT"; do
