@@ -54,6 +54,9 @@ async def hub(
     # Every process here reads one machine's clock, so decision needs none of the 30 s it allows for skew between
     # machines: with 2 s, a token of the sessions tests' 5 s is refused 7 s after it was issued, not 35.
     service_env["decision"]["MASH_OIDC_LEEWAY_SECONDS"] = "2"
+    # The pages wait up to 30 s for a service (10 by default): at the start of `make test`'s second step the two cores
+    # carry this hub, the region's, the fault suite's and the cluster at once, and a page once met decision's 10 s.
+    service_env.setdefault("workspace", {})["MASH_WORKSPACE_API_TIMEOUT_SECONDS"] = "30"
     # Unlike any deployment: a workspace clock the tests can move (mash_workspace.moved_clock; 0 until one does).
     service_env.setdefault("workspace", {})["MASH_WORKSPACE_TEST_CLOCK_OFFSET_FILE"] = str(clock_offset_file(workdir))
     config = HubConfig(

@@ -8,6 +8,7 @@ connections or is too slow is a 503 `ApiError` the pages show as the problem pag
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import quote
@@ -16,6 +17,8 @@ import httpx
 
 QueryPairs = list[tuple[str, str | int | float | bool | None]]
 Params = dict[str, str] | QueryPairs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -75,7 +78,13 @@ class ServiceClient:
         try:
             response = await self.http.request(method, path, json=json, params=params, headers=sent)
         except httpx.HTTPError as exc:  # down, refusing connections or too slow: a refusal the pages can show
+            # The person sees the problem page; the operator needs which service and why (never the path's values).
+            log.warning("service did not answer", extra={"fields": {
+                "service": str(self.http.base_url), "method": method, "error": type(exc).__name__}})
             raise ApiError(503, f"{self.http.base_url.host} did not answer ({type(exc).__name__})") from exc
+        if response.status_code >= 500:
+            log.warning("service failed", extra={"fields": {
+                "service": str(self.http.base_url), "method": method, "status": response.status_code}})
         if response.status_code >= 400:
             raise error_of(response)
         return response
