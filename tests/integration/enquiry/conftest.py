@@ -23,8 +23,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from mash_agency import AgencyAdapter, AgencyKit, AgencySettings, build_kit
 from mash_enquiry.app import create_app
+from mash_enquiry.bootstrap import bootstrap
 from mash_enquiry.settings import EnquirySettings
 from mash_runtime.auth import Role, issue_token
+from mash_runtime.clock import Clock
 from mash_runtime.settings import DEVELOPMENT_JWT_SECRET
 from mash_schemas import (
     Address,
@@ -107,10 +109,11 @@ def desk_settings(infrastructure: Infrastructure, namespace: str) -> EnquirySett
 
 
 @contextlib.asynccontextmanager
-async def running_desk(settings: EnquirySettings) -> AsyncIterator[httpx.AsyncClient]:
+async def running_desk(settings: EnquirySettings, clock: Clock | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """Run the enquiry service in this process, as `python -m mash_enquiry` would; yield a client on its
-    HTTP routes."""
-    app = create_app(settings)
+    HTTP routes. A test that reaches reminder points and due times passes a FixedClock and moves it,
+    rather than waiting for the wall clock (a loaded machine can sleep through a short window)."""
+    app = create_app(settings) if clock is None else bootstrap(settings, clock=clock).app
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://enquiry.test", timeout=15.0) as http:
