@@ -1,12 +1,15 @@
-"""Topics are created with the retention the schedule gives them (retention.ms), on the real broker."""
+"""Topics are created with the retention the schedule gives them (retention.ms), on the real broker; a topic the
+broker knows is left alone, and one it refuses to create stops the start with its reason."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError
 from mash_runtime.broker import broker_security
 from mash_runtime.settings import HubSettings
 from mash_runtime.topics_admin import ensure_topics
@@ -57,3 +60,46 @@ async def test_topics_keep_what_the_retention_schedule_says(infrastructure: Infr
         settings.topic(SUBJECT_ERASED): 60 * DAY_MS,
         settings.topic(LEGAL_HOLD): 6 * 365 * DAY_MS,
     }
+
+
+def _admin_kwargs(settings: HubSettings) -> dict[str, Any]:
+    if broker_security(settings) is None:
+        return {}
+    return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": settings.kafka_username,
+            "sasl_plain_password": settings.kafka_password.get_secret_value() if settings.kafka_password else None}
+
+
+async def test_a_topic_the_broker_knows_is_left_as_it_is(
+    infrastructure: Infrastructure, namespace: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The second start asks about its topics by name and creates nothing: the partitions the first gave stand."""
+    settings = HubSettings(environment="test", topic_namespace=namespace, kafka_bootstrap=infrastructure.kafka_bootstrap)
+    topic = settings.topic(REFERRAL_RECEIVED)
+    await ensure_topics(settings, [topic], {topic: 2})
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="mash_runtime.topics_admin"):
+        await ensure_topics(settings, [topic])  # the settings' partition count (3) would differ
+    assert [r.getMessage() for r in caplog.records if r.name == "mash_runtime.topics_admin"] == []
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **_admin_kwargs(settings))
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    assert len(described["partitions"]) == 2
+
+
+async def test_a_topic_the_broker_refuses_stops_the_start_naming_it_and_the_reason(
+    infrastructure: Infrastructure, namespace: str,
+) -> None:
+    """Three copies asked of a single broker: the creation is refused, and the service does not carry on
+    without its topic (the broker's auto-creation would later make it with the broker's defaults)."""
+    settings = HubSettings(environment="test", topic_namespace=namespace, kafka_bootstrap=infrastructure.kafka_bootstrap,
+                           kafka_replication_factor=3, kafka_min_insync_replicas=2)
+    topic = settings.topic(REFERRAL_RECEIVED)
+    with pytest.raises(KafkaError) as refused:
+        await ensure_topics(settings, [topic])
+    assert f"the broker refused to create topics: {topic}: " in str(refused.value)
+    assert "replication factor" in str(refused.value).lower()
