@@ -133,6 +133,7 @@ class RegionRun:
     async def _feeds_exist(self) -> None:
         """Wait until every router has created its force's feed (the force may only write to it)."""
         from aiokafka.admin import AIOKafkaAdminClient
+        from mash_runtime.topics_admin import unknown_topics
 
         feeds = {self.region.police_feed_topic(force.id) for force in self.region.police_forces}
         access = self.kafka_access
@@ -144,7 +145,7 @@ class RegionRun:
                 for process in self.shared:
                     if not process.running:
                         raise AssertionError(f"{process.name} exited; see {process.log_path}")
-                return feeds <= set(await admin.list_topics())
+                return not await unknown_topics(admin, sorted(feeds))  # asks about these topics only
 
             await eventually(created, timeout=120, interval=0.2, what="the police routers' feeds")
         finally:

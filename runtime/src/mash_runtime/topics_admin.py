@@ -64,7 +64,7 @@ async def ensure_topics(settings: HubSettings, topics: Iterable[str], partitions
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **kwargs)
     await admin.start()
     try:
-        unknown = await _unknown_topics(admin, wanted)
+        unknown = await unknown_topics(admin, wanted)
         missing = [
             NewTopic(
                 name=name,
@@ -82,7 +82,7 @@ async def ensure_topics(settings: HubSettings, topics: Iterable[str], partitions
         await admin.close()
 
 
-async def _unknown_topics(admin: AIOKafkaAdminClient, wanted: list[str]) -> list[str]:
+async def unknown_topics(admin: AIOKafkaAdminClient, wanted: list[str]) -> list[str]:
     """Which of `wanted` the broker does not know: one metadata request naming them, auto-creation off (the
     local stack's broker auto-creates, with its defaults, any topic a plain metadata request names). A topic
     this principal may not describe is left alone, as the full listing used to leave it out."""
