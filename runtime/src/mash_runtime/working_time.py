@@ -7,6 +7,7 @@ held by the emergency duty team out of hours, so their clock (ContinuousCalendar
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -154,10 +155,9 @@ class WorkingCalendar:
     def bank_holidays(self, year: int) -> frozenset[date]:
         """The bank holidays of `year` in the hub's country and subdivision (from the `holidays` library)."""
         if year not in self._bank_holidays_by_year:
-            found = holidays.country_holidays(
-                self.hours.bank_holidays_country, subdiv=self.hours.bank_holidays_subdivision, years=year
+            self._bank_holidays_by_year[year] = _bank_holidays(
+                self.hours.bank_holidays_country, self.hours.bank_holidays_subdivision, year
             )
-            self._bank_holidays_by_year[year] = frozenset(found.keys())
         return self._bank_holidays_by_year[year]
 
     def is_working_day(self, day: date) -> bool:
@@ -316,3 +316,11 @@ class ContinuousCalendar:
     def one_working_day_after(self, received_at: datetime) -> datetime:
         """Twenty-four hours later."""
         return self.add_working_time(received_at, timedelta(days=1))
+
+
+@functools.cache
+def _bank_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """A country's bank holidays in `year`, worked out once per process: a calendar is built for every clock
+    (decision's timescales hold several, a test builds one per service it starts), and the rules do not change
+    while the process runs."""
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year).keys())
