@@ -12,7 +12,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 from mash_runtime.broker import broker_security
 from mash_runtime.settings import HubSettings
-from mash_runtime.topics_admin import ensure_topics
+from mash_runtime.topics_admin import ensure_topics, unknown_topics
 from mash_schemas.topics import DEAD_LETTER, LEGAL_HOLD, REFERRAL_RECEIVED, SUBJECT_ERASED
 
 from tests.support.infrastructure import Infrastructure
@@ -70,25 +70,36 @@ def _admin_kwargs(settings: HubSettings) -> dict[str, Any]:
             "sasl_plain_password": settings.kafka_password.get_secret_value() if settings.kafka_password else None}
 
 
-async def test_a_topic_the_broker_knows_is_left_as_it_is(
+async def test_a_topic_the_broker_knows_is_left_as_it_is_and_asking_creates_nothing(
     infrastructure: Infrastructure, namespace: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The second start asks about its topics by name and creates nothing: the partitions the first gave stand."""
+    """The second start asks about its topics by name and creates nothing: the partitions the first gave stand. Asking
+    about a topic the broker does not know does not create it (the local broker auto-creates topics a plain
+    metadata request names)."""
     settings = HubSettings(environment="test", topic_namespace=namespace, kafka_bootstrap=infrastructure.kafka_bootstrap)
     topic = settings.topic(REFERRAL_RECEIVED)
     await ensure_topics(settings, [topic], {topic: 2})
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="mash_runtime.topics_admin"):
-        await ensure_topics(settings, [topic])  # the settings' partition count (3) would differ
-    assert [r.getMessage() for r in caplog.records if r.name == "mash_runtime.topics_admin"] == []
-
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **_admin_kwargs(settings))
     await admin.start()
-    try:
+
+    async def partitions() -> int | None:
+        """The topic's partition count once the broker describes it (KRaft applies a creation after answering)."""
         [described] = await admin.describe_topics([topic])
+        return len(described["partitions"]) if described["error_code"] == 0 and described["partitions"] else None
+
+    try:
+        assert await eventually(partitions, timeout=30, what="the topic described") == 2
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="mash_runtime.topics_admin"):
+            await ensure_topics(settings, [topic])  # the settings' partition count (3) would differ
+        assert [r.getMessage() for r in caplog.records if r.name == "mash_runtime.topics_admin"] == []
+        assert await partitions() == 2
+
+        unheard_of = settings.topic("not.a.hub.topic")
+        assert await unknown_topics(admin, [topic, unheard_of]) == [unheard_of]
+        assert await unknown_topics(admin, [unheard_of]) == [unheard_of]  # the first look-up did not create it
     finally:
         await admin.close()
-    assert len(described["partitions"]) == 2
 
 
 async def test_a_topic_the_broker_refuses_stops_the_start_naming_it_and_the_reason(

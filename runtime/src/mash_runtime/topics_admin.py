@@ -77,7 +77,8 @@ async def ensure_topics(settings: HubSettings, topics: Iterable[str], partitions
         if missing:
             response = await admin.create_topics(missing)
             created = _created(response.to_object()["topic_errors"])
-            log.info("topics created", extra={"fields": {"topics": created}})
+            if created:  # none when another service won the race (or the broker had not yet said it knew them)
+                log.info("topics created", extra={"fields": {"topics": created}})
     finally:
         await admin.close()
 
