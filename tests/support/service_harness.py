@@ -196,11 +196,20 @@ class OnTheRealStack(_Harness[ServiceT]):
     @pytest.fixture
     async def hub(self, clock: FixedClock, infrastructure: Infrastructure,
                   namespace: str) -> AsyncIterator[RunningService[ServiceT]]:
-        """The service, started against the real servers in a namespace and database of its own."""
+        """The service, started against the real servers in a namespace and database of its own.
+
+        Its topics have one partition each unless the class says otherwise. A scenario here is about a use case,
+        not about partitioning: one referral's records share a partition either way, and with one partition a
+        record that blocked would block everything after it, so nothing a scenario proves gets easier. Every test
+        here makes a namespace, and the broker's CPU to create and serve it is about halved (enquiry's seven
+        scenarios: 3-4 broker CPU-s against 6-7). Partitioning itself is proven by the tests about it (agency
+        copies sharing requests, replicas, consumer workers, the cluster), on the hub's three.
+        """
+        overrides: dict[str, Any] = {"topic_partitions": 1, **self.settings_overrides}
         settings = self.settings_class(
             environment="test", topic_namespace=namespace, log_level="WARNING",
             kafka_bootstrap=infrastructure.kafka_bootstrap, mongo_url=infrastructure.mongo_url,
-            mongo_database=f"{namespace}_service", relay_poll_seconds=0.1, **self.settings_overrides,
+            mongo_database=f"{namespace}_service", relay_poll_seconds=0.1, **overrides,
         )
         service = type(self).bootstrap(settings, clock=clock)
         records: dict[str, list[dict[str, Any]]] = {}
