@@ -19,6 +19,14 @@ PY := $(CURDIR)/.venv/bin/python
 HUB_WORKERS ?= 3
 # The unit tests `make test-unit` runs; `make test` runs the chart's (which wait for helm's build) in its second step.
 UNIT_TESTS ?= unit
+# Where each pytest run collects: the markers choose the tests, these folders only spare each process importing
+# the modules its marker would deselect (collecting the whole tree cost a process 11.8 CPU-s, the fault suite's
+# folder 4.6; step 2 runs seven such processes). tests/unit/test_make_targets_collect_every_test.py checks that
+# every test folder is collected by one of them.
+UNIT_PATHS := tests/unit
+STACK_PATHS := tests/integration tests/e2e tests/browser
+FAULT_PATHS := tests/faults
+CHART_PATHS := tests/unit/deploy
 # The stack's addresses and topic replication, as `infra/stack.sh env` prints them for its shape (one broker,
 # or every broker of `make up BROKERS=3`), exported for the command that follows.
 STACK_ENV := exports="$$(bash infra/stack.sh env)" && eval "$$exports" &&
@@ -55,17 +63,17 @@ test: ## Lint, type-check, check import boundaries and run every test (unit, int
 	@$(MAKE) --no-print-directory -j 3 --output-sync=target test-stack test-faults test-chart
 
 test-unit: install ## Only the fast in-memory tests (no servers), on every core (pytest-xdist)
-	@$(PY) -m pytest -m "$(UNIT_TESTS)" -n auto $(PYTEST_ARGS)
+	@$(PY) -m pytest -m "$(UNIT_TESTS)" -n auto $(PYTEST_ARGS) $(UNIT_PATHS)
 
 # `make test`'s second step runs these three at once (docs/testing.md): none of them stops what another uses.
 test-stack: install up ## The integration, end-to-end and browser tests on the running stack (HUB_WORKERS workers)
-	@$(STACK_ENV) $(PY) -m pytest -n $(HUB_WORKERS) --dist loadscope -m "not unit and not faults" $(PYTEST_ARGS)
+	@$(STACK_ENV) $(PY) -m pytest -n $(HUB_WORKERS) --dist loadscope -m "not unit and not faults" $(PYTEST_ARGS) $(STACK_PATHS)
 
 test-faults: install up ## The fault suite: its broker-stopping tests on stacks of their own, the rest on the running stack (a worker per module)
-	@$(STACK_ENV) $(PY) -m pytest -n 3 --dist loadfile -m faults $(PYTEST_ARGS)
+	@$(STACK_ENV) $(PY) -m pytest -n 3 --dist loadfile -m faults $(PYTEST_ARGS) $(FAULT_PATHS)
 
 test-chart: install ## The Helm chart's tests (they wait for the background build of helm and kubeconform)
-	@$(PY) -m pytest -m chart $(PYTEST_ARGS)
+	@$(PY) -m pytest -m chart $(PYTEST_ARGS) $(CHART_PATHS)
 
 asyncapi: install ## Validate schemas/json/asyncapi.json with the AsyncAPI CLI
 	@bash infra/asyncapi/validate.sh

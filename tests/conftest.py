@@ -49,6 +49,32 @@ def pytest_configure(config: pytest.Config) -> None:
         authenticate_raw_clients(KAFKA_ACCESS, ADMIN)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test's markers agree with its folder, before `-m` deselects anything.
+
+    Each of `make test`'s pytest runs collects only its own folders (the Makefile's UNIT_PATHS, STACK_PATHS,
+    FAULT_PATHS) and chooses by marker within them, so a test whose marker disagrees with its folder would be run by
+    none of them: an unmarked test in tests/unit, a unit test in tests/integration. Stop the run instead.
+    """
+    misplaced = []
+    for item in items:
+        path = Path(str(item.fspath)).as_posix()
+        marks = {mark.name for mark in item.iter_markers()}
+        if "/tests/unit/" in path:
+            wrong = "unit" not in marks
+        elif "/tests/faults/" in path:
+            wrong = "unit" in marks  # tests/faults/conftest.py marks every test there `faults`
+        else:
+            wrong = bool(marks & {"unit", "faults"})
+        if wrong:
+            misplaced.append(item.nodeid)
+    if misplaced:
+        raise pytest.UsageError("tests whose markers disagree with their folder (tests/unit: unit; elsewhere not "
+                                "unit, and faults only in tests/faults), so no make target would run them: "
+                                + ", ".join(misplaced))
+
+
 @pytest.fixture(autouse=True)
 def operator_credentials(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """A test on the real servers runs services and kits in this process as the operator (a super user)."""
