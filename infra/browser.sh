@@ -15,6 +15,7 @@
 # Chromium's headless shell comes first: the tests only ever run headless, and the shell (the "old headless"
 # Playwright itself launches for headless runs) did the same browser tests for a fifth of the full browser's
 # CPU (two modules, ten tests: 4.7 against 26.1 CPU-s), and its package is the smaller download.
+#
 # Quick when a browser is there: nothing is installed, one `--version` is run.
 set -euo pipefail
 
@@ -92,7 +93,7 @@ if [[ "$(id -u)" == 0 && -z "${MASH_BROWSER_NO_APT:-}" ]] && command -v apt-get 
         find_existing
         log "apt-get installed chromium-headless-shell, but no working executable was found"
     else
-        log "apt-get could not install chromium"
+        log "apt-get could not install chromium-headless-shell"
     fi
 fi
 

@@ -115,4 +115,3 @@ def _created(results: list[dict[str, Any]]) -> list[str]:
     if refused:
         raise KafkaError("the broker refused to create topics: " + "; ".join(refused))
     return created
-
