@@ -192,7 +192,7 @@ case "${1:-install}" in
     # shares the cores with as an equal, whatever `nice` says inside it: a clean-clone run measured the build
     # taking 35-40% of both cores while the unit tests, which gate the next step, waited. The group's own nice
     # (/proc/self/autogroup) puts it behind everything else, as intended.
-    nohup nice -n 19 setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec bash "$0" install' \
+    nohup nice -n 19 setsid bash -c 'echo 19 2>/dev/null >/proc/self/autogroup; exec bash "$0" install' \
       "${BASH_SOURCE[0]}" >"$LOG" 2>&1 </dev/null &
     ;;
   paths)
