@@ -4,13 +4,11 @@ broker knows is left alone, and one it refuses to create stops the start with it
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
-from mash_runtime.broker import broker_security
 from mash_runtime.settings import HubSettings
 from mash_runtime.topics_admin import ensure_topics, unknown_topics
 from mash_schemas.topics import DEAD_LETTER, LEGAL_HOLD, REFERRAL_RECEIVED, SUBJECT_ERASED
@@ -27,12 +25,7 @@ async def test_topics_keep_what_the_retention_schedule_says(infrastructure: Infr
     bases = [REFERRAL_RECEIVED, DEAD_LETTER, SUBJECT_ERASED, LEGAL_HOLD]
     await ensure_topics(settings, [settings.topic(base) for base in bases])
 
-    kwargs: dict[str, Any] = {}
-    if broker_security(settings) is not None:
-        kwargs = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
-                  "sasl_plain_username": settings.kafka_username,
-                  "sasl_plain_password": settings.kafka_password.get_secret_value() if settings.kafka_password else None}
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **kwargs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)  # as the operator (tests/conftest.py)
     await admin.start()
 
     async def described_retention() -> dict[str, int] | None:
@@ -62,14 +55,6 @@ async def test_topics_keep_what_the_retention_schedule_says(infrastructure: Infr
     }
 
 
-def _admin_kwargs(settings: HubSettings) -> dict[str, Any]:
-    if broker_security(settings) is None:
-        return {}
-    return {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
-            "sasl_plain_username": settings.kafka_username,
-            "sasl_plain_password": settings.kafka_password.get_secret_value() if settings.kafka_password else None}
-
-
 async def test_a_topic_the_broker_knows_is_left_as_it_is_and_asking_creates_nothing(
     infrastructure: Infrastructure, namespace: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -79,7 +64,7 @@ async def test_a_topic_the_broker_knows_is_left_as_it_is_and_asking_creates_noth
     settings = HubSettings(environment="test", topic_namespace=namespace, kafka_bootstrap=infrastructure.kafka_bootstrap)
     topic = settings.topic(REFERRAL_RECEIVED)
     await ensure_topics(settings, [topic], {topic: 2})
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **_admin_kwargs(settings))
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)  # as the operator (tests/conftest.py)
     await admin.start()
 
     async def partitions() -> int | None:

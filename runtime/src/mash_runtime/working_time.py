@@ -140,7 +140,6 @@ class WorkingCalendar:
         self.zone = ZoneInfo(self.hours.timezone)
         self._closed = frozenset(self.hours.closed_dates)
         self._weekdays = frozenset(day.number for day in self.hours.working_days)
-        self._bank_holidays_by_year: dict[int, frozenset[date]] = {}
         # The first look-up loads the country's holiday rules: about a CPU-second, over 20 s on a busy
         # machine, which in a service's event loop stalled its consumers past their heartbeat on the
         # first referral. Taken here, at start-up, instead.
@@ -154,11 +153,7 @@ class WorkingCalendar:
 
     def bank_holidays(self, year: int) -> frozenset[date]:
         """The bank holidays of `year` in the hub's country and subdivision (from the `holidays` library)."""
-        if year not in self._bank_holidays_by_year:
-            self._bank_holidays_by_year[year] = _bank_holidays(
-                self.hours.bank_holidays_country, self.hours.bank_holidays_subdivision, year
-            )
-        return self._bank_holidays_by_year[year]
+        return _bank_holidays(self.hours.bank_holidays_country, self.hours.bank_holidays_subdivision, year)
 
     def is_working_day(self, day: date) -> bool:
         """True when the hub works on `day`: a working weekday, not a bank holiday, not a closure."""
