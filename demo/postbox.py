@@ -46,6 +46,7 @@ class Mail:
     subject: str
     message_id: str
     body: str
+    connection: str = ""  # the client's address and port: which SMTP connection carried it
 
 
 @dataclass
@@ -64,6 +65,7 @@ class _SmtpHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         self._postbox.smtp_in_flight += 1
+        self._postbox.smtp_sessions[id(session)] = server.transport
         try:
             if self._postbox.smtp_delay:
                 await asyncio.sleep(self._postbox.smtp_delay)  # a slow mail server, not a test's wait
@@ -74,6 +76,7 @@ class _SmtpHandler:
         self._postbox.mail.append(Mail(
             to=list(envelope.rcpt_tos), subject=str(parsed["Subject"]), message_id=str(parsed["Message-ID"]),
             body=body.get_content() if body is not None else "",
+            connection=f"{session.peer[0]}:{session.peer[1]}",
         ))
         return "250 Message accepted for delivery"
 
@@ -88,6 +91,9 @@ class Postbox:
     refused_hooks: int = 0
     smtp_delay: float = 0.0
     smtp_in_flight: int = 0
+    # The server side of each SMTP connection that has carried a message, so a test can hang up on the clients.
+    smtp_sessions: dict[int, Any] = field(default_factory=dict)
+    _controller: Controller | None = None
     smtp_port: int = field(default_factory=free_port)
     webhook_port: int = field(default_factory=free_port)
 
@@ -116,6 +122,13 @@ class Postbox:
         """One email per Message-ID: what a receiving mail system that drops repeats keeps."""
         return {m.message_id: m for m in reversed(self.mail)}
 
+    def hang_up_smtp(self) -> None:
+        """Close every SMTP connection from the server's side, as a server does with clients idle too long."""
+        assert self._controller is not None, "the postbox is not running"
+        sessions, self.smtp_sessions = self.smtp_sessions, {}
+        for transport in sessions.values():
+            self._controller.loop.call_soon_threadsafe(transport.close)
+
     def distinct_hooks(self) -> dict[str, Hook]:
         """One call per Idempotency-Key: what a receiver that honours the key applies."""
         return {h.idempotency_key: h for h in reversed(self.hooks)}
@@ -140,6 +153,7 @@ class Postbox:
         """Run both servers while the block runs."""
         controller = Controller(_SmtpHandler(self), hostname="127.0.0.1", port=self.smtp_port)
         controller.start()
+        self._controller = controller
         app = Starlette(routes=[Route("/hooks/{name}", self._hook, methods=["POST"])])
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.webhook_port, log_config=None,
                                                access_log=False, lifespan="off"))

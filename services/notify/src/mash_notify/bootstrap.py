@@ -46,9 +46,10 @@ def bootstrap(settings: NotifySettings, *, database: AsyncDatabase[dict[str, Any
     runtime = ServiceRuntime(settings, database=database, broker=broker, clock=clock, topic_admin=topic_admin)
     store = NotifyStore(runtime.store(DELIVERIES))
     if channels is None:
-        webhooks = WebhookChannel(settings.send_timeout_seconds, clock)
+        email, webhooks = EmailChannel(settings), WebhookChannel(settings.send_timeout_seconds, clock)
+        runtime.on_shutdown(email.close)
         runtime.on_shutdown(webhooks.close)
-        channels = Channels(EmailChannel(settings), webhooks)
+        channels = Channels(email, webhooks)
     deliveries = Deliveries(settings, store, load_recipients(settings.recipients_file), runtime.audit, channels,
                             runtime.clock)
     runtime.on_startup(store.ensure_indexes)
