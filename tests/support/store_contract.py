@@ -171,6 +171,32 @@ class StoreContract:
         assert await store.apply("B", lambda _state: None) is False
         assert await store.get("B") is None
 
+    async def test_a_change_on_the_document_as_seen_needs_no_read_and_a_stale_one_is_read_again(
+        self, stores: list[AggregateStore]
+    ) -> None:
+        mine, other = stores
+        await mine.apply("A", add_one, event_id="e1")
+        seen = await mine.collection.find_one({"_id": "A"})
+        decided: list[dict[str, Any] | None] = []
+
+        def add_one_noting(state: dict[str, Any] | None) -> Change:
+            decided.append(state)
+            return add_one(state)
+
+        assert await mine.apply("A", add_one_noting, event_id="e2", seen=seen) is True
+        assert decided == [{"count": 1}]
+
+        # Someone writes after `seen` was read: the change on the stale view loses the version check and is
+        # decided again on what is there now, so neither write is lost.
+        stale = await mine.collection.find_one({"_id": "A"})
+        await other.apply("A", add_one, event_id="e3")
+        decided.clear()
+        assert await mine.apply("A", add_one_noting, event_id="e4", seen=stale) is True
+        assert decided == [{"count": 2}, {"count": 3}]
+        assert await mine.get("A") == {"count": 4}
+        doc = await other.collection.find_one({"_id": "A"})
+        assert doc[INBOX] == ["e1", "e2", "e3", "e4"]
+
     async def test_queued_events_wait_in_the_outbox_until_cleared(self, stores: list[AggregateStore]) -> None:
         writer, relay = stores
         await writer.apply("A", lambda s: Change(state={"x": 1}, events=[entry("e1"), entry("e2")]))

@@ -132,6 +132,7 @@ class AggregateStore:
         event_id: str | None = None,
         attempts: int = 20,
         likely_new: bool = False,
+        seen: dict[str, Any] | None = None,
     ) -> bool:
         """Run `decide` on the current state and store its change atomically.
 
@@ -143,13 +144,20 @@ class AggregateStore:
         first attempt then decides on None and inserts without reading first, saving a store round trip. If
         the aggregate does exist, the insert fails on its `_id` and the next attempt reads it and decides
         again (at once: that was not a race), so the outcome is the same as reading first.
+
+        `seen` is the whole document as the caller last read or wrote it (bookkeeping and version included):
+        the first attempt decides on it instead of reading. If anyone has written since, the write loses the
+        version check and the next attempt reads afresh, so the outcome is again the same as reading first.
         """
         batch = batching.current()  # within a consumed batch: read and write with its other records
         for attempt in range(attempts):
             blind = likely_new and attempt == 0
-            if attempt and not (likely_new and attempt == 1):
-                await _back_off(attempt - 1 if likely_new else attempt)
-            doc = None if blind else await self._read(aggregate_id, batch)
+            if attempt and not ((likely_new or seen is not None) and attempt == 1):
+                await _back_off(attempt - 1 if likely_new or seen is not None else attempt)
+            if attempt == 0 and seen is not None:
+                doc: dict[str, Any] | None = seen
+            else:
+                doc = None if blind else await self._read(aggregate_id, batch)
             if doc is not None and event_id is not None and event_id in doc.get(INBOX, []):
                 return False
             current = self.loaded_state(doc) if doc else None

@@ -15,9 +15,11 @@ import logging
 import random
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from mash_runtime.audit import AuditLog
+from mash_runtime.batching import StoreBatch
 from mash_runtime.clock import Clock
 from mash_runtime.http import DomainError
 from mash_runtime.outbox import OutboxEntry
@@ -79,11 +81,20 @@ class Deliveries:
         self._lease = timedelta(seconds=settings.claim_lease_seconds)
 
     async def queue_decision(self, event: DecisionMade) -> int:
-        """Queue the hand-off, the referrer's feedback and the agencies' notices; returns how many are new."""
+        """Queue the hand-off, the referrer's feedback and the agencies' notices; returns how many are new.
+
+        A decision's messages (seven for a typical one) are inserted together, in one bulk write, not with a
+        read and an insert each. One already queued (a redelivered decision) is refused on its id and
+        recognised as before.
+        """
         now = self._clock()
+        deliveries = [Delivery.queued(message, now) for message in messages_for(event, self._recipients)]
+        outcomes = await StoreBatch().run([partial(self._store.queue, delivery) for delivery in deliveries])
         queued = 0
-        for message in messages_for(event, self._recipients):
-            queued += int(await self._store.queue(Delivery.queued(message, now)))
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the consumer retries the decision; what went in is recognised then
+            queued += int(outcome)
         log.info("decision queued for delivery",
                  extra={"fields": {"referral_id": event.payload.referral_id, "new_messages": queued}})
         return queued
@@ -131,7 +142,7 @@ class Deliveries:
             async with gate:
                 claim = await self._claim(found)
                 if claim is not None:  # else another sender has it
-                    await self._attempt(claim)
+                    await self._attempt(claim, found)
 
         outcomes = await asyncio.gather(*(one(found) for found in due), return_exceptions=True)
         for outcome in outcomes:
@@ -147,7 +158,7 @@ class Deliveries:
             return None
         return Claim(notification_id=found.delivery.notification_id, token=token, delivery=found.delivery)
 
-    async def _attempt(self, claim: Claim) -> None:
+    async def _attempt(self, claim: Claim, claimed: Found) -> None:
         notification_id = claim.notification_id
         message = claim.delivery.message
         error: str | None = None
@@ -161,7 +172,7 @@ class Deliveries:
         def decide(current: Delivery | None) -> tuple[Delivery, list[OutboxEntry]] | None:
             return self._after_attempt(current, claim, error, now)
 
-        await self._store.change_delivery(notification_id, decide)
+        await self._store.change_delivery(notification_id, decide, seen=claimed)
         if error is None and message.kind is NotificationKind.HANDOFF:
             await self._audit.record(
                 who="notify", action="release_handoff", referral_id=message.referral_id,

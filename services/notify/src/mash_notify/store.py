@@ -10,7 +10,7 @@ racing a restart) exactly one update matches, and only that one sends. A filter 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +30,12 @@ LISTING_LIMIT = 500
 
 @dataclass
 class Found:
-    """A delivery as read, with the version a claim on it is conditional on."""
+    """A delivery as read, with the version a claim on it is conditional on, and its whole document (kept up to
+    date by `save_claim`, so that the result of the send is written on it without reading it again)."""
 
     delivery: Delivery
     version: int
+    document: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def delivery_document(delivery: Delivery) -> dict[str, Any]:
@@ -103,10 +105,14 @@ class NotifyStore:
         await self._collection.create_index("referral_id")
 
     async def queue(self, delivery: Delivery) -> bool:
-        """Keep a new delivery; False when it is queued already (a redelivered or re-published decision)."""
+        """Keep a new delivery; False when it is queued already (a redelivered or re-published decision).
+
+        Inserted without a read first: a delivery's id is new but for a repeat, whose insert is refused on it.
+        """
         return await self.deliveries.apply(
             delivery.notification_id,
             lambda current: None if current is not None else Change(state=delivery_document(delivery)),
+            likely_new=True,
         )
 
     async def get(self, notification_id: str) -> Delivery | None:
@@ -114,8 +120,14 @@ class NotifyStore:
         state = await self.deliveries.get(notification_id)
         return delivery_from_document(state) if state is not None else None
 
-    async def change_delivery(self, notification_id: str, decide: DeliveryDecision) -> bool:
-        """Run `decide` on the delivery and store its result with its events in one write; False if unchanged."""
+    async def change_delivery(
+        self, notification_id: str, decide: DeliveryDecision, *, seen: Found | None = None
+    ) -> bool:
+        """Run `decide` on the delivery and store its result with its events in one write; False if unchanged.
+
+        `seen`: the delivery as this sender last read or claimed it; decided on without reading it again, and
+        read afresh only if someone has written it since (the version check tells).
+        """
 
         def on_state(state: dict[str, Any] | None) -> Change | None:
             decided = decide(delivery_from_document(state) if state is not None else None)
@@ -124,7 +136,8 @@ class NotifyStore:
             delivery, events = decided
             return Change(state=delivery_document(delivery), events=events)
 
-        return await self.deliveries.apply(notification_id, on_state)
+        return await self.deliveries.apply(notification_id, on_state,
+                                           seen=seen.document if seen is not None and seen.document else None)
 
     async def due(self, now: datetime, limit: int) -> list[Found]:
         """Due deliveries (Delivery.is_due), soonest first, each with the version its claim is conditional on."""
@@ -133,17 +146,22 @@ class NotifyStore:
             {"status": "sending", "claim_expires_at": {"$lte": now}},  # a claimant died; its lease ran out
         ]}
         cursor = self._collection.find(query).sort("next_attempt_at", 1).limit(limit)
-        return [Found(delivery_from_document(self.deliveries.loaded_state(doc)), doc[VERSION])
+        return [Found(delivery_from_document(self.deliveries.loaded_state(doc)), doc[VERSION], doc)
                 async for doc in cursor]
 
     async def save_claim(self, found: Found) -> bool:
         """Write the claim `found.delivery` now holds, if nobody changed the delivery since it was read."""
         delivery = found.delivery
+        claimed = {"status": delivery.status, **_claim_fields(delivery)}
         result = await self._collection.update_one(
-            {"_id": delivery.notification_id, VERSION: found.version},
-            {"$set": {"status": delivery.status, **_claim_fields(delivery)}, "$inc": {VERSION: 1}},
+            {"_id": delivery.notification_id, VERSION: found.version}, {"$set": claimed, "$inc": {VERSION: 1}},
         )
-        return result.matched_count == 1
+        if result.matched_count != 1:
+            return False
+        found.version += 1
+        if found.document:
+            found.document = {**found.document, **claimed, VERSION: found.version}
+        return True
 
     async def take_back_claims(self, replica: str, now: datetime) -> int:
         """Make the deliveries `replica` holds due at `now` (its claims are from a life that ended mid-send)."""
