@@ -1,4 +1,6 @@
-"""Consumers on the real broker: dead letters, redelivery after a failure, offsets committed after effects."""
+"""Consumers on the real broker: dead letters, redelivery after a failure, offsets committed after effects (and
+together: fewer commits than records, every finished record committed by a graceful stop, and what a consumer
+that died left uncommitted delivered again)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from faststream.kafka import KafkaBroker
 from mash_runtime.broker import build_broker
+from mash_runtime.commits import OffsetCommits
 from mash_runtime.consuming import DeadLetters, MessageOrigin, MessageRejected, subscribe
 from mash_runtime.settings import HubSettings
 from mash_runtime.topics_admin import ensure_topics
@@ -55,9 +58,10 @@ class Consumer:
         self._fail_times = fail_times or {}
         self._reject = reject or set()
         self.broker: KafkaBroker = build_broker(settings)
+        self.commits = OffsetCommits(settings.consumer_commit_linger_ms / 1000)
         subscribe(self.broker, settings, topic=settings.topic(ENQUIRY_ADDENDUM),
                   event_model=EnquiryAddendumRecorded, group_id="group-under-test", handler=self.handle,
-                  dead_letters=DeadLetters(self.broker, settings))
+                  dead_letters=DeadLetters(self.broker, settings), commits=self.commits)
 
     async def handle(self, event: EnquiryAddendumRecorded, origin: MessageOrigin) -> None:
         referral = event.correlation_id
@@ -74,6 +78,7 @@ class Consumer:
         try:
             yield self
         finally:
+            await self.commits.flush()  # as a service's graceful stop does (mash_runtime.service)
             await self.broker.stop()
 
 
@@ -141,3 +146,38 @@ async def test_offsets_are_committed_after_handling_so_a_restart_does_not_replay
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_offsets_are_committed_together_and_a_graceful_stop_commits_every_finished_record(
+    settings: HubSettings,
+) -> None:
+    lingering = settings.model_copy(update={"consumer_commit_linger_ms": 200})
+    referrals = [f"R-{i}" for i in range(30)]
+    for referral in referrals:
+        await _send(lingering, _event(referral))
+    first = Consumer(lingering)
+    async with first.running():
+        await eventually(lambda: _true(len(first.applied) == 30), what="thirty applied")
+    assert first.applied == referrals
+    assert 1 <= first.commits.commits < 30, "offsets gathered into fewer commits than records"
+
+    await _send(lingering, _event("R-after"))
+    second = Consumer(lingering)
+    async with second.running():
+        await eventually(lambda: _true(second.applied == ["R-after"]), what="only the new one, nothing replayed")
+
+
+async def test_a_consumer_that_dies_before_its_commit_has_its_records_delivered_again(settings: HubSettings) -> None:
+    lingering = settings.model_copy(update={"consumer_commit_linger_ms": 5000})  # no commit before it dies
+    for i in range(3):
+        await _send(lingering, _event(f"R-{i}"))
+    dying = Consumer(lingering)
+    await dying.broker.start()
+    await eventually(lambda: _true(len(dying.applied) == 3), what="three applied")
+    await dying.broker.stop()  # no graceful flush: as if the process had been killed before its commit
+    assert dying.commits.commits == 0
+
+    again = Consumer(settings)
+    async with again.running():
+        await eventually(lambda: _true(again.applied == ["R-0", "R-1", "R-2"]),
+                         what="the uncommitted records delivered again, in order")

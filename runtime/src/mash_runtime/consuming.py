@@ -4,8 +4,8 @@ The subscriber reads the raw bytes itself (mash_runtime.screening), so that a re
 near the broker's size limit, bytes that are not JSON, an unsupported schema version or an event with no
 type never reaches a handler and never blocks its partition: it goes to the dead-letter topic with the
 reason, its origin and its bytes (bounded: see `DeadLetters`). The offset is committed only after the
-handler returns, i.e. after its effects are stored (ack policy NACK_ON_ERROR: a failure seeks back and
-retries).
+handler returns, i.e. after its effects are stored, together with the offsets of the other records finished
+in the same moments (mash_runtime.commits); a failure seeks back and retries.
 
 Every failure of an attempt counts towards `consumer_max_attempts`, whether the handler failed or the
 dead letter could not be written, so nothing escapes the limit and no record is redelivered forever.
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -41,6 +41,7 @@ from opentelemetry.trace import SpanKind
 
 from mash_runtime import metrics
 from mash_runtime.batching import StoreBatch
+from mash_runtime.commits import OffsetCommits
 from mash_runtime.screening import Refusal, screen
 from mash_runtime.settings import HubSettings
 
@@ -166,8 +167,10 @@ def consumers(
     handler: Handler[EventT],
     dead_letters: DeadLetters,
     pause: Callable[[int], Awaitable[None]] = pause_before_redelivery,
+    commits: OffsetCommits | None = None,
 ) -> Consumers:
     """What `subscribe` registers, built apart so a test can hand it records as the broker would."""
+    commits = commits or OffsetCommits(settings.consumer_commit_linger_ms / 1000)
     consumer_name = f"{settings.service_name}/{group_id}"
     failures: dict[tuple[str, int, int], int] = {}
 
@@ -215,20 +218,29 @@ def consumers(
         where = (origin.topic, origin.partition, origin.offset)
         started = time.perf_counter()
         try:
-            await attempt(origin, raw)
-        except Exception as exc:
-            failures[where] = failures.get(where, 0) + 1
-            if failures[where] < settings.consumer_max_attempts:
-                log.warning("consuming a message failed; it will be redelivered",
-                            extra={"fields": {"topic": origin.topic, "partition": origin.partition,
-                                              "offset": origin.offset, "attempt": failures[where],
-                                              "error": f"{type(exc).__name__}: {exc}"[:300]}})
-                await pause(failures[where])
-                raise
-            failures.pop(where, None)
-            log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
-            await give_up(origin, raw, exc)  # raises (and is redelivered) only if the broker refuses both
+            try:
+                await attempt(origin, raw)
+            except Exception as exc:
+                failures[where] = failures.get(where, 0) + 1
+                if failures[where] < settings.consumer_max_attempts:
+                    log.warning("consuming a message failed; it will be redelivered",
+                                extra={"fields": {"topic": origin.topic, "partition": origin.partition,
+                                                  "offset": origin.offset, "attempt": failures[where],
+                                                  "error": f"{type(exc).__name__}: {exc}"[:300]}})
+                    await pause(failures[where])
+                    raise
+                failures.pop(where, None)
+                log.exception("message failed repeatedly; dead-lettering", extra={"fields": {"topic": origin.topic}})
+                await give_up(origin, raw, exc)  # raises (and is redelivered) only if the broker refuses both
+        except Exception:
+            await message.nack()  # the consumer seeks back to this record: it is delivered again
+            raise
         failures.pop(where, None)
+        # Its effects are stored: its offset may be committed, with the others finished meanwhile.
+        if isinstance(message.consumer, AIOKafkaConsumer):
+            commits.finished(message.consumer, TopicPartition(record.topic, record.partition), record.offset)
+        else:
+            await message.ack()  # faststream's test broker: nothing to commit to
         metrics.consumed(settings.service_name, group_id, origin.topic, time.perf_counter() - started)
         metrics.consumer_lag(settings.service_name, group_id, message.consumer, origin.topic, origin.partition,
                              origin.offset)
@@ -311,6 +323,7 @@ def subscribe(
     workers: int = 1,
     until_it_exists: bool = False,
     batch: int | None = None,
+    commits: OffsetCommits | None = None,
 ) -> None:
     """Declare a durable, dead-lettering consumer of `topic` in consumer group `group_id`.
 
@@ -335,7 +348,7 @@ def subscribe(
     `consumer_max_attempts`, as one by one.
     """
     consuming = consumers(settings, event_model=event_model, group_id=group_id, handler=handler,
-                          dead_letters=dead_letters)
+                          dead_letters=dead_letters, commits=commits)
     where: dict[str, Any] = {"pattern": f"^{re.escape(topic)}$"} if until_it_exists else {}
     batch = batch or settings.consumer_batch
     if batch > 1:
@@ -355,12 +368,14 @@ def subscribe(
             decoder=_undecoded,
         )(consuming.batch)
         return
+    # One record at a time: the subscriber acknowledges itself (a failure seeks back; a record whose effects are
+    # stored has its offset committed with the others finished meanwhile, mash_runtime.commits).
     broker.subscriber(
         *(() if until_it_exists else (topic,)),
         **where,
         group_id=group_id,
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
         max_poll_interval_ms=300_000,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         max_workers=workers,

@@ -34,6 +34,7 @@ from mash_runtime import metrics
 from mash_runtime.audit import AuditLog
 from mash_runtime.broker import build_broker
 from mash_runtime.clock import Clock, utc_now
+from mash_runtime.commits import OffsetCommits
 from mash_runtime.consuming import DeadLetters, Handler, subscribe
 from mash_runtime.http import install_error_handlers
 from mash_runtime.logs import configure_logging
@@ -73,6 +74,7 @@ class ServiceRuntime:
             instrumentor.instrument(tracer_provider=self.tracer_provider, capture_statement=False)
         self.broker = broker if broker is not None else build_broker(settings, self.tracer_provider)
         self.dead_letters = DeadLetters(self.broker, settings)
+        self.commits = OffsetCommits(settings.consumer_commit_linger_ms / 1000)
         self.mongo: AsyncMongoClient[dict[str, Any]] | None = None
         if database is None:
             self.mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
@@ -123,6 +125,7 @@ class ServiceRuntime:
             dead_letters=self.dead_letters,
             workers=workers or self.settings.consumer_workers,
             batch=batch,
+            commits=self.commits,
         )
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
@@ -172,6 +175,7 @@ class ServiceRuntime:
             self.relay.stop()
             grace = self.settings.shutdown_step_seconds
             await stop_tasks([relay_task, *jobs], grace)
+            await bounded(self.commits.flush(), grace, "offset commits")  # while the consumers can still commit
             await bounded(self.broker.stop(), grace, "broker clients")
             for step in self._shutdown:
                 await bounded(step(), grace, step.__name__)

@@ -70,6 +70,13 @@ class HubSettings(BaseSettings):
         "each referral's records still in offset order, offsets committed after the whole batch is stored "
         "(mash_runtime.consuming, mash_runtime.batching). Replaces consumer_workers when above 1.",
     )
+    consumer_commit_linger_ms: int = Field(
+        50, ge=0, le=5000,
+        description="How long a consumer gathers the offsets of records it has finished before committing them "
+        "together (one commit request instead of one per record; 0: as soon as no commit is in flight). A record is "
+        "never committed before its effects are stored; what a crash leaves uncommitted is delivered again and "
+        "recognised by the inbox, so this trades only redelivery after a crash against commit requests.",
+    )
     consumer_batch_linger_ms: int = Field(
         10, ge=1, le=1000,
         description="An idle batch subscription's poll wait (aiokafka's getmany timeout; faststream then pauses as "

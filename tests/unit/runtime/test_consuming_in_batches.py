@@ -60,6 +60,19 @@ RECORDS = [
 ]
 
 
+class _Delivered(SimpleNamespace):
+    """One record as faststream's test broker hands it: no consumer to commit to, acknowledged on the message."""
+
+    def __init__(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        super().__init__(raw_message=record, consumer=None, acked=0, nacked=0)
+
+    async def ack(self) -> None:
+        self.acked += 1
+
+    async def nack(self) -> None:
+        self.nacked += 1
+
+
 @dataclass
 class Run:
     """What one way of consuming did."""
@@ -144,14 +157,19 @@ async def _consume(batched: bool) -> Run:
                     assert deliveries < 5
         else:
             for record in RECORDS:
-                one = cast("KafkaMessage", SimpleNamespace(raw_message=record, consumer=None))
+                delivered = _Delivered(record)
+                one = cast("KafkaMessage", delivered)
+                tries = 0
                 while True:
                     deliveries += 1
+                    tries += 1
                     try:
                         await consuming.one(one)
                         break
                     except Exception:
                         assert deliveries < 20
+                # Sought back after each failed attempt; acknowledged once, after its effects were stored.
+                assert (delivered.acked, delivered.nacked) == (1, tries - 1)
         await runtime.relay.publish_pending()
     stored = {key: {k: v for k, v in doc.items() if k != VERSION} for key, doc in database["files"].documents.items()}
     return Run(stored, published, dead, applied, calls)

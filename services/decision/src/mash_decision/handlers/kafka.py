@@ -97,4 +97,5 @@ def subscribe_neighbour_requests(runtime: ServiceRuntime, responder: NeighbourRe
     for asking in responder.neighbours():
         subscribe(runtime.broker, runtime.settings, topic=asking.topic(enquiry_request_topic(responder.agency)),
                   event_model=EnquiryRequested, group_id=runtime.settings.group(f"decision.neighbour.{asking.id}"),
-                  handler=answering(asking), dead_letters=runtime.dead_letters, until_it_exists=True)
+                  handler=answering(asking), dead_letters=runtime.dead_letters, until_it_exists=True,
+                  commits=runtime.commits)
