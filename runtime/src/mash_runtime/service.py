@@ -69,7 +69,7 @@ class ServiceRuntime:
         self.clock = clock
         self.tracer_provider = setup_tracing(settings)
         instrumentor = PymongoInstrumentor()
-        if not instrumentor.is_instrumented_by_opentelemetry:
+        if settings.trace_store_commands and not instrumentor.is_instrumented_by_opentelemetry:
             # Statements are not captured (the default): they would carry case content into spans.
             instrumentor.instrument(tracer_provider=self.tracer_provider, capture_statement=False)
         self.broker = broker if broker is not None else build_broker(settings, self.tracer_provider)

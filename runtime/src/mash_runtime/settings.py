@@ -111,6 +111,12 @@ class HubSettings(BaseSettings):
         description="Share of new traces recorded (OpenTelemetry ParentBased(TraceIdRatioBased)): a trace "
         "begun elsewhere keeps its caller's choice. 1.0 records every trace.",
     )
+    trace_store_commands: bool = Field(
+        True,
+        description="A span for every MongoDB command (OpenTelemetry's PyMongo instrumentation). It shows where a "
+        "step's time went in the store, and costs every command PyMongo's command monitoring as well as the span, "
+        "whether or not the trace is sampled; off, a trace keeps its HTTP, publish and process spans.",
+    )
 
     jwt_secret: SecretStr = Field(
         SecretStr(DEVELOPMENT_JWT_SECRET),

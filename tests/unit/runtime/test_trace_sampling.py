@@ -1,9 +1,12 @@
 """MASH_TRACE_SAMPLE_RATIO: the share of new traces a service records (ParentBased(TraceIdRatioBased)); a span
-whose parent was recorded, or not, elsewhere follows that choice, so a referral's trace is whole or absent."""
+whose parent was recorded, or not, elsewhere follows that choice, so a referral's trace is whole or absent.
+MASH_TRACE_STORE_COMMANDS: whether every MongoDB command gets a span."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,24 @@ def test_at_ratio_0_a_new_trace_is_not_recorded_but_a_recorded_callers_trace_is(
 def test_a_ratio_outside_0_to_1_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="trace_sample_ratio"):
         settings(1.5, tmp_path / "spans.jsonl")
+
+
+_RUNTIME_IN_A_FRESH_PROCESS = """
+import sys
+from mash_runtime.memory_store import MemoryDatabase, as_database
+from mash_runtime.service import ServiceRuntime
+from mash_runtime.settings import HubSettings
+from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+
+settings = HubSettings(environment="test", service_name="probe", trace_store_commands=sys.argv[1] == "on")
+ServiceRuntime(settings, database=as_database(MemoryDatabase()))
+print(PymongoInstrumentor().is_instrumented_by_opentelemetry)
+"""
+
+
+@pytest.mark.parametrize(("setting", "instrumented"), [("on", "True"), ("off", "False")])
+def test_store_commands_are_traced_only_when_the_setting_says(setting: str, instrumented: str) -> None:
+    # In a fresh process: PyMongo's instrumentation is global to a process, and this one's other tests set it.
+    ran = subprocess.run([sys.executable, "-c", _RUNTIME_IN_A_FRESH_PROCESS, setting],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert ran.stdout.strip().splitlines()[-1] == instrumented
