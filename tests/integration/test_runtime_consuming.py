@@ -15,6 +15,8 @@ from faststream.kafka import KafkaBroker
 from mash_runtime.broker import build_broker
 from mash_runtime.commits import OffsetCommits
 from mash_runtime.consuming import DeadLetters, MessageOrigin, MessageRejected, subscribe
+from mash_runtime.memory_store import MemoryDatabase, as_database
+from mash_runtime.service import ServiceRuntime
 from mash_runtime.settings import HubSettings
 from mash_runtime.topics_admin import ensure_topics
 from mash_schemas.enquiry import AgencyFindings, EnquiryAddendum, EnquiryAddendumRecorded
@@ -52,7 +54,7 @@ class Consumer:
     """A subscriber with a scripted handler, recording what it applied."""
 
     def __init__(self, settings: HubSettings, fail_times: dict[str, int] | None = None,
-                 reject: set[str] | None = None) -> None:
+                 reject: set[str] | None = None, group: str = "group-under-test") -> None:
         self.applied: list[str] = []
         self.calls: dict[str, int] = {}
         self._fail_times = fail_times or {}
@@ -60,7 +62,7 @@ class Consumer:
         self.broker: KafkaBroker = build_broker(settings)
         self.commits = OffsetCommits(settings.consumer_commit_linger_ms / 1000)
         subscribe(self.broker, settings, topic=settings.topic(ENQUIRY_ADDENDUM),
-                  event_model=EnquiryAddendumRecorded, group_id="group-under-test", handler=self.handle,
+                  event_model=EnquiryAddendumRecorded, group_id=group, handler=self.handle,
                   dead_letters=DeadLetters(self.broker, settings), commits=self.commits)
 
     async def handle(self, event: EnquiryAddendumRecorded, origin: MessageOrigin) -> None:
@@ -181,3 +183,23 @@ async def test_a_consumer_that_dies_before_its_commit_has_its_records_delivered_
     async with again.running():
         await eventually(lambda: _true(again.applied == ["R-0", "R-1", "R-2"]),
                          what="the uncommitted records delivered again, in order")
+
+
+async def test_a_runtime_started_again_in_the_same_process_commits_again(settings: HubSettings) -> None:
+    applied: list[str] = []
+
+    async def handle(event: EnquiryAddendumRecorded, origin: MessageOrigin) -> None:
+        applied.append(event.correlation_id)
+
+    runtime = ServiceRuntime(settings, database=as_database(MemoryDatabase("consumer-test")))
+    runtime.subscribe(ENQUIRY_ADDENDUM, EnquiryAddendumRecorded, "restarted", handle)
+    for run, referral in enumerate(["R-first-run", "R-second-run"]):
+        await _send(settings, _event(referral))
+        async with runtime.running(periodic_jobs=False):
+            await eventually(lambda n=run: _true(len(applied) == n + 1), what=f"run {run + 1}'s record applied")
+    assert applied == ["R-first-run", "R-second-run"]
+
+    await _send(settings, _event("R-after"))
+    after = Consumer(settings, group=settings.group("restarted"))
+    async with after.running():
+        await eventually(lambda: _true(after.applied == ["R-after"]), what="only the new one: both runs committed")

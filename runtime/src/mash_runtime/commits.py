@@ -47,6 +47,10 @@ class OffsetCommits:
         self._closing = False
         self.commits = 0  # commit requests sent (tests and the benchmark read it)
 
+    def open(self) -> None:
+        """Commit again after a `flush` (a service's runtime started again in the same process, as tests do)."""
+        self._closing = False
+
     def finished(self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int) -> None:
         """The record at `offset` has had its effects stored: its partition may be committed past it."""
         waiting = self._waiting.setdefault(consumer, _Waiting())

@@ -162,6 +162,7 @@ class ServiceRuntime:
         for step in self._startup:
             await step()
         await self._topic_admin(self.settings, self._topics, self._topic_partitions)
+        self.commits.open()
         await self.broker.start()
         relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
         jobs = [asyncio.create_task(self._periodic(s, j), name=j.__name__) for s, j in self._jobs

@@ -83,6 +83,18 @@ async def test_a_graceful_stop_commits_at_once_what_is_gathering() -> None:
     assert consumer.committed == [{A1: 3}]
 
 
+async def test_after_a_graceful_stop_a_started_again_runtime_commits_again() -> None:
+    commits, consumer = OffsetCommits(linger=0), _Consumer()
+    commits.finished(_as_consumer(consumer), A0, 0)
+    await commits.flush()  # the first run stops, committing what waits
+    assert consumer.committed == [{A0: 1}]
+
+    commits.open()  # the runtime starts again in the same process
+    commits.finished(_as_consumer(consumer), A0, 1)
+    await _committed(consumer, 2)
+    assert consumer.committed == [{A0: 1}, {A0: 2}]
+
+
 async def test_a_refused_commit_is_dropped_not_raised_and_the_next_goes_on(caplog: pytest.LogCaptureFixture) -> None:
     commits, consumer = OffsetCommits(linger=0), _Consumer()
     consumer.refuse = True
