@@ -54,13 +54,14 @@ class Consumer:
     """A subscriber with a scripted handler, recording what it applied."""
 
     def __init__(self, settings: HubSettings, fail_times: dict[str, int] | None = None,
-                 reject: set[str] | None = None, group: str = "group-under-test") -> None:
+                 reject: set[str] | None = None, group: str = "group-under-test",
+                 commits: OffsetCommits | None = None) -> None:
         self.applied: list[str] = []
         self.calls: dict[str, int] = {}
         self._fail_times = fail_times or {}
         self._reject = reject or set()
         self.broker: KafkaBroker = build_broker(settings)
-        self.commits = OffsetCommits(settings.consumer_commit_linger_ms / 1000)
+        self.commits = commits or OffsetCommits(settings.consumer_commit_linger_ms / 1000)
         subscribe(self.broker, settings, topic=settings.topic(ENQUIRY_ADDENDUM),
                   event_model=EnquiryAddendumRecorded, group_id=group, handler=self.handle,
                   dead_letters=DeadLetters(self.broker, settings), commits=self.commits)
@@ -153,27 +154,25 @@ async def _true(value: bool) -> bool:
 async def test_offsets_are_committed_together_and_a_graceful_stop_commits_every_finished_record(
     settings: HubSettings,
 ) -> None:
-    lingering = settings.model_copy(update={"consumer_commit_linger_ms": 200})
     referrals = [f"R-{i}" for i in range(30)]
     for referral in referrals:
-        await _send(lingering, _event(referral))
-    first = Consumer(lingering)
+        await _send(settings, _event(referral))
+    first = Consumer(settings, commits=OffsetCommits(linger=1.0))  # a commit a second at most, however slow
     async with first.running():
         await eventually(lambda: _true(len(first.applied) == 30), what="thirty applied")
     assert first.applied == referrals
     assert 1 <= first.commits.commits < 30, "offsets gathered into fewer commits than records"
 
-    await _send(lingering, _event("R-after"))
-    second = Consumer(lingering)
+    await _send(settings, _event("R-after"))
+    second = Consumer(settings)
     async with second.running():
         await eventually(lambda: _true(second.applied == ["R-after"]), what="only the new one, nothing replayed")
 
 
 async def test_a_consumer_that_dies_before_its_commit_has_its_records_delivered_again(settings: HubSettings) -> None:
-    lingering = settings.model_copy(update={"consumer_commit_linger_ms": 5000})  # no commit before it dies
     for i in range(3):
-        await _send(lingering, _event(f"R-{i}"))
-    dying = Consumer(lingering)
+        await _send(settings, _event(f"R-{i}"))
+    dying = Consumer(settings, commits=OffsetCommits(linger=3600))  # no commit before it dies, however slow
     await dying.broker.start()
     await eventually(lambda: _true(len(dying.applied) == 3), what="three applied")
     await dying.broker.stop()  # no graceful flush: as if the process had been killed before its commit
