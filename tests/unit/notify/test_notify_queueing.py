@@ -15,20 +15,10 @@ from mash_notify.store import NotifyStore
 from mash_runtime.audit import AuditLog
 from mash_runtime.memory_store import MemoryCollection, as_collection, memory_store
 
+from tests.support.store_calls import count_calls
 from tests.unit.notify.notify_builders import DECIDED_AT, RECIPIENTS, decision, decision_made
 
 pytestmark = pytest.mark.unit
-
-
-def _spied(collection: MemoryCollection, calls: Counter[str]) -> None:
-    for name in ("find_one", "find", "insert_one", "replace_one", "bulk_write"):
-        method = getattr(collection, name)
-
-        def spy(*args: Any, _method: Any = method, _name: str = name, **kwargs: Any) -> Any:
-            calls[_name] += 1
-            return _method(*args, **kwargs)
-
-        setattr(collection, name, spy)
 
 
 class _NoChannel:
@@ -46,7 +36,7 @@ def _deliveries(collection: MemoryCollection) -> Deliveries:
 async def test_a_decisions_messages_go_in_one_bulk_write_and_a_repeat_is_recognised() -> None:
     collection = MemoryCollection("deliveries")
     calls: Counter[str] = Counter()
-    _spied(collection, calls)
+    count_calls(collection, calls)
     deliveries = _deliveries(collection)
     event = decision_made(decision())
     expected = {message.notification_id for message in messages_for(event, RECIPIENTS)}

@@ -22,7 +22,7 @@ from aiokafka import ConsumerRecord
 from faststream.kafka.annotations import KafkaMessage
 from mash_runtime.consuming import Consumers, MessageOrigin, consumers
 from mash_runtime.in_memory import no_topics, running_in_memory
-from mash_runtime.memory_store import MemoryCollection, MemoryDatabase, as_database
+from mash_runtime.memory_store import MemoryDatabase, as_database
 from mash_runtime.outbox import OutboxEntry
 from mash_runtime.service import ServiceRuntime
 from mash_runtime.settings import HubSettings
@@ -32,6 +32,7 @@ from mash_schemas.envelope import derived_event_id
 from mash_schemas.referral import ReferralReceived
 
 from tests.support.insight_events import referral_event
+from tests.support.store_calls import count_calls
 
 pytestmark = pytest.mark.unit
 
@@ -84,17 +85,6 @@ class Run:
     calls: Counter[str] = field(default_factory=Counter)
 
 
-def _spied(collection: MemoryCollection, calls: Counter[str]) -> None:
-    for name in ("find_one", "find", "insert_one", "replace_one", "bulk_write"):
-        method = getattr(collection, name)
-
-        def spy(*args: Any, _method: Any = method, _name: str = name, **kwargs: Any) -> Any:
-            calls[_name] += 1
-            return _method(*args, **kwargs)
-
-        setattr(collection, name, spy)
-
-
 async def _consume(batched: bool) -> Run:
     settings = HubSettings(environment="test", service_name="probe", topic_namespace="unitbatch", log_level="WARNING")
     database = MemoryDatabase("probe")
@@ -144,7 +134,7 @@ async def _consume(batched: bool) -> Run:
     async with running_in_memory(runtime):
         await database["files"].insert_one({"_id": "MASH-B", VERSION: 1, "seen": [], "_inbox": [], "_outbox": [],
                                             "_outbox_pending": False})
-        _spied(database["files"], calls)
+        count_calls(database["files"], calls)
         deliveries = 0
         if batched:
             message = cast("KafkaMessage", SimpleNamespace(raw_message=tuple(RECORDS), consumer=None))
