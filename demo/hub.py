@@ -20,7 +20,6 @@ import asyncio
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from mash_runtime.region import Region, load_region
 
 from demo.forkserver import FORK_SERVER_SWITCH, ForkedChild, fork_server
 from demo.kafka_access import KafkaAccess
+from demo.ports import free_port
 from demo.waiting import eventually
 
 SERVICES = ("intake", "decision", "enquiry", "notify", "insight")
@@ -40,14 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OIDC_PROVIDER = ROOT / "infra" / "oidc" / "provider.py"
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a child gets when the thread that started it dies
 KIT_LISTENING = "FastStream app started successfully"  # what an agency kit logs once it reads its topics
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _ended_with_its_starter() -> Callable[[], None] | None:

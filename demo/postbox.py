@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from demo.hub import free_port
+from demo.ports import free_port
 from demo.waiting import eventually
 
 WEBHOOK_SECRET = "demo-webhook-secret-0123456789"  # noqa: S105 - a local demo receiver's key

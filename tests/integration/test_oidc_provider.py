@@ -23,7 +23,8 @@ from mash_runtime.auth import Principal, Role, TokenVerifier, require_roles
 from mash_runtime.http import install_error_handlers
 from mash_runtime.settings import HubSettings
 
-from tests.support.oidc import REPO, free_port, register_user, running_provider, sign_in
+from demo.ports import free_port
+from tests.support.oidc import REPO, register_user, running_provider, sign_in
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,6 @@ import base64
 import hashlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
 import jwt
+
+from demo.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHER = REPO / "infra" / "oidc" / "provider.py"
@@ -50,13 +51,6 @@ class OidcTokens:
     def bearer(self) -> dict[str, str]:
         """An Authorization header with the access token."""
         return {"Authorization": f"Bearer {self.access_token}"}
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_discovery(issuer: str, process: subprocess.Popen[bytes] | None = None, *, timeout: float = 30.0) -> None:

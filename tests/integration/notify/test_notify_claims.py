@@ -26,7 +26,8 @@ from mash_runtime.store import AggregateStore
 from mash_schemas.topics import DECISION_MADE
 from pymongo import AsyncMongoClient
 
-from demo.hub import Hub, HubConfig, HubProcess, free_port
+from demo.hub import Hub, HubConfig, HubProcess
+from demo.ports import free_port
 from demo.postbox import Postbox
 from tests.integration.notify.notify_support import decision_made, new_referral_id
 from tests.support.infrastructure import Infrastructure
